@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Measures one server under wrk: server pinned to CPU 0, wrk to CPU 1, keep-alive, a warm-up, then REPEATS
+# runs. Prints one line per run: requests/s, p99 latency, errors, and the server's user and system CPU time
+# per request (from /proc/<pid>/stat).
+#
+#   bench/scripts/wrk-pinned.sh NAME URL CONNECTIONS -- COMMAND [ARGS...]
+#
+# Environment: DURATION (default 10s), WARMUP (5s), REPEATS (3).
+set -euo pipefail
+name=$1 url=$2 conns=$3
+shift 3
+[ "$1" = "--" ] && shift
+duration=${DURATION:-10s} warmup=${WARMUP:-5s} repeats=${REPEATS:-3}
+ticks=$(getconf CLK_TCK)
+
+taskset -c 0 "$@" >/dev/null 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -fs -o /dev/null "$url" && break; sleep 0.1; done
+
+cpu() { awk '{print $14, $15}' "/proc/$pid/stat"; }
+taskset -c 1 wrk -t1 -c"$conns" -d"$warmup" "$url" >/dev/null
+for run in $(seq "$repeats"); do
+  read -r u0 s0 < <(cpu)
+  out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$duration" --latency "$url")
+  read -r u1 s1 < <(cpu)
+  requests=$(echo "$out" | awk '/requests in/ {print $1}')
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {sub(/^ +/, ""); printf "%s; ", $0}')
+  awk -v n="$name" -v c="$conns" -v r="$run" -v rps="$rps" -v p99="$p99" -v req="$requests" \
+      -v du=$((u1 - u0)) -v ds=$((s1 - s0)) -v t="$ticks" -v e="${errors:-0}" \
+      'BEGIN { printf "%s c=%s run=%s req/s=%s p99=%s user_us/req=%.2f sys_us/req=%.2f errors=%s\n",
+               n, c, r, rps, p99, du / t * 1e6 / req, ds / t * 1e6 / req, e }'
+done

@@ -1,0 +1,272 @@
+//! The App: routes, middleware, error handlers and options, assembled once and then frozen for serving.
+
+use std::any::TypeId;
+use std::sync::Arc;
+
+use http::HeaderValue;
+
+use crate::inspect::RouteDescription;
+use crate::middleware::{DynMiddleware, Middleware};
+use crate::resource::{self, BoxFuture, Resource, ResponderSpec, METHODS, OPTIONS};
+use crate::routing::{Converter, ConverterArgs, RouteError, Router};
+use crate::{Request, Response, Result};
+
+/// Default request body limit: 1 MiB.
+pub const DEFAULT_MAX_BODY_SIZE: usize = 1024 * 1024;
+
+/// A Peregrine application: what it routes, and how it treats every request.
+///
+/// Build it by chaining, then hand it to [`serve`](crate::serve) or to
+/// [`TestClient::new`](crate::testing::TestClient::new), which run the same pipeline.
+///
+/// ```
+/// use peregrine::{App, Request, Response, Result};
+///
+/// struct Things;
+///
+/// #[peregrine::resource]
+/// impl Things {
+///     async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+///         resp.set_media(&["a", "b"])
+///     }
+/// }
+///
+/// let app = App::new().add_route("/things", Things);
+/// assert_eq!(app.routes()[0].template, "/things");
+/// ```
+pub struct App {
+    pub(crate) router: Router<Target>,
+    pub(crate) middleware: Vec<Box<dyn DynMiddleware>>,
+    pub(crate) error_handlers: Vec<ErrorHandler>,
+    pub(crate) options: AppOptions,
+}
+
+/// Per-app settings.
+#[derive(Debug, Clone)]
+pub(crate) struct AppOptions {
+    pub max_body_size: usize,
+    pub strip_trailing_slash: bool,
+}
+
+/// What a route serves: the resource, its responder for each method, and the `Allow` values.
+pub(crate) struct Target {
+    pub resource: Arc<dyn Resource>,
+    pub type_name: &'static str,
+    pub suffix: String,
+    pub responders: [Option<u8>; METHODS.len()],
+    /// `Allow` for 405: the methods served (HEAD when GET is), then OPTIONS.
+    pub allow_405: HeaderValue,
+    /// `Allow` for the default OPTIONS answer: the methods served, without OPTIONS (as Falcon).
+    pub allow_options: HeaderValue,
+    pub methods: Vec<&'static str>,
+}
+
+/// An error handler, type-erased: `call` returns false when the error is not of its type.
+pub(crate) struct ErrorHandler {
+    pub type_id: TypeId,
+    #[allow(clippy::type_complexity)]
+    pub call: Box<dyn Fn(&(dyn std::error::Error + 'static), &Request, &mut Response) -> bool + Send + Sync>,
+}
+
+impl Default for App {
+    fn default() -> Self {
+        App {
+            router: Router::new(),
+            middleware: Vec::new(),
+            error_handlers: Vec::new(),
+            options: AppOptions {
+                max_body_size: DEFAULT_MAX_BODY_SIZE,
+                strip_trailing_slash: false,
+            },
+        }
+    }
+}
+
+impl App {
+    /// An app with no routes.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Routes `template` to `resource` (Falcon's `add_route`).
+    ///
+    /// # Panics
+    /// When the template is invalid or conflicts with an earlier one, with a message that quotes it; use
+    /// [`App::try_add_route`] to get the error instead. Routes are added at start-up, so a bad one stops the
+    /// program before it serves anything.
+    pub fn add_route<R: Resource>(mut self, template: &str, resource: R) -> Self {
+        if let Err(e) = self.try_add_route(template, resource) {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// Routes `template` to the responders of `resource` named with `suffix` (`on_get_item` for `"item"`).
+    ///
+    /// # Panics
+    /// As [`App::add_route`], and when the resource has no responder with that suffix.
+    pub fn add_route_with_suffix<R: Resource>(mut self, template: &str, resource: R, suffix: &str) -> Self {
+        if let Err(e) = self.try_add_route_with_suffix(template, resource, suffix) {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// [`App::add_route`] that returns the error instead of panicking.
+    pub fn try_add_route<R: Resource>(&mut self, template: &str, resource: R) -> std::result::Result<(), RouteError> {
+        self.try_add_route_with_suffix(template, resource, "")
+    }
+
+    /// [`App::add_route_with_suffix`] that returns the error instead of panicking.
+    pub fn try_add_route_with_suffix<R: Resource>(
+        &mut self,
+        template: &str,
+        resource: R,
+        suffix: &str,
+    ) -> std::result::Result<(), RouteError> {
+        let type_name = std::any::type_name::<R>();
+        let target = Target::new(Arc::new(resource), type_name, suffix)
+            .map_err(|why| RouteError::new(format!("cannot route '{template}' to {type_name}: {why}")))?;
+        self.router.add(template, target)
+    }
+
+    /// Registers a field converter for the templates added after this call.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use peregrine::routing::{Converter, ParamValue};
+    ///
+    /// struct Upper;
+    /// impl Converter for Upper {
+    ///     fn convert(&self, segment: &str) -> Option<ParamValue> {
+    ///         segment.chars().all(|c| c.is_ascii_uppercase()).then_some(ParamValue::Text)
+    ///     }
+    /// }
+    /// let app = peregrine::App::new().add_converter("upper", |_args| Ok(Upper));
+    /// ```
+    ///
+    /// # Panics
+    /// When `name` is not an identifier.
+    pub fn add_converter<C, F>(mut self, name: &str, factory: F) -> Self
+    where
+        C: Converter,
+        F: Fn(&mut ConverterArgs) -> std::result::Result<C, String> + Send + Sync + 'static,
+    {
+        let factory: crate::routing::ConverterFactory =
+            Arc::new(move |args| factory(args).map(|c| Arc::new(c) as Arc<dyn Converter>));
+        if let Err(e) = self.router.add_converter(name, factory) {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// Adds middleware; `process_request` and `process_resource` run in the order added, `process_response`
+    /// in reverse.
+    pub fn add_middleware(mut self, middleware: impl Middleware) -> Self {
+        self.middleware.push(Box::new(middleware));
+        self
+    }
+
+    /// Handles errors of type `E` (or errors whose `source()` chain holds an `E`) with `handler`, which
+    /// fills in the response, typically with [`Response::set_error`]. The handler for the outermost error
+    /// in the chain wins; registering one for the same type again replaces it. A handler for
+    /// [`HttpError`](crate::HttpError) replaces the default rendering.
+    ///
+    /// ```
+    /// # #[derive(Debug)] struct StorageError;
+    /// # impl std::fmt::Display for StorageError { fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { f.write_str("x") } }
+    /// # impl std::error::Error for StorageError {}
+    /// use peregrine::{App, HttpError};
+    ///
+    /// let app = App::new().add_error_handler(|_e: &StorageError, _req, resp| {
+    ///     resp.set_error(HttpError::service_unavailable().with_title("Storage is resting"));
+    /// });
+    /// ```
+    pub fn add_error_handler<E, F>(mut self, handler: F) -> Self
+    where
+        E: std::error::Error + 'static,
+        F: Fn(&E, &Request, &mut Response) + Send + Sync + 'static,
+    {
+        let type_id = TypeId::of::<E>();
+        self.error_handlers.retain(|h| h.type_id != type_id);
+        self.error_handlers.push(ErrorHandler {
+            type_id,
+            call: Box::new(move |error, req, resp| match error.downcast_ref::<E>() {
+                Some(e) => {
+                    handler(e, req, resp);
+                    true
+                }
+                None => false,
+            }),
+        });
+        self
+    }
+
+    /// The largest request body read by `req.body_bytes()`/`req.media()` (default 1 MiB); larger gets 413.
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.options.max_body_size = bytes;
+        self
+    }
+
+    /// Route `/things/` as `/things` (Falcon's `strip_url_path_trailing_slash`; default off).
+    pub fn strip_url_path_trailing_slash(mut self, strip: bool) -> Self {
+        self.options.strip_trailing_slash = strip;
+        self
+    }
+
+    /// The route table: template, resource type, suffix and methods served, in the order added.
+    pub fn routes(&self) -> Vec<RouteDescription> {
+        crate::inspect::describe(&self.router)
+    }
+}
+
+impl Target {
+    fn new(resource: Arc<dyn Resource>, type_name: &'static str, suffix: &str) -> std::result::Result<Self, String> {
+        let specs: &[ResponderSpec] = resource.responders();
+        let mut responders = [None; METHODS.len()];
+        for (i, spec) in specs.iter().enumerate().filter(|(_, s)| s.suffix == suffix) {
+            let m = METHODS
+                .iter()
+                .position(|m| *m == spec.method)
+                .ok_or_else(|| format!("'{}' is not a method Peregrine serves", spec.method))?;
+            responders[m] = Some(u8::try_from(i).map_err(|_| "more than 255 responders".to_owned())?);
+        }
+        if responders.iter().all(Option::is_none) {
+            let wanted = if suffix.is_empty() {
+                "no responders (on_get, on_post, ...)".to_owned()
+            } else {
+                format!("no responders for suffix '{suffix}' (on_get_{suffix}, on_post_{suffix}, ...)")
+            };
+            return Err(format!("the resource has {wanted}"));
+        }
+        let served = |m: usize| responders[m].is_some() || (m == resource::HEAD && responders[resource::GET].is_some());
+        let methods: Vec<&'static str> = (0..METHODS.len()).filter(|&m| served(m)).map(|m| METHODS[m]).collect();
+        let without_options: Vec<&str> = methods.iter().copied().filter(|m| *m != "OPTIONS").collect();
+        let mut with_options = methods.clone();
+        if !served(OPTIONS) {
+            with_options.push("OPTIONS");
+        }
+        let header =
+            |list: &[&str]| HeaderValue::try_from(list.join(", ")).expect("method names are valid header text");
+        Ok(Target {
+            resource,
+            type_name,
+            suffix: suffix.to_owned(),
+            responders,
+            allow_405: header(&with_options),
+            allow_options: header(&without_options),
+            methods,
+        })
+    }
+}
+
+/// The same resource can serve several routes: share it with `Arc`.
+impl<R: Resource> Resource for Arc<R> {
+    fn responders(&self) -> &'static [ResponderSpec] {
+        (**self).responders()
+    }
+
+    fn respond<'a>(&'a self, index: usize, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result> {
+        (**self).respond(index, req, resp)
+    }
+}

@@ -1,0 +1,94 @@
+//! # Peregrine
+//!
+//! Falcon's design for HTTP APIs, in Rust, with a production server built in.
+//!
+//! A Peregrine app is a set of **resources**: long-lived values whose async **responders** (`on_get`,
+//! `on_post`, …) serve the HTTP methods of the routes they are added to. Responders read the request with
+//! plain methods whose failures are already the right 4xx, and fill in the response. Errors are responses.
+//!
+//! ```
+//! use peregrine::testing::TestClient;
+//! use peregrine::{App, HttpError, Request, Response, Result, StatusCode};
+//!
+//! struct Users;
+//!
+//! #[peregrine::resource]
+//! impl Users {
+//!     async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result {
+//!         let id: u64 = req.param("id")?;                          // from {id:int}
+//!         let verbose = req.get_param_as_bool("verbose")?.unwrap_or(false);
+//!         if id == 0 {
+//!             return Err(HttpError::not_found().into());
+//!         }
+//!         resp.set_media(&serde_json::json!({"id": id, "verbose": verbose}))
+//!     }
+//!
+//!     async fn on_delete(&self, _req: &mut Request, resp: &mut Response) -> Result {
+//!         resp.set_status(StatusCode::NO_CONTENT);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let app = App::new().add_route("/users/{id:int}", Users);
+//! let client = TestClient::new(app);
+//!
+//! let ok = client.simulate_get("/users/7?verbose=yes").await;
+//! assert_eq!(ok.json::<serde_json::Value>()["verbose"], true);
+//!
+//! let not_allowed = client.simulate_post("/users/7").await;
+//! assert_eq!(not_allowed.status(), 405);
+//! assert_eq!(not_allowed.header("allow"), Some("DELETE, GET, HEAD, OPTIONS"));
+//! # });
+//! ```
+//!
+//! Serve it with `peregrine::serve(app, "127.0.0.1:8000").await` inside `#[tokio::main]`.
+//!
+//! ## Where things live
+//! - [`App`]: routes, middleware, error handlers, options.
+//! - [`resource`]: the `#[resource]` attribute and the [`Resource`] trait.
+//! - [`routing`]: URI templates, converters, the compiled router.
+//! - [`Request`] / [`Response`]: what responders read and write.
+//! - [`HttpError`], [`HttpStatus`], [`Error`]: errors as responses.
+//! - [`middleware`], [`testing`], [`server`], [`inspect`].
+
+mod app;
+mod body;
+mod error;
+mod internal;
+mod media;
+mod negotiation;
+mod pipeline;
+mod private;
+mod query;
+mod render;
+mod response;
+
+pub mod inspect;
+pub mod middleware;
+pub mod request;
+pub mod resource;
+pub mod routing;
+pub mod server;
+pub mod testing;
+
+pub use app::{App, DEFAULT_MAX_BODY_SIZE};
+pub use body::{BodyStream, BoxError};
+pub use error::{Error, HttpError, HttpStatus, Link, Result};
+pub use middleware::Middleware;
+pub use request::Request;
+pub use resource::{BoxFuture, Resource, ResponderSpec};
+pub use response::Response;
+pub use server::{serve, Server};
+
+pub use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+pub use peregrine_macros::{after, before, resource};
+
+/// The `cookie` crate, for building cookies to set.
+pub use cookie;
+
+/// What `#[peregrine::resource]` expands to uses. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::private::*;
+}

@@ -1,0 +1,272 @@
+//! The way of a request, shared by the server and the test client:
+//!
+//! ```text
+//! process_request (in order; may complete the response or fail)
+//!   -> route: path -> resource + URI fields, else 404
+//!   -> process_resource (in order)
+//!   -> responder (with its hooks), or HEAD via GET, or the default OPTIONS, or 405 / 501
+//!   -> on error: the handler registered for its type, else HttpError rendered per Accept, else 500
+//!   -> process_response (reverse order, told whether the request succeeded)
+//!   -> HEAD, 204 and 304 send no body (HEAD keeps the Content-Length its GET would have)
+//! ```
+//!
+//! A panic anywhere on that way becomes a 500 with a generic body; the detail goes to the log.
+
+use std::any::Any;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::header::{self, HeaderValue};
+use http::StatusCode;
+
+use crate::app::{App, Target};
+use crate::body::{HyperBody, RequestBody, ResponseBody};
+use crate::error::{ErrorParts, HttpError};
+use crate::render::render_error;
+use crate::resource::{method_index, GET, HEAD, OPTIONS};
+use crate::routing::{Captures, Params};
+use crate::{Error, Request, Response, Result};
+
+/// A frozen app, shared by every connection.
+pub(crate) struct Pipeline {
+    app: App,
+}
+
+impl Pipeline {
+    pub fn new(app: App) -> Arc<Self> {
+        Arc::new(Pipeline { app })
+    }
+
+    /// Serves one request, start to finish.
+    pub async fn handle(
+        &self,
+        request: http::Request<RequestBody>,
+        remote_addr: Option<SocketAddr>,
+    ) -> http::Response<HyperBody> {
+        let (head, body) = request.into_parts();
+        let mut req = Request::new(head, body, self.app.options.max_body_size, remote_addr);
+        let mut resp = Response::new();
+
+        let outcome = CatchUnwind::new(self.dispatch(&mut req, &mut resp)).await;
+        let succeeded = match outcome {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                self.handle_error(e, &req, &mut resp);
+                false
+            }
+            Err(panic) => {
+                self.handle_panic(panic, &req, &mut resp);
+                false
+            }
+        };
+        self.render_pending_error(&req, &mut resp);
+
+        for middleware in self.app.middleware.iter().rev() {
+            let outcome = CatchUnwind::new(middleware.process_response(&mut req, &mut resp, succeeded)).await;
+            match outcome {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => self.handle_error(e, &req, &mut resp),
+                Err(panic) => self.handle_panic(panic, &req, &mut resp),
+            }
+            self.render_pending_error(&req, &mut resp);
+        }
+        finish(&req, resp)
+    }
+
+    async fn dispatch(&self, req: &mut Request, resp: &mut Response) -> Result {
+        for middleware in &self.app.middleware {
+            middleware.process_request(req, resp).await?;
+            if resp.is_complete() {
+                return Ok(());
+            }
+        }
+
+        if req.decode_path().is_err() {
+            return Err(HttpError::bad_request()
+                .with_title("Invalid path")
+                .with_description("The request path is not valid UTF-8 once percent-decoded.")
+                .into());
+        }
+        let target = self.route(req).ok_or_else(HttpError::not_found)?;
+
+        for middleware in &self.app.middleware {
+            middleware.process_resource(req, resp).await?;
+            if resp.is_complete() {
+                return Ok(());
+            }
+        }
+
+        let Some(method) = method_index(req.method()) else {
+            return Err(HttpError::not_implemented()
+                .with_description(format!("The method {} is not recognized by this server.", req.method()))
+                .into());
+        };
+        let responder = match target.responders[method] {
+            Some(i) => Some(i),
+            None if method == HEAD => target.responders[GET],
+            None => None,
+        };
+        match responder {
+            Some(i) => target.resource.respond(usize::from(i), req, resp).await,
+            None if method == OPTIONS => {
+                resp.set_status(StatusCode::OK);
+                resp.headers_mut().insert(header::ALLOW, target.allow_options.clone());
+                resp.headers_mut()
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+                Ok(())
+            }
+            None => Err(HttpError::method_not_allowed_with(target.allow_405.clone()).into()),
+        }
+    }
+
+    /// Finds the route for the request's path and records its URI fields on the request.
+    fn route(&self, req: &mut Request) -> Option<&Target> {
+        let mut path = req.path();
+        if self.app.options.strip_trailing_slash && path.len() > 1 {
+            path = path.strip_suffix('/').unwrap_or(path);
+        }
+        let mut captures = Captures::new();
+        let entry = self.app.router.find_entry(path, &mut captures)?;
+        req.params = Params {
+            info: Some(entry.info.clone()),
+            captures,
+        };
+        Some(&entry.value)
+    }
+
+    fn handle_error(&self, error: Error, req: &Request, resp: &mut Response) {
+        match error.into_parts() {
+            ErrorParts::Http(e) => {
+                if !self.run_handler(&*e, req, resp) {
+                    resp.set_error(*e);
+                }
+            }
+            ErrorParts::Status(s) => {
+                resp.set_status(s.status);
+                for (name, value) in s.headers {
+                    resp.headers_mut().insert(name, value);
+                }
+                match s.text {
+                    Some(text) => resp.set_text(text),
+                    None => resp.body = ResponseBody::Empty,
+                }
+            }
+            ErrorParts::Other(e) => {
+                let mut link: Option<&(dyn std::error::Error + 'static)> = Some(&*e);
+                while let Some(current) = link {
+                    if self.run_handler(current, req, resp) {
+                        return;
+                    }
+                    link = current.source();
+                }
+                tracing::error!(
+                    method = %req.method(),
+                    path = req.path(),
+                    route = req.uri_template().unwrap_or("-"),
+                    error = %ErrorChain(&*e),
+                    "unhandled error; answering 500"
+                );
+                resp.set_error(HttpError::internal_server_error());
+            }
+        }
+    }
+
+    fn run_handler(&self, error: &(dyn std::error::Error + 'static), req: &Request, resp: &mut Response) -> bool {
+        self.app.error_handlers.iter().any(|h| (h.call)(error, req, resp))
+    }
+
+    fn handle_panic(&self, panic: Box<dyn Any + Send>, req: &Request, resp: &mut Response) {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic with a non-text payload".to_owned());
+        tracing::error!(
+            method = %req.method(),
+            path = req.path(),
+            route = req.uri_template().unwrap_or("-"),
+            panic = %message,
+            "panic while serving a request; answering 500"
+        );
+        *resp = Response::new();
+        resp.set_error(HttpError::internal_server_error());
+    }
+
+    fn render_pending_error(&self, req: &Request, resp: &mut Response) {
+        if let Some(error) = resp.error.take() {
+            render_error(&error, req.accept(), resp);
+        }
+    }
+}
+
+/// Turns the finished [`Response`] into what hyper sends.
+fn finish(req: &Request, resp: Response) -> http::Response<HyperBody> {
+    let (status, mut headers, body) = resp.into_parts();
+    let body = if status.is_informational() || status == StatusCode::NO_CONTENT {
+        headers.remove(header::CONTENT_LENGTH);
+        ResponseBody::Empty
+    } else if status == StatusCode::NOT_MODIFIED {
+        ResponseBody::Empty
+    } else if req.method() == http::Method::HEAD {
+        // The length the GET body would have had; hyper sends no body for HEAD.
+        if let Some(length) = body.known_length() {
+            headers
+                .entry(header::CONTENT_LENGTH)
+                .or_insert_with(|| HeaderValue::from(length));
+        }
+        ResponseBody::Empty
+    } else {
+        // A body of known length reports it as an exact size hint, from which hyper writes Content-Length
+        // itself, with no header value to allocate here.
+        body
+    };
+    let mut out = http::Response::new(HyperBody::new(body));
+    *out.status_mut() = status;
+    *out.headers_mut() = headers;
+    out
+}
+
+struct ErrorChain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Polls a future, turning a panic inside it into `Err(payload)`.
+    pub(crate) struct CatchUnwind<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F> CatchUnwind<F> {
+    pub fn new(inner: F) -> Self {
+        CatchUnwind { inner }
+    }
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = std::result::Result<F::Output, Box<dyn Any + Send>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.project().inner;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! What `#[peregrine::resource]` expands to calls. Not public API: names here may change at any time.
+//!
+//! The traits exist to turn a wrong signature into a sentence: a responder or hook whose signature does not
+//! fit fails a bound whose `on_unimplemented` message says what to write.
+
+use std::future::Future;
+
+use crate::error::Result;
+use crate::resource::BoxFuture;
+use crate::{Request, Response};
+
+/// A function that can serve as a responder of resource `R`.
+#[diagnostic::on_unimplemented(
+    message = "this is not a valid responder",
+    label = "a responder must be `async fn on_<method>(&self, req: &mut Request, resp: &mut Response) -> peregrine::Result`",
+    note = "responders borrow the request and response mutably and return `peregrine::Result` (that is, `Result<(), peregrine::Error>`); the future must be Send, so do not hold an `Rc` or a `std::sync::MutexGuard` across `.await`"
+)]
+pub trait Responder<'a, R: 'a> {
+    /// Calls the responder.
+    fn call(self, resource: &'a R, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result>;
+}
+
+impl<'a, R: 'a, F, Fut> Responder<'a, R> for F
+where
+    F: FnOnce(&'a R, &'a mut Request, &'a mut Response) -> Fut,
+    Fut: Future<Output = Result> + Send + 'a,
+{
+    fn call(self, resource: &'a R, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result> {
+        Box::pin(self(resource, req, resp))
+    }
+}
+
+/// Calls responder `f` of `resource`.
+pub fn responder<'a, R: 'a, F: Responder<'a, R>>(
+    f: F,
+    resource: &'a R,
+    req: &'a mut Request,
+    resp: &'a mut Response,
+) -> BoxFuture<'a, Result> {
+    f.call(resource, req, resp)
+}
+
+/// A function that can serve as a before or after hook.
+#[diagnostic::on_unimplemented(
+    message = "this is not a valid hook",
+    label = "a hook must be `async fn name(req: &mut Request, resp: &mut Response) -> peregrine::Result`",
+    note = "hooks are free functions (not methods); the future must be Send"
+)]
+pub trait Hook<'a> {
+    /// Calls the hook.
+    fn call(self, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result>;
+}
+
+impl<'a, F, Fut> Hook<'a> for F
+where
+    F: FnOnce(&'a mut Request, &'a mut Response) -> Fut,
+    Fut: Future<Output = Result> + Send + 'a,
+{
+    fn call(self, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result> {
+        Box::pin(self(req, resp))
+    }
+}
+
+/// Calls hook `f`.
+pub fn hook<'a, F: Hook<'a>>(f: F, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result> {
+    f.call(req, resp)
+}

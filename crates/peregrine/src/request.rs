@@ -1,0 +1,451 @@
+//! The request a responder reads: method, path, headers, URI fields, query parameters, cookies, context, body.
+//!
+//! Nothing is parsed until asked: the query string, cookies and body are read on first use and kept.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap};
+use http::{Method, Uri, Version};
+use serde::de::DeserializeOwned;
+
+use crate::body::RequestBody;
+use crate::error::{HttpError, Result};
+use crate::internal::Internal;
+use crate::routing::{FromParam, Params};
+use crate::{media, negotiation};
+
+/// An HTTP request as a responder sees it.
+pub struct Request {
+    pub(crate) head: http::request::Parts,
+    pub(crate) body: RequestBody,
+    path: Option<Box<str>>,
+    pub(crate) params: Params,
+    query: OnceLock<Vec<(String, String)>>,
+    cookies: OnceLock<Vec<(String, String)>>,
+    context: Context,
+    pub(crate) max_body_size: usize,
+    remote_addr: Option<SocketAddr>,
+}
+
+impl Request {
+    pub(crate) fn new(
+        head: http::request::Parts,
+        body: RequestBody,
+        max_body_size: usize,
+        remote_addr: Option<SocketAddr>,
+    ) -> Self {
+        Request {
+            head,
+            body,
+            path: None,
+            params: Params::default(),
+            query: OnceLock::new(),
+            cookies: OnceLock::new(),
+            context: Context::default(),
+            max_body_size,
+            remote_addr,
+        }
+    }
+
+    /// Decodes the path once; `Err` when the decoded bytes are not UTF-8.
+    pub(crate) fn decode_path(&mut self) -> std::result::Result<(), ()> {
+        let raw = self.head.uri.path();
+        if raw.contains('%') {
+            let decoded = decode_path(raw).ok_or(())?;
+            self.path = Some(decoded.into_boxed_str());
+        }
+        Ok(())
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.head.method
+    }
+
+    /// The request target as received.
+    pub fn uri(&self) -> &Uri {
+        &self.head.uri
+    }
+
+    /// The HTTP version.
+    pub fn version(&self) -> Version {
+        self.head.version
+    }
+
+    /// The percent-decoded path, as routed. An encoded slash (`%2F`) stays encoded, so that it cannot be
+    /// mistaken for a segment boundary (RFC 3986 §2.2; Falcon decodes it, which changes routing).
+    pub fn path(&self) -> &str {
+        self.path.as_deref().unwrap_or_else(|| self.head.uri.path())
+    }
+
+    /// The path exactly as received, before percent-decoding.
+    pub fn raw_path(&self) -> &str {
+        self.head.uri.path()
+    }
+
+    /// The query string without `?`, as received.
+    pub fn query_string(&self) -> Option<&str> {
+        self.head.uri.query()
+    }
+
+    /// The peer's address, when the request came over a socket.
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.remote_addr
+    }
+
+    /// The template of the route that matched, such as `/users/{id:int}`.
+    pub fn uri_template(&self) -> Option<&str> {
+        self.params.info.as_deref().map(|i| i.template())
+    }
+
+    /// URI field `name` converted to `T`.
+    ///
+    /// A value that does not convert is a 404 (the path names no resource), like a converter that refuses
+    /// it; a name the route's template does not have is a programming error and becomes a 500.
+    ///
+    /// ```ignore
+    /// let user_id: u64 = req.param("user_id")?;   // route "/users/{user_id:int}"
+    /// ```
+    pub fn param<T: FromParam>(&self, name: &str) -> Result<T> {
+        let Some((text, value)) = self.params.lookup(self.path(), name) else {
+            let template = self.uri_template().unwrap_or("(no route)");
+            return Err(Internal::new(format!("the route '{template}' has no field '{name}'")).into());
+        };
+        T::from_param(text, &value).ok_or_else(|| {
+            HttpError::not_found()
+                .with_description(format!("The URI field '{name}' must be a {}.", type_word::<T>()))
+                .into()
+        })
+    }
+
+    /// URI field `name` as text, if the route has it.
+    pub fn param_str(&self, name: &str) -> Option<&str> {
+        self.params.lookup(self.path(), name).map(|(t, _)| t)
+    }
+
+    /// All URI fields as `(name, text)`, in template order.
+    pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.params.iter(self.path())
+    }
+
+    /// All headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.head.headers
+    }
+
+    /// Header `name` (case-insensitive) as text; `None` when absent or not visible ASCII.
+    pub fn header(&self, name: impl header::AsHeaderName) -> Option<&str> {
+        self.head.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Header `name`, or 400 "Missing header value" when absent.
+    pub fn require_header(&self, name: &str) -> Result<&str> {
+        match self.head.headers.get(name) {
+            None => Err(HttpError::missing_header(name).into()),
+            Some(v) => v
+                .to_str()
+                .map_err(|_| HttpError::invalid_header(name, "It must be visible ASCII.").into()),
+        }
+    }
+
+    /// `Content-Type`, if present.
+    pub fn content_type(&self) -> Option<&str> {
+        self.header(header::CONTENT_TYPE)
+    }
+
+    /// `Content-Length`, or 400 when it is not a non-negative integer.
+    pub fn content_length(&self) -> Result<Option<u64>> {
+        match self.head.headers.get(header::CONTENT_LENGTH) {
+            None => Ok(None),
+            Some(v) => v
+                .to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .map(Some)
+                .ok_or_else(|| HttpError::invalid_header("Content-Length", "It must be a whole number.").into()),
+        }
+    }
+
+    /// `Accept`, or `*/*` when absent or empty (RFC 9110 §12.5.1).
+    pub fn accept(&self) -> &str {
+        match self.header(header::ACCEPT) {
+            Some(a) if !a.trim().is_empty() => a,
+            _ => "*/*",
+        }
+    }
+
+    /// `User-Agent`, if present.
+    pub fn user_agent(&self) -> Option<&str> {
+        self.header(header::USER_AGENT)
+    }
+
+    /// `Host`, else the authority of an absolute request target (HTTP/2's `:authority`).
+    pub fn host(&self) -> Option<&str> {
+        self.header(header::HOST).or_else(|| self.head.uri.host())
+    }
+
+    /// Header `name` as an HTTP date; 400 "Invalid header value" when it is not one.
+    pub fn header_as_datetime(&self, name: &str) -> Result<Option<SystemTime>> {
+        match self.header(name) {
+            None => Ok(None),
+            Some(v) => httpdate::parse_http_date(v).map(Some).map_err(|_| {
+                HttpError::invalid_header(name, "It must be an HTTP date (RFC 9110, Section 5.6.7).").into()
+            }),
+        }
+    }
+
+    /// `Date`, parsed.
+    pub fn date(&self) -> Result<Option<SystemTime>> {
+        self.header_as_datetime("Date")
+    }
+
+    /// `If-Modified-Since`, parsed.
+    pub fn if_modified_since(&self) -> Result<Option<SystemTime>> {
+        self.header_as_datetime("If-Modified-Since")
+    }
+
+    /// `If-Unmodified-Since`, parsed.
+    pub fn if_unmodified_since(&self) -> Result<Option<SystemTime>> {
+        self.header_as_datetime("If-Unmodified-Since")
+    }
+
+    /// Whether the client accepts `media_type` (`type/subtype`).
+    pub fn client_accepts(&self, media_type: &str) -> bool {
+        negotiation::accepts(self.accept(), media_type)
+    }
+
+    /// Whether the client accepts JSON.
+    pub fn client_accepts_json(&self) -> bool {
+        self.client_accepts("application/json")
+    }
+
+    /// The offer the client prefers per `Accept`, or `None` if it accepts none; ties go to the earlier offer.
+    pub fn client_prefers<'a>(&self, offers: &[&'a str]) -> Option<&'a str> {
+        negotiation::prefers(self.accept(), offers)
+    }
+
+    pub(crate) fn query_pairs(&self) -> &[(String, String)] {
+        self.query
+            .get_or_init(|| self.query_string().map(parse_query).unwrap_or_default())
+    }
+
+    /// The value of cookie `name` (the first, if sent more than once).
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookie_pairs()
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value sent for cookie `name`.
+    pub fn cookie_values(&self, name: &str) -> Vec<&str> {
+        self.cookie_pairs()
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// All cookies as `(name, value)`.
+    pub fn cookies(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.cookie_pairs().iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    fn cookie_pairs(&self) -> &[(String, String)] {
+        self.cookies.get_or_init(|| {
+            self.head
+                .headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| cookie::Cookie::split_parse_encoded(v.to_owned()))
+                .filter_map(|c| c.ok())
+                .map(|c| (c.name().to_owned(), c.value().to_owned()))
+                .collect()
+        })
+    }
+
+    /// The per-request context: values middleware and hooks leave for responders, one per type.
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
+    /// The per-request context, to add values.
+    pub fn context_mut(&mut self) -> &mut Context {
+        &mut self.context
+    }
+
+    /// The body limit for this request (the app's `max_body_size` unless changed).
+    pub fn max_body_size(&self) -> usize {
+        self.max_body_size
+    }
+
+    /// Changes the body limit for this request, before the body is read (a hook can raise it for an upload
+    /// route or lower it).
+    pub fn set_max_body_size(&mut self, limit: usize) {
+        self.max_body_size = limit;
+    }
+
+    /// The whole body; 413 over the body limit.
+    ///
+    /// # Errors
+    /// 413 "Content Too Large" past [`Request::max_body_size`]; 400 if the connection fails while reading.
+    pub async fn body_bytes(&mut self) -> Result<Bytes> {
+        self.body.read(self.max_body_size).await
+    }
+
+    /// The body as UTF-8 text; 400 when it is not UTF-8.
+    pub async fn text(&mut self) -> Result<String> {
+        let bytes = self.body_bytes().await?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| {
+            HttpError::bad_request()
+                .with_title("Invalid body")
+                .with_description("The request body is not valid UTF-8.")
+                .into()
+        })
+    }
+
+    /// The body deserialized from JSON (the default when `Content-Type` is absent).
+    ///
+    /// # Errors
+    /// 415 for a `Content-Type` other than JSON; 400 "Invalid JSON" for an empty, malformed or wrongly shaped
+    /// body; 413 past the body limit.
+    pub async fn media<T: DeserializeOwned>(&mut self) -> Result<T> {
+        media::check_json_content_type(self.content_type())?;
+        let bytes = self.body_bytes().await?;
+        media::from_json(&bytes)
+    }
+}
+
+fn type_word<T>() -> &'static str {
+    let name = std::any::type_name::<T>();
+    match name.rsplit("::").next().unwrap_or(name) {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => {
+            "whole number in range"
+        }
+        "f32" | "f64" => "number",
+        "bool" => "boolean",
+        "Uuid" => "UUID",
+        _ => "valid value",
+    }
+}
+
+/// Percent-decodes a path, keeping `%2F` encoded; `None` when the result is not UTF-8.
+fn decode_path(raw: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(raw.len());
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                let byte = (h * 16 + l) as u8;
+                if byte == b'/' {
+                    out.extend_from_slice(&bytes[i..i + 3]);
+                } else {
+                    out.push(byte);
+                }
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Parses `application/x-www-form-urlencoded` pairs; blank values are kept, a key without `=` has value "".
+pub(crate) fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode_form(k), decode_form(v))
+        })
+        .collect()
+}
+
+fn decode_form(text: &str) -> String {
+    if !text.contains(['%', '+']) {
+        return text.to_owned();
+    }
+    let plus_free = text.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus_free)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Values a request carries for its responder, one per type; set by middleware and hooks. Nothing is
+/// allocated until the first value is stored.
+///
+/// ```
+/// # use peregrine::request::Context;
+/// #[derive(Debug, PartialEq)]
+/// struct User(u64);
+/// let mut ctx = Context::default();
+/// ctx.insert(User(7));
+/// assert_eq!(ctx.get::<User>(), Some(&User(7)));
+/// ```
+#[derive(Default)]
+pub struct Context {
+    values: Option<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
+}
+
+impl Context {
+    /// Stores `value`, returning the one of the same type it replaces.
+    pub fn insert<T: Send + Sync + 'static>(&mut self, value: T) -> Option<T> {
+        self.values
+            .get_or_insert_with(HashMap::new)
+            .insert(TypeId::of::<T>(), Box::new(value))
+            .and_then(|old| old.downcast().ok().map(|b| *b))
+    }
+
+    /// The value of type `T`, if one was stored.
+    pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.values.as_ref()?.get(&TypeId::of::<T>())?.downcast_ref()
+    }
+
+    /// The value of type `T`, mutably.
+    pub fn get_mut<T: Send + Sync + 'static>(&mut self) -> Option<&mut T> {
+        self.values.as_mut()?.get_mut(&TypeId::of::<T>())?.downcast_mut()
+    }
+
+    /// Removes and returns the value of type `T`.
+    pub fn remove<T: Send + Sync + 'static>(&mut self) -> Option<T> {
+        self.values
+            .as_mut()?
+            .remove(&TypeId::of::<T>())
+            .and_then(|b| b.downcast().ok().map(|b| *b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_decoding_keeps_encoded_slash() {
+        assert_eq!(decode_path("/a%20b/c%2Fd").unwrap(), "/a b/c%2Fd");
+        assert_eq!(decode_path("/caf%C3%A9").unwrap(), "/café");
+        assert_eq!(decode_path("/bad%zz").unwrap(), "/bad%zz");
+        assert_eq!(decode_path("/end%2").unwrap(), "/end%2");
+        assert!(decode_path("/x%FF").is_none());
+    }
+
+    #[test]
+    fn query_parsing_keeps_blanks_and_decodes() {
+        let q = parse_query("a=1&b=&c&d=x+y%21&&a=2");
+        let want = [("a", "1"), ("b", ""), ("c", ""), ("d", "x y!"), ("a", "2")];
+        assert_eq!(q.len(), want.len());
+        for ((k, v), (wk, wv)) in q.iter().zip(want) {
+            assert_eq!((k.as_str(), v.as_str()), (wk, wv));
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! The response a responder fills in: status, headers, and a body of text, bytes, media or a stream.
+
+use std::borrow::Cow;
+use std::fmt::Display;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use futures_core::Stream;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::StatusCode;
+use percent_encoding::{AsciiSet, CONTROLS};
+use serde::Serialize;
+
+use crate::body::{BoxError, ResponseBody};
+use crate::error::{HttpError, Result};
+use crate::internal::Internal;
+use crate::media;
+
+/// An HTTP response under construction. The status starts at 200 and the body empty.
+#[derive(Default)]
+pub struct Response {
+    status: StatusCode,
+    headers: HeaderMap,
+    pub(crate) body: ResponseBody,
+    pub(crate) error: Option<Box<HttpError>>,
+    complete: bool,
+}
+
+/// Characters `set_location` percent-encodes: controls, space, and those RFC 3986 never allows in a URI.
+const LOCATION_ESCAPES: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+impl Response {
+    /// A 200 response with no headers and no body.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Sets the status.
+    pub fn set_status(&mut self, status: StatusCode) {
+        self.status = status;
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The headers, to change freely.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+
+    /// Header `name` as text.
+    pub fn header(&self, name: impl header::AsHeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Sets header `name`, replacing earlier values.
+    ///
+    /// # Errors
+    /// A name that is not a valid token, or a value with CR, LF or another control character, is refused:
+    /// `?` turns that into a 500 whose detail is logged (it is the app's mistake, not the client's).
+    pub fn set_header<N, V>(&mut self, name: N, value: V) -> Result
+    where
+        N: TryInto<HeaderName>,
+        N::Error: Display,
+        V: TryInto<HeaderValue>,
+        V::Error: Display,
+    {
+        let (name, value) = header_pair(name, value)?;
+        self.headers.insert(name, value);
+        Ok(())
+    }
+
+    /// Adds a value for header `name`, keeping earlier ones. Same errors as [`Response::set_header`].
+    pub fn append_header<N, V>(&mut self, name: N, value: V) -> Result
+    where
+        N: TryInto<HeaderName>,
+        N::Error: Display,
+        V: TryInto<HeaderValue>,
+        V::Error: Display,
+    {
+        let (name, value) = header_pair(name, value)?;
+        self.headers.append(name, value);
+        Ok(())
+    }
+
+    /// Removes every value of header `name`.
+    pub fn delete_header(&mut self, name: impl header::AsHeaderName) {
+        self.headers.remove(name);
+    }
+
+    /// Sets `Content-Type`.
+    pub fn set_content_type(&mut self, media_type: &'static str) {
+        self.headers
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    }
+
+    /// The `Content-Type`, if set.
+    pub fn content_type(&self) -> Option<&str> {
+        self.header(header::CONTENT_TYPE)
+    }
+
+    fn default_content_type(&mut self, media_type: &'static str) {
+        self.headers
+            .entry(header::CONTENT_TYPE)
+            .or_insert_with(|| HeaderValue::from_static(media_type));
+    }
+
+    /// Sets a text body; `Content-Type` becomes `text/plain; charset=utf-8` unless already set. A
+    /// `&'static str` is sent without copying; a `String` is sent as is.
+    pub fn set_text(&mut self, text: impl Into<Cow<'static, str>>) {
+        self.body = ResponseBody::Full(match text.into() {
+            Cow::Borrowed(s) => Bytes::from_static(s.as_bytes()),
+            Cow::Owned(s) => Bytes::from(s),
+        });
+        self.default_content_type("text/plain; charset=utf-8");
+    }
+
+    /// Sets a bytes body; `Content-Type` becomes `application/octet-stream` unless already set.
+    pub fn set_data(&mut self, data: impl Into<Bytes>) {
+        self.body = ResponseBody::Full(data.into());
+        self.default_content_type("application/octet-stream");
+    }
+
+    /// Serializes `value` as the JSON body; `Content-Type` becomes `application/json` unless already set.
+    ///
+    /// # Errors
+    /// A value serde cannot serialize (a map with non-string keys, say) is a 500 whose detail is logged.
+    pub fn set_media<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.body = ResponseBody::Full(media::to_json(value)?);
+        self.default_content_type(media::JSON);
+        Ok(())
+    }
+
+    /// Streams the body from `stream` (sent chunked unless `Content-Length` is set). An error from the stream
+    /// closes the connection, since the status line has already gone out.
+    pub fn set_stream<S, E>(&mut self, stream: S)
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        self.body = ResponseBody::Stream(Box::pin(MapErr { inner: stream }));
+    }
+
+    /// The body, when it is in memory (set with text, data or media).
+    pub fn body_bytes(&self) -> Option<&Bytes> {
+        match &self.body {
+            ResponseBody::Full(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Sets `Location`, percent-encoding characters a URI may not contain (as Falcon does), so it cannot fail.
+    pub fn set_location(&mut self, location: impl AsRef<str>) {
+        let encoded = percent_encoding::utf8_percent_encode(location.as_ref(), LOCATION_ESCAPES).to_string();
+        let value = HeaderValue::try_from(encoded).expect("percent-encoded text is a valid header value");
+        self.headers.insert(header::LOCATION, value);
+    }
+
+    /// Sets `Last-Modified` as an HTTP date.
+    pub fn set_last_modified(&mut self, time: SystemTime) {
+        let value = HeaderValue::try_from(httpdate::fmt_http_date(time)).expect("an HTTP date is a valid header value");
+        self.headers.insert(header::LAST_MODIFIED, value);
+    }
+
+    /// Adds a `Set-Cookie` header for `cookie`.
+    ///
+    /// ```
+    /// # let mut resp = peregrine::Response::new();
+    /// use peregrine::cookie::Cookie;
+    /// resp.set_cookie(Cookie::build(("session", "abc")).http_only(true).secure(true).path("/"));
+    /// ```
+    pub fn set_cookie(&mut self, cookie: impl Into<cookie::Cookie<'static>>) {
+        let text = cookie.into().encoded().to_string();
+        if let Ok(value) = HeaderValue::try_from(text) {
+            self.headers.append(header::SET_COOKIE, value);
+        }
+    }
+
+    /// Tells the client to drop cookie `name` (an expired `Set-Cookie` with `path`).
+    pub fn unset_cookie(&mut self, name: &str, path: &str) {
+        let mut c = cookie::Cookie::new(name.to_owned(), "");
+        c.set_path(path.to_owned());
+        c.make_removal();
+        self.set_cookie(c);
+    }
+
+    /// Makes `error` the response; it is rendered per the client's `Accept` once the responder (or error
+    /// handler) returns.
+    pub fn set_error(&mut self, error: HttpError) {
+        self.error = Some(Box::new(error));
+    }
+
+    /// Marks the response complete: in `process_request` middleware, this skips routing and the responder
+    /// (`process_response` still runs).
+    pub fn complete(&mut self) {
+        self.complete = true;
+    }
+
+    /// Whether [`Response::complete`] was called.
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    pub(crate) fn into_parts(self) -> (StatusCode, HeaderMap, ResponseBody) {
+        (self.status, self.headers, self.body)
+    }
+}
+
+fn header_pair<N, V>(name: N, value: V) -> Result<(HeaderName, HeaderValue)>
+where
+    N: TryInto<HeaderName>,
+    N::Error: Display,
+    V: TryInto<HeaderValue>,
+    V::Error: Display,
+{
+    let name = name
+        .try_into()
+        .map_err(|e| Internal::new(format!("invalid response header name: {e}")))?;
+    let value = value
+        .try_into()
+        .map_err(|e| Internal::new(format!("invalid value for response header {name}: {e}")))?;
+    Ok((name, value))
+}
+
+pin_project_lite::pin_project! {
+    struct MapErr<S> {
+        #[pin]
+        inner: S,
+    }
+}
+
+impl<S, E> Stream for MapErr<S>
+where
+    S: Stream<Item = std::result::Result<Bytes, E>>,
+    E: Into<BoxError>,
+{
+    type Item = std::result::Result<Bytes, BoxError>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.project()
+            .inner
+            .poll_next(cx)
+            .map(|o| o.map(|r| r.map_err(Into::into)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values_with_newlines_are_refused() {
+        let mut r = Response::new();
+        assert!(r.set_header("x-a", "fine").is_ok());
+        assert!(r.set_header("x-b", "evil\r\nSet-Cookie: a=b").is_err());
+        assert!(r.set_header("bad name", "v").is_err());
+        assert_eq!(r.header("x-a"), Some("fine"));
+        assert!(r.headers().get("x-b").is_none());
+    }
+
+    #[test]
+    fn location_is_encoded_never_refused() {
+        let mut r = Response::new();
+        r.set_location("/users/a b\r\nx");
+        assert_eq!(r.header("location"), Some("/users/a%20b%0D%0Ax"));
+    }
+}

@@ -1,0 +1,531 @@
+//! Field converters: `int`, `float`, `uuid`, `dt`, `path`, `re`, and the ones an app registers.
+//!
+//! A converter turns one path segment into a typed value, or refuses it. Refusal means "this route does not
+//! match" (the router tries the next candidate, else answers 404), never 400: a path that does not fit a
+//! template names no resource.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
+use uuid::Uuid;
+
+/// A value produced by a converter, kept beside the raw text of the field.
+#[derive(Clone)]
+pub enum ParamValue {
+    /// The field had no converter (or `path`/`re`): the text is the value.
+    Text,
+    /// From `int`.
+    Int(i64),
+    /// From `float`.
+    Float(f64),
+    /// From `uuid`.
+    Uuid(Uuid),
+    /// From `dt` with a format that has no offset.
+    DateTime(NaiveDateTime),
+    /// From `dt` with a format that has an offset (`%z`).
+    DateTimeOffset(DateTime<FixedOffset>),
+    /// From `dt` with a date-only format.
+    Date(NaiveDate),
+    /// From a converter the app registered.
+    Custom(Arc<dyn Any + Send + Sync>),
+}
+
+impl fmt::Debug for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamValue::Text => f.write_str("Text"),
+            ParamValue::Int(v) => write!(f, "Int({v})"),
+            ParamValue::Float(v) => write!(f, "Float({v})"),
+            ParamValue::Uuid(v) => write!(f, "Uuid({v})"),
+            ParamValue::DateTime(v) => write!(f, "DateTime({v})"),
+            ParamValue::DateTimeOffset(v) => write!(f, "DateTimeOffset({v})"),
+            ParamValue::Date(v) => write!(f, "Date({v})"),
+            ParamValue::Custom(_) => f.write_str("Custom(..)"),
+        }
+    }
+}
+
+/// Turns a path segment into a value, or refuses it.
+///
+/// Register one with [`App::add_converter`](crate::App::add_converter); use it in a template as
+/// `{field:name}` or `{field:name(args)}`.
+///
+/// ```
+/// use peregrine::routing::{Converter, ParamValue};
+///
+/// struct Even;
+/// impl Converter for Even {
+///     fn convert(&self, segment: &str) -> Option<ParamValue> {
+///         let n: i64 = segment.parse().ok()?;
+///         (n % 2 == 0).then_some(ParamValue::Int(n))
+///     }
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Peregrine converter",
+    label = "this needs `impl peregrine::routing::Converter for {Self}`",
+    note = "a converter is `fn convert(&self, segment: &str) -> Option<ParamValue>`; None means the route does not match"
+)]
+pub trait Converter: Send + Sync + 'static {
+    /// Converts `segment` (already percent-decoded); `None` means "no match".
+    fn convert(&self, segment: &str) -> Option<ParamValue>;
+}
+
+/// A literal value in a converter's argument list: `int(3)`, `int(min=1)`, `dt("%Y")`, `float(finite=false)`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArgValue {
+    /// An integer literal.
+    Int(i64),
+    /// A floating-point literal.
+    Float(f64),
+    /// A quoted string.
+    Str(String),
+    /// `true`/`false` (Python's `True`/`False` are accepted too).
+    Bool(bool),
+}
+
+/// The parsed arguments of a converter, taken one by one by its factory; leftovers are an error.
+#[derive(Debug, Clone, Default)]
+pub struct ConverterArgs {
+    positional: Vec<Option<ArgValue>>,
+    named: Vec<(String, Option<ArgValue>)>,
+}
+
+impl ConverterArgs {
+    /// Parses `min=1, max=9`, `3`, `"%Y-%m-%d"`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut args = ConverterArgs::default();
+        for piece in split_args(text)? {
+            let piece = piece.trim();
+            if piece.is_empty() {
+                return Err("empty argument".into());
+            }
+            match named_arg(piece) {
+                Some((name, value)) => {
+                    if args.named.iter().any(|(n, _)| n == name) {
+                        return Err(format!("argument '{name}' given twice"));
+                    }
+                    args.named.push((name.to_owned(), Some(parse_value(value.trim())?)));
+                }
+                None => {
+                    if !args.named.is_empty() {
+                        return Err("positional argument after a named one".into());
+                    }
+                    args.positional.push(Some(parse_value(piece)?));
+                }
+            }
+        }
+        Ok(args)
+    }
+
+    /// Takes the argument at `position`, or the one named `name`.
+    pub fn take(&mut self, position: usize, name: &str) -> Result<Option<ArgValue>, String> {
+        let by_position = self.positional.get_mut(position).and_then(Option::take);
+        let by_name = self
+            .named
+            .iter_mut()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.take());
+        match (by_position, by_name) {
+            (Some(_), Some(_)) => Err(format!("argument '{name}' given twice")),
+            (a, b) => Ok(a.or(b)),
+        }
+    }
+
+    /// Takes an integer argument.
+    pub fn take_int(&mut self, position: usize, name: &str) -> Result<Option<i64>, String> {
+        match self.take(position, name)? {
+            None => Ok(None),
+            Some(ArgValue::Int(v)) => Ok(Some(v)),
+            Some(other) => Err(format!("'{name}' must be an integer, not {other:?}")),
+        }
+    }
+
+    /// Takes a number argument (an integer literal is accepted).
+    pub fn take_float(&mut self, position: usize, name: &str) -> Result<Option<f64>, String> {
+        match self.take(position, name)? {
+            None => Ok(None),
+            Some(ArgValue::Float(v)) => Ok(Some(v)),
+            Some(ArgValue::Int(v)) => Ok(Some(v as f64)),
+            Some(other) => Err(format!("'{name}' must be a number, not {other:?}")),
+        }
+    }
+
+    /// Takes a string argument.
+    pub fn take_str(&mut self, position: usize, name: &str) -> Result<Option<String>, String> {
+        match self.take(position, name)? {
+            None => Ok(None),
+            Some(ArgValue::Str(v)) => Ok(Some(v)),
+            Some(other) => Err(format!("'{name}' must be a quoted string, not {other:?}")),
+        }
+    }
+
+    /// Takes a boolean argument.
+    pub fn take_bool(&mut self, position: usize, name: &str) -> Result<Option<bool>, String> {
+        match self.take(position, name)? {
+            None => Ok(None),
+            Some(ArgValue::Bool(v)) => Ok(Some(v)),
+            Some(other) => Err(format!("'{name}' must be true or false, not {other:?}")),
+        }
+    }
+
+    /// Fails if any argument was not taken.
+    pub fn finish(self) -> Result<(), String> {
+        if self.positional.iter().any(Option::is_some) {
+            return Err("too many arguments".into());
+        }
+        if let Some((name, _)) = self.named.iter().find(|(_, v)| v.is_some()) {
+            return Err(format!("unknown argument '{name}'"));
+        }
+        Ok(())
+    }
+}
+
+fn named_arg(piece: &str) -> Option<(&str, &str)> {
+    let (name, value) = piece.split_once('=')?;
+    let name = name.trim();
+    super::template::is_identifier(name).then_some((name, value))
+}
+
+fn split_args(text: &str) -> Result<Vec<&str>, String> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for item in super::template::unquoted_chars(text) {
+        let (i, c) = item.map_err(|()| "unterminated string".to_owned())?;
+        if c == ',' {
+            pieces.push(&text[start..i]);
+            start = i + 1;
+        }
+    }
+    pieces.push(&text[start..]);
+    Ok(pieces)
+}
+
+fn parse_value(text: &str) -> Result<ArgValue, String> {
+    let quoted = |q: char| text.len() >= 2 && text.starts_with(q) && text.ends_with(q);
+    if quoted('"') || quoted('\'') {
+        let inner = &text[1..text.len() - 1];
+        let mut out = String::with_capacity(inner.len());
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                out.push(chars.next().ok_or("dangling '\\'")?);
+            } else {
+                out.push(c);
+            }
+        }
+        return Ok(ArgValue::Str(out));
+    }
+    match text {
+        "true" | "True" => return Ok(ArgValue::Bool(true)),
+        "false" | "False" => return Ok(ArgValue::Bool(false)),
+        _ => {}
+    }
+    if let Ok(v) = text.parse::<i64>() {
+        return Ok(ArgValue::Int(v));
+    }
+    if let Ok(v) = text.parse::<f64>() {
+        return Ok(ArgValue::Float(v));
+    }
+    Err(format!("'{text}' is not a number, a quoted string, true or false"))
+}
+
+/// Builds a converter from its arguments; registered under a name.
+pub type ConverterFactory = Arc<dyn Fn(&mut ConverterArgs) -> Result<Arc<dyn Converter>, String> + Send + Sync>;
+
+/// The converters a router knows by name.
+#[derive(Clone)]
+pub(crate) struct ConverterRegistry {
+    factories: HashMap<String, ConverterFactory>,
+}
+
+impl Default for ConverterRegistry {
+    fn default() -> Self {
+        let mut r = ConverterRegistry {
+            factories: HashMap::new(),
+        };
+        r.add("int", Arc::new(|a| IntConverter::from_args(a).map(to_dyn)));
+        r.add("float", Arc::new(|a| FloatConverter::from_args(a).map(to_dyn)));
+        r.add("uuid", Arc::new(|_| Ok(to_dyn(UuidConverter))));
+        r.add("dt", Arc::new(|a| DateTimeConverter::from_args(a).map(to_dyn)));
+        r.add("path", Arc::new(|_| Ok(to_dyn(PathConverter))));
+        r.add("re", Arc::new(|a| RegexConverter::from_args(a).map(to_dyn)));
+        r
+    }
+}
+
+fn to_dyn<C: Converter>(c: C) -> Arc<dyn Converter> {
+    Arc::new(c)
+}
+
+impl ConverterRegistry {
+    pub fn add(&mut self, name: &str, factory: ConverterFactory) {
+        self.factories.insert(name.to_owned(), factory);
+    }
+
+    /// Builds the converter a field names, or says why not.
+    pub fn build(&self, name: &str, args: Option<&str>) -> Result<Arc<dyn Converter>, String> {
+        let factory = self.factories.get(name).ok_or_else(|| {
+            let mut known: Vec<&str> = self.factories.keys().map(String::as_str).collect();
+            known.sort_unstable();
+            format!("unknown converter '{name}' (known: {})", known.join(", "))
+        })?;
+        let mut parsed = ConverterArgs::parse(args.unwrap_or(""))
+            .map_err(|e| format!("bad arguments for converter '{name}': {e}"))?;
+        let converter = factory(&mut parsed).map_err(|e| format!("bad arguments for converter '{name}': {e}"))?;
+        parsed
+            .finish()
+            .map_err(|e| format!("bad arguments for converter '{name}': {e}"))?;
+        Ok(converter)
+    }
+}
+
+/// `int`, `int(num_digits)`, `int(min=.., max=..)`: optional `-`, then ASCII digits.
+struct IntConverter {
+    num_digits: Option<usize>,
+    min: Option<i64>,
+    max: Option<i64>,
+}
+
+impl IntConverter {
+    fn from_args(a: &mut ConverterArgs) -> Result<Self, String> {
+        let num_digits = match a.take_int(0, "num_digits")? {
+            Some(n) if n < 1 => return Err("'num_digits' must be at least 1".into()),
+            n => n.map(|n| n as usize),
+        };
+        let min = a.take_int(1, "min")?;
+        let max = a.take_int(2, "max")?;
+        if let (Some(lo), Some(hi)) = (min, max) {
+            if lo > hi {
+                return Err(format!("'min' ({lo}) is greater than 'max' ({hi})"));
+            }
+        }
+        Ok(IntConverter { num_digits, min, max })
+    }
+}
+
+impl Converter for IntConverter {
+    fn convert(&self, segment: &str) -> Option<ParamValue> {
+        if self.num_digits.is_some_and(|n| n != segment.len()) {
+            return None;
+        }
+        let (negative, digits) = match segment.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, segment),
+        };
+        if digits.is_empty() {
+            return None;
+        }
+        // One pass: check and accumulate, refusing overflow (as a negative number, so i64::MIN fits).
+        let mut value: i64 = 0;
+        for b in digits.bytes() {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            value = value.checked_mul(10)?.checked_sub(i64::from(d))?;
+        }
+        let value = if negative { value } else { value.checked_neg()? };
+        if self.min.is_some_and(|m| value < m) || self.max.is_some_and(|m| value > m) {
+            return None;
+        }
+        Some(ParamValue::Int(value))
+    }
+}
+
+/// `float`, `float(min=.., max=.., finite=true)`.
+struct FloatConverter {
+    min: Option<f64>,
+    max: Option<f64>,
+    finite: bool,
+}
+
+impl FloatConverter {
+    fn from_args(a: &mut ConverterArgs) -> Result<Self, String> {
+        Ok(FloatConverter {
+            min: a.take_float(0, "min")?,
+            max: a.take_float(1, "max")?,
+            finite: a.take_bool(2, "finite")?.unwrap_or(true),
+        })
+    }
+}
+
+impl Converter for FloatConverter {
+    fn convert(&self, segment: &str) -> Option<ParamValue> {
+        if segment.trim() != segment {
+            return None;
+        }
+        let value: f64 = segment.parse().ok()?;
+        if (self.finite && !value.is_finite())
+            || self.min.is_some_and(|m| value < m)
+            || self.max.is_some_and(|m| value > m)
+        {
+            return None;
+        }
+        Some(ParamValue::Float(value))
+    }
+}
+
+/// `uuid`: hyphenated, simple, braced or URN forms.
+struct UuidConverter;
+
+impl Converter for UuidConverter {
+    fn convert(&self, segment: &str) -> Option<ParamValue> {
+        Uuid::parse_str(segment).ok().map(ParamValue::Uuid)
+    }
+}
+
+/// `dt`, `dt("%Y-%m-%d")`: strftime formats; the default is `%Y-%m-%dT%H:%M:%SZ` (Falcon's).
+struct DateTimeConverter {
+    format: String,
+    kind: DateKind,
+}
+
+enum DateKind {
+    Offset,
+    Naive,
+    DateOnly,
+}
+
+impl DateTimeConverter {
+    fn from_args(a: &mut ConverterArgs) -> Result<Self, String> {
+        let format = a
+            .take_str(0, "format_string")?
+            .unwrap_or_else(|| "%Y-%m-%dT%H:%M:%SZ".to_owned());
+        let has = |spec: &[&str]| spec.iter().any(|s| format.contains(s));
+        let kind = if has(&["%z", "%:z", "%#z"]) {
+            DateKind::Offset
+        } else if has(&["%H", "%M", "%S", "%T", "%R", "%I", "%s"]) {
+            DateKind::Naive
+        } else {
+            DateKind::DateOnly
+        };
+        Ok(DateTimeConverter { format, kind })
+    }
+}
+
+impl Converter for DateTimeConverter {
+    fn convert(&self, segment: &str) -> Option<ParamValue> {
+        match self.kind {
+            DateKind::Offset => DateTime::parse_from_str(segment, &self.format)
+                .ok()
+                .map(ParamValue::DateTimeOffset),
+            DateKind::Naive => NaiveDateTime::parse_from_str(segment, &self.format)
+                .ok()
+                .map(ParamValue::DateTime),
+            DateKind::DateOnly => NaiveDate::parse_from_str(segment, &self.format)
+                .ok()
+                .map(ParamValue::Date),
+        }
+    }
+}
+
+/// `path`: the rest of the path, slashes included; only in the last segment.
+pub(crate) struct PathConverter;
+
+impl Converter for PathConverter {
+    fn convert(&self, _segment: &str) -> Option<ParamValue> {
+        Some(ParamValue::Text)
+    }
+}
+
+/// `re("[a-z0-9-]+")`: the whole segment must match the expression.
+struct RegexConverter {
+    regex: regex::Regex,
+}
+
+impl RegexConverter {
+    fn from_args(a: &mut ConverterArgs) -> Result<Self, String> {
+        let pattern = a
+            .take_str(0, "pattern")?
+            .ok_or("'re' needs a pattern, as re(\"[a-z]+\")")?;
+        let regex = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| format!("bad pattern: {e}"))?;
+        Ok(RegexConverter { regex })
+    }
+}
+
+impl Converter for RegexConverter {
+    fn convert(&self, segment: &str) -> Option<ParamValue> {
+        self.regex.is_match(segment).then_some(ParamValue::Text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conv(name: &str, args: Option<&str>) -> Arc<dyn Converter> {
+        ConverterRegistry::default().build(name, args).unwrap()
+    }
+
+    fn int_of(v: Option<ParamValue>) -> Option<i64> {
+        match v {
+            Some(ParamValue::Int(i)) => Some(i),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn int_accepts_digits_and_bounds() {
+        let c = conv("int", None);
+        assert_eq!(int_of(c.convert("42")), Some(42));
+        assert_eq!(int_of(c.convert("-7")), Some(-7));
+        for bad in ["", "-", "4x", " 4", "+4", "1_0", "99999999999999999999"] {
+            assert!(c.convert(bad).is_none(), "{bad}");
+        }
+        let c = conv("int", Some("min=1, max=9999"));
+        assert!(c.convert("0").is_none());
+        assert!(c.convert("10000").is_none());
+        assert_eq!(int_of(c.convert("9999")), Some(9999));
+        let c = conv("int", Some("3"));
+        assert_eq!(int_of(c.convert("007")), Some(7));
+        assert!(c.convert("07").is_none());
+    }
+
+    #[test]
+    fn float_refuses_non_finite_by_default() {
+        let c = conv("float", None);
+        assert!(matches!(c.convert("1.5"), Some(ParamValue::Float(v)) if v == 1.5));
+        assert!(c.convert("inf").is_none());
+        assert!(c.convert("nan").is_none());
+        assert!(conv("float", Some("finite=false")).convert("inf").is_some());
+        assert!(conv("float", Some("min=0")).convert("-0.5").is_none());
+    }
+
+    #[test]
+    fn uuid_and_dt_and_re() {
+        let c = conv("uuid", None);
+        assert!(c.convert("6f0e8a6c-3b1d-4b8e-9c3a-0d4b9f3c2a11").is_some());
+        assert!(c.convert("nope").is_none());
+        let c = conv("dt", Some(r#""%Y-%m-%d""#));
+        assert!(matches!(c.convert("2024-02-29"), Some(ParamValue::Date(_))));
+        assert!(c.convert("2023-02-29").is_none());
+        let c = conv("dt", None);
+        assert!(matches!(
+            c.convert("2024-01-02T03:04:05Z"),
+            Some(ParamValue::DateTime(_))
+        ));
+        let c = conv("re", Some(r#""[a-z0-9-]+""#));
+        assert!(c.convert("my-slug-1").is_some());
+        assert!(c.convert("My_Slug").is_none());
+    }
+
+    #[test]
+    fn bad_arguments_are_refused_with_a_reason() {
+        let r = ConverterRegistry::default();
+        let err = |n: &str, a: Option<&str>| r.build(n, a).err().unwrap();
+        assert!(err("int", Some("min=5, max=1")).contains("greater than"));
+        assert!(err("int", Some("foo=1")).contains("unknown argument 'foo'"));
+        assert!(err("int", Some("\"x\"")).contains("must be an integer"));
+        assert!(err("int", Some("1, 2, 3, 4")).contains("too many arguments"));
+        assert!(err("re", None).contains("needs a pattern"));
+        assert!(err("re", Some("\"(\"")).contains("bad pattern"));
+        assert!(err("nope", None).contains("unknown converter 'nope'"));
+    }
+}

@@ -1,0 +1,22 @@
+//! Routing: URI templates, field converters, and the compiled decision tree.
+//!
+//! Templates are Falcon's: literal segments, `{field}`, several fields in one segment (`{name}.{ext}`), and
+//! converters with arguments (`{id:int(min=1)}`, `{ts:dt("%Y-%m-%d")}`, `{rest:path}`, `{slug:re("[a-z-]+")}`).
+//! Per segment, literals are tried first, then segments with several fields, then single fields (those with a
+//! converter before plain ones), then `path`; a failed branch backtracks to the next candidate.
+//!
+//! Where this differs from Falcon: fields with different names at the same level coexist (`/teams/{id}` and
+//! `/teams/{name}/members`) — only templates that match exactly the same paths are refused; and a field never
+//! matches an empty segment.
+
+mod converters;
+mod params;
+pub(crate) mod template;
+mod tree;
+
+pub use converters::{ArgValue, Converter, ConverterArgs, ConverterFactory, ParamValue};
+pub use params::FromParam;
+pub(crate) use params::Params;
+pub use template::RouteError;
+pub(crate) use tree::Captures;
+pub use tree::{RouteInfo, RouteMatch, Router};

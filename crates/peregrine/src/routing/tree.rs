@@ -1,0 +1,720 @@
+//! The compiled router: templates merged into one decision tree, walked segment by segment.
+//!
+//! Each node keeps its children by kind, in the order they are tried: literal segments, then complex segments
+//! (`{name}.{ext}`), then single fields with a converter, then plain fields, then a trailing `{rest:path}`.
+//! When a branch fails deeper down, the walk backtracks and tries the next candidate. Children are keyed by
+//! *shape* — the literal text, or the converters with the field names left out — so `/teams/{id}` and
+//! `/teams/{name}/members` share one field node, and each route names the captured values itself. Two routes
+//! that end at the same node with different templates match exactly the same paths: that is the only
+//! conflict refused.
+
+use std::sync::Arc;
+
+use smallvec::SmallVec;
+
+use super::converters::{Converter, ConverterFactory, ConverterRegistry, ParamValue};
+use super::template::{self, Field, Part, RouteError, Segment, Template};
+
+/// One captured field: where it sits in the path, and its converted value.
+#[derive(Debug, Clone)]
+pub(crate) struct Capture {
+    pub start: u32,
+    pub end: u32,
+    pub value: Stored,
+}
+
+/// A converted value as a capture keeps it: numbers inline, anything larger boxed, so captures stay small
+/// and cheap to move on the hot path.
+#[derive(Debug, Clone)]
+pub(crate) enum Stored {
+    Text,
+    Int(i64),
+    Float(f64),
+    Other(Box<ParamValue>),
+}
+
+impl From<ParamValue> for Stored {
+    #[inline]
+    fn from(v: ParamValue) -> Self {
+        match v {
+            ParamValue::Text => Stored::Text,
+            ParamValue::Int(i) => Stored::Int(i),
+            ParamValue::Float(f) => Stored::Float(f),
+            other => Stored::Other(Box::new(other)),
+        }
+    }
+}
+
+impl Stored {
+    pub fn to_value(&self) -> ParamValue {
+        match self {
+            Stored::Text => ParamValue::Text,
+            Stored::Int(i) => ParamValue::Int(*i),
+            Stored::Float(f) => ParamValue::Float(*f),
+            Stored::Other(v) => (**v).clone(),
+        }
+    }
+}
+
+/// The captures of one lookup, in template order. Four fit without allocating.
+pub(crate) type Captures = SmallVec<[Capture; 4]>;
+
+/// What a route knows about itself: its template and the names of its fields, in capture order.
+#[derive(Debug)]
+pub struct RouteInfo {
+    template: Box<str>,
+    field_names: Box<[Box<str>]>,
+}
+
+impl RouteInfo {
+    /// The URI template, as it was added.
+    pub fn template(&self) -> &str {
+        &self.template
+    }
+
+    /// The field names, in the order they appear in the template.
+    pub fn field_names(&self) -> impl Iterator<Item = &str> {
+        self.field_names.iter().map(|n| &**n)
+    }
+
+    pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
+        self.field_names.iter().position(|n| &**n == name)
+    }
+}
+
+/// A route's entry: what it was added with.
+pub(crate) struct Entry<T> {
+    pub info: Arc<RouteInfo>,
+    pub value: T,
+}
+
+/// Where a path led: the route's value, its template, and the captured fields.
+pub struct RouteMatch<'r, 'p, T> {
+    /// The value the route was added with.
+    pub value: &'r T,
+    info: &'r RouteInfo,
+    path: &'p str,
+    captures: Captures,
+}
+
+impl<'r, 'p, T> RouteMatch<'r, 'p, T> {
+    /// The template that matched.
+    pub fn template(&self) -> &'r str {
+        self.info.template()
+    }
+
+    /// The text of the field `name`, if the template has it.
+    pub fn get(&self, name: &str) -> Option<&'p str> {
+        let i = self.info.index_of(name)?;
+        let c = self.captures.get(i)?;
+        Some(&self.path[c.start as usize..c.end as usize])
+    }
+
+    /// The fields as `(name, text)` pairs, in template order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'r str, &'p str)> + '_ {
+        let path = self.path;
+        self.info
+            .field_names()
+            .zip(self.captures.iter())
+            .map(move |(n, c)| (n, &path[c.start as usize..c.end as usize]))
+    }
+}
+
+/// A URI-template router compiled into a decision tree.
+///
+/// ```
+/// use peregrine::routing::Router;
+///
+/// let mut router = Router::new();
+/// router.add("/files/{name}.{ext}", "file").unwrap();
+/// router.add("/items/{id:int(min=1)}", "item").unwrap();
+///
+/// let m = router.find("/files/archive.tar.gz").unwrap();
+/// assert_eq!(*m.value, "file");
+/// assert_eq!(m.get("name"), Some("archive.tar"));
+/// assert!(router.find("/items/0").is_none());
+/// ```
+pub struct Router<T> {
+    root: Node,
+    entries: Vec<Entry<T>>,
+    converters: ConverterRegistry,
+}
+
+impl<T> Default for Router<T> {
+    fn default() -> Self {
+        Router {
+            root: Node::default(),
+            entries: Vec::new(),
+            converters: ConverterRegistry::default(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Node {
+    route: Option<usize>,
+    literals: Literals,
+    complex: Vec<ComplexChild>,
+    fields: Vec<FieldChild>,
+    path: Option<usize>,
+}
+
+/// Literal children. Literal texts are unique within a node, so at most one can match a segment; the scan
+/// compares a packed key (length and first byte) before comparing whole texts.
+#[derive(Default)]
+struct Literals {
+    keys: Vec<u64>,
+    nodes: Vec<(Box<str>, Node)>,
+}
+
+/// Length and first byte, packed: cheap to build and to compare, and rarely shared by two literals.
+#[inline]
+fn literal_key(text: &str) -> u64 {
+    let first = text.as_bytes().first().copied().unwrap_or(0);
+    ((text.len() as u64) << 8) | u64::from(first)
+}
+
+impl Literals {
+    #[inline]
+    fn get(&self, segment: &str) -> Option<&Node> {
+        let key = literal_key(segment);
+        self.keys
+            .iter()
+            .zip(&self.nodes)
+            .find(|(k, (text, _))| **k == key && **text == *segment)
+            .map(|(_, (_, node))| node)
+    }
+
+    fn entry(&mut self, text: &str) -> &mut Node {
+        let i = match self.nodes.iter().position(|(t, _)| &**t == text) {
+            Some(i) => i,
+            None => {
+                self.keys.push(literal_key(text));
+                self.nodes.push((text.into(), Node::default()));
+                self.nodes.len() - 1
+            }
+        };
+        &mut self.nodes[i].1
+    }
+}
+
+struct ComplexChild {
+    shape: String,
+    parts: Vec<ComplexPart>,
+    node: Node,
+}
+
+enum ComplexPart {
+    Literal(Box<str>),
+    Field(Option<Arc<dyn Converter>>),
+}
+
+struct FieldChild {
+    key: String,
+    converter: Option<Arc<dyn Converter>>,
+    node: Node,
+}
+
+enum Step<'a> {
+    Literal(&'a str),
+    Complex(String, Vec<ComplexPart>),
+    Field(String, Option<Arc<dyn Converter>>),
+    Path,
+}
+
+impl<T> Router<T> {
+    /// An empty router with the built-in converters.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a converter under `name`, for the templates added after this call.
+    pub fn add_converter(&mut self, name: &str, factory: ConverterFactory) -> Result<(), RouteError> {
+        if !template::is_identifier(name) {
+            return Err(RouteError::new(format!("'{name}' is not a valid converter name")));
+        }
+        self.converters.add(name, factory);
+        Ok(())
+    }
+
+    /// Adds a route. Re-adding an identical template replaces its value; a different template that matches
+    /// exactly the same paths as an existing one is refused, naming both.
+    pub fn add(&mut self, template: &str, value: T) -> Result<(), RouteError> {
+        let parsed = template::parse(template)?;
+        let steps = self.compile(&parsed)?;
+        let field_names: Box<[Box<str>]> = parsed
+            .segments
+            .iter()
+            .flat_map(template::segment_fields)
+            .map(|f| f.name.clone().into_boxed_str())
+            .collect();
+        let new_index = self.entries.len();
+        let mut node = &mut self.root;
+        let mut slot: Option<&mut Option<usize>> = None;
+        for step in steps {
+            match step {
+                Step::Literal(text) => node = node.literals.entry(text),
+                Step::Complex(shape, parts) => {
+                    let i = match node.complex.iter().position(|c| c.shape == shape) {
+                        Some(i) => i,
+                        None => {
+                            node.complex.push(ComplexChild {
+                                shape,
+                                parts,
+                                node: Node::default(),
+                            });
+                            node.complex.len() - 1
+                        }
+                    };
+                    node = &mut node.complex[i].node;
+                }
+                Step::Field(key, converter) => {
+                    let i = match node.fields.iter().position(|f| f.key == key) {
+                        Some(i) => i,
+                        None => {
+                            // Fields with a converter are tried before plain ones, in the order they were added.
+                            let at = if converter.is_some() {
+                                node.fields.iter().take_while(|f| f.converter.is_some()).count()
+                            } else {
+                                node.fields.len()
+                            };
+                            node.fields.insert(
+                                at,
+                                FieldChild {
+                                    key,
+                                    converter,
+                                    node: Node::default(),
+                                },
+                            );
+                            at
+                        }
+                    };
+                    node = &mut node.fields[i].node;
+                }
+                Step::Path => {
+                    slot = Some(&mut node.path);
+                    break;
+                }
+            }
+        }
+        let slot = slot.unwrap_or(&mut node.route);
+        let info = Arc::new(RouteInfo {
+            template: template.into(),
+            field_names,
+        });
+        match *slot {
+            Some(existing) if *self.entries[existing].info.template == *template => {
+                self.entries[existing] = Entry { info, value };
+                Ok(())
+            }
+            Some(existing) => Err(RouteError::new(format!(
+                "route '{template}' conflicts with route '{}': both match exactly the same paths",
+                self.entries[existing].info.template
+            ))),
+            None => {
+                *slot = Some(new_index);
+                self.entries.push(Entry { info, value });
+                Ok(())
+            }
+        }
+    }
+
+    fn compile<'t>(&self, parsed: &'t Template) -> Result<Vec<Step<'t>>, RouteError> {
+        let build = |field: &Field| -> Result<Option<Arc<dyn Converter>>, RouteError> {
+            match &field.converter {
+                None => Ok(None),
+                Some(call) => self
+                    .converters
+                    .build(&call.name, call.args.as_deref())
+                    .map(Some)
+                    .map_err(|e| RouteError::in_template(&parsed.text, format!("field '{}': {e}", field.name))),
+            }
+        };
+        let key = |field: &Field| field.converter.as_ref().map(|c| c.key()).unwrap_or_default();
+        parsed
+            .segments
+            .iter()
+            .map(|segment| {
+                Ok(match segment {
+                    Segment::Literal(text) => Step::Literal(text),
+                    Segment::Field(f) if f.converter.as_ref().is_some_and(|c| c.name == "path") => {
+                        build(f)?;
+                        Step::Path
+                    }
+                    Segment::Field(f) => Step::Field(key(f), build(f)?),
+                    Segment::Complex(parts) => {
+                        let mut shape = String::new();
+                        let mut compiled = Vec::with_capacity(parts.len());
+                        for part in parts {
+                            match part {
+                                Part::Literal(l) => {
+                                    shape.push_str(l);
+                                    compiled.push(ComplexPart::Literal(l.as_str().into()));
+                                }
+                                Part::Field(f) => {
+                                    shape.push('{');
+                                    shape.push_str(&key(f));
+                                    shape.push('}');
+                                    compiled.push(ComplexPart::Field(build(f)?));
+                                }
+                            }
+                        }
+                        Step::Complex(shape, compiled)
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// Finds the route for a percent-decoded path that starts with `/`.
+    #[inline]
+    pub fn find<'p>(&self, path: &'p str) -> Option<RouteMatch<'_, 'p, T>> {
+        let mut captures = Captures::new();
+        let entry = self.find_entry(path, &mut captures)?;
+        Some(RouteMatch {
+            value: &entry.value,
+            info: &entry.info,
+            path,
+            captures,
+        })
+    }
+
+    pub(crate) fn find_entry(&self, path: &str, captures: &mut Captures) -> Option<&Entry<T>> {
+        if !path.starts_with('/') || path.len() > u32::MAX as usize {
+            return None;
+        }
+        self.root.find(path, 1, captures).map(|i| &self.entries[i])
+    }
+
+    /// The routes, in the order they were first added.
+    pub fn routes(&self) -> impl Iterator<Item = (&RouteInfo, &T)> {
+        self.entries.iter().map(|e| (&*e.info, &e.value))
+    }
+}
+
+impl Node {
+    /// Matches the segment starting at `start` and everything after it.
+    fn find(&self, path: &str, start: usize, captures: &mut Captures) -> Option<usize> {
+        // Segments are short: a plain byte loop beats memchr's set-up here.
+        let (end, next) = match path.as_bytes()[start..].iter().position(|&b| b == b'/') {
+            Some(i) => (start + i, Some(start + i + 1)),
+            None => (path.len(), None),
+        };
+        let segment = &path[start..end];
+
+        if let Some(child) = self.literals.get(segment) {
+            if let Some(found) = child.descend(path, next, captures) {
+                return Some(found);
+            }
+        }
+        if segment.is_empty() {
+            return None;
+        }
+        for child in &self.complex {
+            let mark = captures.len();
+            if match_complex(&child.parts, segment, start, captures) {
+                if let Some(found) = child.node.descend(path, next, captures) {
+                    return Some(found);
+                }
+                captures.truncate(mark);
+            }
+        }
+        for child in &self.fields {
+            let value = match &child.converter {
+                None => Stored::Text,
+                Some(c) => match c.convert(segment) {
+                    Some(v) => Stored::from(v),
+                    None => continue,
+                },
+            };
+            captures.push(Capture {
+                start: start as u32,
+                end: end as u32,
+                value,
+            });
+            if let Some(found) = child.node.descend(path, next, captures) {
+                return Some(found);
+            }
+            captures.pop();
+        }
+        if let Some(route) = self.path {
+            captures.push(Capture {
+                start: start as u32,
+                end: path.len() as u32,
+                value: Stored::Text,
+            });
+            return Some(route);
+        }
+        None
+    }
+
+    fn descend(&self, path: &str, next: Option<usize>, captures: &mut Captures) -> Option<usize> {
+        match next {
+            None => self.route,
+            Some(start) => self.find(path, start, captures),
+        }
+    }
+}
+
+/// Matches a complex segment as Falcon does: the fields split the text greedily (earlier fields take as much
+/// as they can, at least one character each), then each field's converter runs; a refusal fails the segment.
+fn match_complex(parts: &[ComplexPart], segment: &str, offset: usize, captures: &mut Captures) -> bool {
+    let mark = captures.len();
+    if !split_greedy(parts, segment, 0, offset, captures) {
+        captures.truncate(mark);
+        return false;
+    }
+    let converters = parts.iter().filter_map(|p| match p {
+        ComplexPart::Field(c) => Some(c),
+        ComplexPart::Literal(_) => None,
+    });
+    for (converter, capture) in converters.zip(captures[mark..].iter_mut()) {
+        let Some(c) = converter else { continue };
+        let text = &segment[capture.start as usize - offset..capture.end as usize - offset];
+        match c.convert(text) {
+            Some(v) => capture.value = Stored::from(v),
+            None => {
+                captures.truncate(mark);
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// The start of the last occurrence of `needle` in `haystack`. Template literals are short, so a plain scan
+/// beats a two-way searcher's set-up.
+fn rfind_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, rest) = needle.split_first()?;
+    if rest.is_empty() {
+        return haystack.iter().rposition(|&b| b == first);
+    }
+    if haystack.len() < needle.len() {
+        return None;
+    }
+    (0..=haystack.len() - needle.len())
+        .rev()
+        .find(|&i| haystack[i] == first && haystack[i + 1..i + needle.len()] == *rest)
+}
+
+fn split_greedy(parts: &[ComplexPart], text: &str, at: usize, offset: usize, spans: &mut Captures) -> bool {
+    match parts {
+        [] => at == text.len(),
+        [ComplexPart::Literal(l), rest @ ..] => {
+            text[at..].starts_with(&**l) && split_greedy(rest, text, at + l.len(), offset, spans)
+        }
+        // A last field takes the rest, if there is any.
+        [ComplexPart::Field(_)] => {
+            if at < text.len() {
+                spans.push(text_capture(offset + at, offset + text.len()));
+                true
+            } else {
+                false
+            }
+        }
+        // A field before a literal ends where that literal starts: try the last occurrence first (greedy),
+        // then earlier ones. The field takes at least one character.
+        [ComplexPart::Field(_), ComplexPart::Literal(l), ..] => {
+            if at >= text.len() {
+                return false;
+            }
+            let mut first = at + 1;
+            while !text.is_char_boundary(first) {
+                first += 1;
+            }
+            let mut limit = text.len();
+            while limit >= first + l.len() {
+                let found = rfind_bytes(&text.as_bytes()[first..limit], l.as_bytes());
+                let Some(i) = found else {
+                    return false;
+                };
+                let end = first + i;
+                spans.push(text_capture(offset + at, offset + end));
+                if split_greedy(&parts[1..], text, end, offset, spans) {
+                    return true;
+                }
+                spans.pop();
+                // Look for occurrences that start before this one.
+                limit = end + l.len() - 1;
+                while !text.is_char_boundary(limit) {
+                    limit -= 1;
+                }
+            }
+            false
+        }
+        // Two fields in a row: every split point, longest first.
+        [ComplexPart::Field(_), rest @ ..] => {
+            let mut end = text.len();
+            while end > at {
+                if text.is_char_boundary(end) {
+                    spans.push(text_capture(offset + at, offset + end));
+                    if split_greedy(rest, text, end, offset, spans) {
+                        return true;
+                    }
+                    spans.pop();
+                }
+                end -= 1;
+            }
+            false
+        }
+    }
+}
+
+#[inline]
+fn text_capture(start: usize, end: usize) -> Capture {
+    Capture {
+        start: start as u32,
+        end: end as u32,
+        value: Stored::Text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn router(templates: &[&str]) -> Router<usize> {
+        let mut r = Router::new();
+        for (i, t) in templates.iter().enumerate() {
+            r.add(t, i).unwrap_or_else(|e| panic!("{e}"));
+        }
+        r
+    }
+
+    fn hit(r: &Router<usize>, path: &str) -> Option<(usize, Vec<(String, String)>)> {
+        let m = r.find(path)?;
+        let pairs = m.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+        Some((*m.value, pairs))
+    }
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn literal_beats_complex_beats_field() {
+        let r = router(&["/files/{name}", "/files/{name}.{ext}", "/files/latest"]);
+        assert_eq!(hit(&r, "/files/latest").unwrap().0, 2);
+        assert_eq!(hit(&r, "/files/a.txt").unwrap().0, 1);
+        assert_eq!(hit(&r, "/files/readme").unwrap().0, 0);
+    }
+
+    #[test]
+    fn complex_segments_split_greedily() {
+        let r = router(&["/files/{name}.{ext}"]);
+        assert_eq!(
+            hit(&r, "/files/archive.tar.gz").unwrap().1,
+            pairs(&[("name", "archive.tar"), ("ext", "gz")])
+        );
+        assert!(hit(&r, "/files/noext").is_none());
+        assert!(hit(&r, "/files/.gz").is_none());
+    }
+
+    #[test]
+    fn compare_template_from_github() {
+        let r = router(&["/repos/{org}/{repo}/compare/{usr0}:{branch0}...{usr1}:{branch1}"]);
+        let (_, p) = hit(&r, "/repos/falconry/falcon/compare/a:main...b:dev").unwrap();
+        assert_eq!(
+            p,
+            pairs(&[
+                ("org", "falconry"),
+                ("repo", "falcon"),
+                ("usr0", "a"),
+                ("branch0", "main"),
+                ("usr1", "b"),
+                ("branch1", "dev")
+            ])
+        );
+    }
+
+    #[test]
+    fn backtracks_when_a_deeper_segment_fails() {
+        let r = router(&["/a/literal/x", "/a/{f}/y"]);
+        assert_eq!(hit(&r, "/a/literal/y").unwrap(), (1, pairs(&[("f", "literal")])));
+    }
+
+    #[test]
+    fn different_field_names_at_one_level_coexist() {
+        let r = router(&["/teams/{id}", "/teams/{name}/members"]);
+        assert_eq!(hit(&r, "/teams/7").unwrap(), (0, pairs(&[("id", "7")])));
+        assert_eq!(hit(&r, "/teams/red/members").unwrap(), (1, pairs(&[("name", "red")])));
+    }
+
+    #[test]
+    fn true_ambiguity_is_refused_naming_both_routes() {
+        let mut r = router(&["/teams/{id}"]);
+        let err = r.add("/teams/{name}", 1).unwrap_err().to_string();
+        assert!(
+            err.contains("'/teams/{name}'") && err.contains("'/teams/{id}'"),
+            "{err}"
+        );
+        let mut r = router(&["/f/{a}.{b}"]);
+        assert!(r.add("/f/{x}.{y}", 1).is_err());
+        let mut r = router(&["/s/{a:path}"]);
+        assert!(r.add("/s/{b:path}", 1).is_err());
+    }
+
+    #[test]
+    fn identical_template_replaces() {
+        let mut r = router(&["/things"]);
+        r.add("/things", 9).unwrap();
+        assert_eq!(hit(&r, "/things").unwrap().0, 9);
+        assert_eq!(r.routes().count(), 1);
+    }
+
+    #[test]
+    fn converter_failure_falls_through_then_404() {
+        let r = router(&["/items/{id:int}", "/items/{slug}"]);
+        assert_eq!(hit(&r, "/items/12").unwrap().0, 0);
+        assert_eq!(hit(&r, "/items/abc").unwrap().0, 1);
+        let r = router(&["/items/{id:int(min=1)}"]);
+        assert!(hit(&r, "/items/0").is_none());
+    }
+
+    #[test]
+    fn path_converter_takes_the_rest() {
+        let r = router(&["/static/{p:path}", "/static/index"]);
+        assert_eq!(
+            hit(&r, "/static/css/site.css").unwrap(),
+            (0, pairs(&[("p", "css/site.css")]))
+        );
+        assert_eq!(hit(&r, "/static/index").unwrap().0, 1);
+        assert!(hit(&r, "/static/").is_none());
+    }
+
+    #[test]
+    fn root_trailing_slash_and_empty_segments() {
+        let r = router(&["/", "/things"]);
+        assert_eq!(hit(&r, "/").unwrap().0, 0);
+        assert!(hit(&r, "/things/").is_none());
+        assert!(hit(&r, "//things").is_none());
+        assert!(hit(&r, "").is_none());
+        let r = router(&["/{x}"]);
+        assert!(hit(&r, "/").is_none());
+    }
+
+    #[test]
+    fn template_with_trailing_slash_matches_only_that_form() {
+        let r = router(&["/users/", "/users/{id:int}"]);
+        assert_eq!(hit(&r, "/users/").unwrap().0, 0);
+        assert!(hit(&r, "/users").is_none());
+        assert_eq!(hit(&r, "/users/3").unwrap().0, 1);
+    }
+
+    #[test]
+    fn unknown_converter_is_refused() {
+        let mut r: Router<()> = Router::new();
+        let err = r.add("/x/{id:nope}", ()).unwrap_err().to_string();
+        assert!(
+            err.contains("'/x/{id:nope}'") && err.contains("unknown converter 'nope'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn converted_complex_field() {
+        let r = router(&["/v/{major:int}.{minor:int}"]);
+        assert_eq!(hit(&r, "/v/1.22").unwrap().1, pairs(&[("major", "1"), ("minor", "22")]));
+        assert!(hit(&r, "/v/1.x").is_none());
+    }
+}

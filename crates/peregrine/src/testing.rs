@@ -1,0 +1,297 @@
+//! A test client that needs no socket: requests built in memory go through the exact pipeline the server
+//! runs (middleware, routing, hooks, responders, error handling), and come back as a [`TestResult`].
+//!
+//! ```
+//! use peregrine::testing::TestClient;
+//! use peregrine::{App, Request, Response, Result};
+//!
+//! struct Hello;
+//!
+//! #[peregrine::resource]
+//! impl Hello {
+//!     async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result {
+//!         let name = req.get_param("name").unwrap_or("world");
+//!         resp.set_text(format!("hello, {name}"));
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let client = TestClient::new(App::new().add_route("/hello", Hello));
+//! let result = client.simulate_get("/hello").param("name", "Ada").await;
+//! assert_eq!(result.status(), 200);
+//! assert_eq!(result.text(), "hello, Ada");
+//! # });
+//! ```
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, StatusCode};
+use http_body_util::BodyExt;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::body::RequestBody;
+use crate::pipeline::Pipeline;
+use crate::App;
+
+/// Simulates requests against an app.
+#[derive(Clone)]
+pub struct TestClient {
+    pipeline: Arc<Pipeline>,
+}
+
+impl TestClient {
+    /// Freezes `app` and wraps it.
+    pub fn new(app: App) -> Self {
+        TestClient {
+            pipeline: Pipeline::new(app),
+        }
+    }
+
+    /// A request with any method, such as `"PROPFIND"`. `path` may carry a query string (`/x?a=1`).
+    ///
+    /// # Panics
+    /// When `method` is not a valid method token.
+    pub fn simulate_request(&self, method: &str, path: &str) -> Simulation<'_> {
+        let method = Method::from_bytes(method.as_bytes()).expect("a valid HTTP method token");
+        let (path, query) = match path.split_once('?') {
+            Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
+            None => (path.to_owned(), None),
+        };
+        Simulation {
+            client: self,
+            method,
+            path,
+            query,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            remote_addr: Some(SocketAddr::from(([127, 0, 0, 1], 50000))),
+        }
+    }
+
+    /// A GET request.
+    pub fn simulate_get(&self, path: &str) -> Simulation<'_> {
+        self.simulate_request("GET", path)
+    }
+
+    /// A HEAD request.
+    pub fn simulate_head(&self, path: &str) -> Simulation<'_> {
+        self.simulate_request("HEAD", path)
+    }
+
+    /// A POST request.
+    pub fn simulate_post(&self, path: &str) -> Simulation<'_> {
+        self.simulate_request("POST", path)
+    }
+
+    /// A PUT request.
+    pub fn simulate_put(&self, path: &str) -> Simulation<'_> {
+        self.simulate_request("PUT", path)
+    }
+
+    /// A PATCH request.
+    pub fn simulate_patch(&self, path: &str) -> Simulation<'_> {
+        self.simulate_request("PATCH", path)
+    }
+
+    /// A DELETE request.
+    pub fn simulate_delete(&self, path: &str) -> Simulation<'_> {
+        self.simulate_request("DELETE", path)
+    }
+
+    /// An OPTIONS request.
+    pub fn simulate_options(&self, path: &str) -> Simulation<'_> {
+        self.simulate_request("OPTIONS", path)
+    }
+}
+
+/// A request being built; `.await` it to run it.
+#[must_use = "a simulation does nothing until it is awaited"]
+pub struct Simulation<'c> {
+    client: &'c TestClient,
+    method: Method,
+    path: String,
+    query: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
+    remote_addr: Option<SocketAddr>,
+}
+
+impl<'c> Simulation<'c> {
+    /// Sets the raw query string (without `?`), replacing any.
+    pub fn query_string(mut self, query: &str) -> Self {
+        self.query = Some(query.to_owned());
+        self
+    }
+
+    /// Adds a query parameter, percent-encoded.
+    pub fn param(mut self, name: &str, value: &str) -> Self {
+        let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let pair = format!("{}={}", enc(name), enc(value));
+        self.query = Some(match self.query.take() {
+            Some(q) if !q.is_empty() => format!("{q}&{pair}"),
+            _ => pair,
+        });
+        self
+    }
+
+    /// Adds query parameters, percent-encoded.
+    pub fn params(mut self, pairs: &[(&str, &str)]) -> Self {
+        for (name, value) in pairs {
+            self = self.param(name, value);
+        }
+        self
+    }
+
+    /// Adds a header.
+    ///
+    /// # Panics
+    /// When the name or value is invalid (a mistake in the test itself).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        let name = HeaderName::try_from(name).expect("a valid header name");
+        let value = HeaderValue::try_from(value).expect("a valid header value");
+        self.headers.append(name, value);
+        self
+    }
+
+    /// Adds a cookie to the `Cookie` header.
+    pub fn cookie(self, name: &str, value: &str) -> Self {
+        self.header("cookie", &format!("{name}={value}"))
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Sets a JSON body and, unless set, `Content-Type: application/json`.
+    ///
+    /// # Panics
+    /// When `value` cannot be serialized.
+    pub fn json<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
+        self.body = Bytes::from(serde_json::to_vec(value).expect("a serializable value"));
+        if !self.headers.contains_key(header::CONTENT_TYPE) {
+            self.headers
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        self
+    }
+
+    /// Sets the peer address the request seems to come from (default 127.0.0.1:50000).
+    pub fn remote_addr(mut self, addr: SocketAddr) -> Self {
+        self.remote_addr = Some(addr);
+        self
+    }
+
+    /// Runs the request through the app.
+    pub async fn send(self) -> TestResult {
+        let target = match &self.query {
+            Some(q) => format!("{}?{q}", self.path),
+            None => self.path.clone(),
+        };
+        let mut request = http::Request::new(RequestBody::Full(self.body.clone()));
+        *request.method_mut() = self.method;
+        *request.uri_mut() = target.parse().expect("a valid request target");
+        let headers = request.headers_mut();
+        headers.insert(header::HOST, HeaderValue::from_static("localhost"));
+        if !self.body.is_empty() {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(self.body.len()));
+        }
+        for (name, value) in &self.headers {
+            headers.append(name.clone(), value.clone());
+        }
+        let response = self.client.pipeline.handle(request, self.remote_addr).await;
+        let (mut parts, body) = response.into_parts();
+        // What hyper writes on the wire for a body of known length.
+        if let Some(length) = http_body::Body::size_hint(&body).exact() {
+            let no_body = parts.status.is_informational() || parts.status == StatusCode::NO_CONTENT;
+            if !no_body && parts.status != StatusCode::NOT_MODIFIED {
+                parts
+                    .headers
+                    .entry(header::CONTENT_LENGTH)
+                    .or_insert_with(|| HeaderValue::from(length));
+            }
+        }
+        let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+        TestResult {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+}
+
+impl<'c> IntoFuture for Simulation<'c> {
+    type Output = TestResult;
+    type IntoFuture = Pin<Box<dyn Future<Output = TestResult> + Send + 'c>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// What the app answered.
+#[derive(Debug, Clone)]
+pub struct TestResult {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl TestResult {
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// Header `name` as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body bytes.
+    pub fn content(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body deserialized from JSON.
+    ///
+    /// # Panics
+    /// When the body is not JSON of that shape, showing the body.
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("the body is not the JSON expected ({e}): {}", self.text()))
+    }
+
+    /// The cookies set by `Set-Cookie`.
+    pub fn cookies(&self) -> Vec<cookie::Cookie<'static>> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| cookie::Cookie::parse_encoded(v.to_owned()).ok())
+            .collect()
+    }
+
+    /// The cookie `name` set by `Set-Cookie`.
+    pub fn cookie(&self, name: &str) -> Option<cookie::Cookie<'static>> {
+        self.cookies().into_iter().find(|c| c.name() == name)
+    }
+}

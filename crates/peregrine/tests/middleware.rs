@@ -1,0 +1,202 @@
+//! Middleware order and short-circuits; before/after hooks on resources and responders.
+
+use std::sync::{Arc, Mutex};
+
+use peregrine::testing::TestClient;
+use peregrine::{App, HttpError, Middleware, Request, Response, Result};
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+struct Recorder {
+    name: &'static str,
+    log: Log,
+    complete_early: bool,
+}
+
+impl Middleware for Recorder {
+    async fn process_request(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        self.log.lock().unwrap().push(format!("{}:request", self.name));
+        if self.complete_early {
+            resp.set_text("short-circuited");
+            resp.complete();
+        }
+        Ok(())
+    }
+
+    async fn process_resource(&self, req: &mut Request, _resp: &mut Response) -> Result {
+        let template = req.uri_template().unwrap_or("-").to_owned();
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("{}:resource {template}", self.name));
+        Ok(())
+    }
+
+    async fn process_response(&self, _req: &mut Request, resp: &mut Response, ok: bool) -> Result {
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("{}:response {} {ok}", self.name, resp.status().as_u16()));
+        Ok(())
+    }
+}
+
+struct Logged(Log);
+
+#[peregrine::resource]
+impl Logged {
+    async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        self.0.lock().unwrap().push("responder".into());
+        resp.set_text("done");
+        Ok(())
+    }
+}
+
+fn recorder(name: &'static str, log: &Log) -> Recorder {
+    Recorder {
+        name,
+        log: log.clone(),
+        complete_early: false,
+    }
+}
+
+#[tokio::test]
+async fn middleware_runs_in_order_and_responses_in_reverse() {
+    let log = Log::default();
+    let app = App::new()
+        .add_middleware(recorder("a", &log))
+        .add_middleware(recorder("b", &log))
+        .add_route("/x", Logged(log.clone()));
+    TestClient::new(app).simulate_get("/x").await;
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            "a:request",
+            "b:request",
+            "a:resource /x",
+            "b:resource /x",
+            "responder",
+            "b:response 200 true",
+            "a:response 200 true"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn process_response_sees_failures_and_unrouted_requests() {
+    let log = Log::default();
+    let app = App::new()
+        .add_middleware(recorder("a", &log))
+        .add_route("/x", Logged(log.clone()));
+    TestClient::new(app).simulate_get("/missing").await;
+    assert_eq!(*log.lock().unwrap(), ["a:request", "a:response 404 false"]);
+}
+
+#[tokio::test]
+async fn complete_skips_routing_and_responder() {
+    let log = Log::default();
+    let app = App::new()
+        .add_middleware(Recorder {
+            name: "gate",
+            log: log.clone(),
+            complete_early: true,
+        })
+        .add_middleware(recorder("later", &log))
+        .add_route("/x", Logged(log.clone()));
+    let r = TestClient::new(app).simulate_get("/x").await;
+    assert_eq!(r.text(), "short-circuited");
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["gate:request", "later:response 200 true", "gate:response 200 true"]
+    );
+}
+
+#[tokio::test]
+async fn an_error_in_process_request_becomes_the_response() {
+    struct Deny;
+    impl Middleware for Deny {
+        async fn process_request(&self, _req: &mut Request, _resp: &mut Response) -> Result {
+            Err(HttpError::forbidden().into())
+        }
+    }
+    let log = Log::default();
+    let app = App::new().add_middleware(Deny).add_route("/x", Logged(log.clone()));
+    assert_eq!(TestClient::new(app).simulate_get("/x").await.status(), 403);
+    assert!(log.lock().unwrap().is_empty());
+}
+
+async fn require_token(req: &mut Request, _resp: &mut Response) -> Result {
+    if req.header("x-token") == Some("s3cret") {
+        Ok(())
+    } else {
+        Err(HttpError::unauthorized().into())
+    }
+}
+
+async fn mark_before(req: &mut Request, _resp: &mut Response) -> Result {
+    req.context_mut().insert(vec!["before".to_owned()]);
+    Ok(())
+}
+
+async fn add_header(_req: &mut Request, resp: &mut Response) -> Result {
+    resp.set_header("x-after", "yes")
+}
+
+async fn outer_after(_req: &mut Request, resp: &mut Response) -> Result {
+    let seen = resp.header("x-after").unwrap_or("no").to_owned();
+    resp.set_header("x-outer-saw-after", seen)
+}
+
+struct Guarded;
+
+#[peregrine::resource]
+#[before(require_token)]
+#[after(outer_after)]
+impl Guarded {
+    async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        resp.set_text("secret stuff");
+        Ok(())
+    }
+
+    #[before(mark_before)]
+    #[after(add_header)]
+    async fn on_post(&self, req: &mut Request, resp: &mut Response) -> Result {
+        let marks = req.context().get::<Vec<String>>().cloned().unwrap_or_default();
+        resp.set_text(marks.join(","));
+        Ok(())
+    }
+
+    async fn on_put(&self, _req: &mut Request, _resp: &mut Response) -> Result {
+        Err(HttpError::conflict().into())
+    }
+}
+
+fn guarded() -> TestClient {
+    TestClient::new(App::new().add_route("/g", Guarded))
+}
+
+#[tokio::test]
+async fn a_resource_level_before_hook_guards_every_responder() {
+    let c = guarded();
+    assert_eq!(c.simulate_get("/g").await.status(), 401);
+    assert_eq!(c.simulate_post("/g").await.status(), 401);
+    assert_eq!(
+        c.simulate_get("/g").header("x-token", "s3cret").await.text(),
+        "secret stuff"
+    );
+}
+
+#[tokio::test]
+async fn responder_hooks_run_inside_resource_hooks() {
+    let r = guarded().simulate_post("/g").header("x-token", "s3cret").await;
+    assert_eq!(r.text(), "before");
+    assert_eq!(r.header("x-after"), Some("yes"));
+    assert_eq!(r.header("x-outer-saw-after"), Some("yes"));
+}
+
+#[tokio::test]
+async fn after_hooks_are_skipped_when_the_responder_fails() {
+    let r = guarded().simulate_put("/g").header("x-token", "s3cret").await;
+    assert_eq!(r.status(), 409);
+    assert!(r.header("x-outer-saw-after").is_none());
+}

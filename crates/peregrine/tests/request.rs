@@ -1,0 +1,333 @@
+//! Request: headers, URI fields, query parameters (Falcon's getters and errors), cookies, context, body, media.
+
+use peregrine::testing::{TestClient, TestResult};
+use peregrine::{App, Middleware, Request, Response, Result};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Runs `f` as the GET (and POST) responder of `/t/{id}` and answers with what it returned as JSON.
+fn probe(f: fn(&mut Request) -> Result<Value>) -> TestClient {
+    struct Probe(fn(&mut Request) -> Result<Value>);
+    #[peregrine::resource]
+    impl Probe {
+        async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result {
+            let v = (self.0)(req)?;
+            resp.set_media(&v)
+        }
+    }
+    TestClient::new(App::new().add_route("/t/{id}", Probe(f)))
+}
+
+fn invalid(r: &TestResult, title: &str, needle: &str) {
+    assert_eq!(r.status(), 400, "{}", r.text());
+    let body: Value = r.json();
+    assert_eq!(body["title"], title);
+    assert!(body["description"].as_str().unwrap().contains(needle), "{body}");
+}
+
+#[tokio::test]
+async fn method_path_query_and_template() {
+    let c = probe(|req| {
+        Ok(json!([
+            req.method().as_str(),
+            req.path(),
+            req.raw_path(),
+            req.query_string(),
+            req.uri_template()
+        ]))
+    });
+    let r = c.simulate_get("/t/a%20b?x=1").await;
+    assert_eq!(
+        r.json::<Value>(),
+        json!(["GET", "/t/a b", "/t/a%20b", "x=1", "/t/{id}"])
+    );
+}
+
+#[tokio::test]
+async fn typed_param_and_its_404() {
+    let c = probe(|req| Ok(json!(req.param::<u8>("id")?)));
+    assert_eq!(c.simulate_get("/t/200").await.json::<Value>(), json!(200));
+    assert_eq!(c.simulate_get("/t/300").await.status(), 404);
+}
+
+#[tokio::test]
+async fn asking_for_a_field_the_route_lacks_is_a_500_without_detail() {
+    let c = probe(|req| Ok(json!(req.param::<String>("nope")?)));
+    let r = c.simulate_get("/t/1").await;
+    assert_eq!(r.status(), 500);
+    assert_eq!(r.json::<Value>(), json!({"title": "500 Internal Server Error"}));
+}
+
+#[tokio::test]
+async fn headers_case_insensitive_and_typed() {
+    let c = probe(|req| {
+        Ok(json!({
+            "ua": req.user_agent(),
+            "ct": req.content_type(),
+            "x": req.header("X-Custom"),
+            "accept": req.accept(),
+            "host": req.host(),
+            "since": req.if_modified_since()?.map(|t| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()),
+        }))
+    });
+    let r = c
+        .simulate_get("/t/1")
+        .header("user-agent", "curl/8")
+        .header("x-custom", "yes")
+        .header("if-modified-since", "Sun, 06 Nov 1994 08:49:37 GMT")
+        .await;
+    assert_eq!(
+        r.json::<Value>(),
+        json!({"ua": "curl/8", "ct": null, "x": "yes", "accept": "*/*", "host": "localhost", "since": 784111777})
+    );
+}
+
+#[tokio::test]
+async fn bad_date_header_is_400_naming_it() {
+    let c = probe(|req| Ok(json!(req.if_modified_since()?.is_some())));
+    let r = c.simulate_get("/t/1").header("if-modified-since", "yesterday").await;
+    invalid(&r, "Invalid header value", "If-Modified-Since");
+}
+
+#[tokio::test]
+async fn required_header_missing_is_400() {
+    let c = probe(|req| Ok(json!(req.require_header("X-Token")?)));
+    invalid(
+        &c.simulate_get("/t/1").await,
+        "Missing header value",
+        "\"X-Token\" header is required",
+    );
+}
+
+#[tokio::test]
+async fn get_param_reads_the_last_value_and_keeps_blanks() {
+    let c = probe(|req| {
+        Ok(json!([
+            req.get_param("a"),
+            req.get_param("b"),
+            req.get_param("zz"),
+            req.get_params("a")
+        ]))
+    });
+    let r = c.simulate_get("/t/1?a=1&b=&a=2").await;
+    assert_eq!(r.json::<Value>(), json!(["2", "", null, ["1", "2"]]));
+}
+
+#[tokio::test]
+async fn required_param_missing_is_400() {
+    let c = probe(|req| Ok(json!(req.require_param("limit")?)));
+    invalid(
+        &c.simulate_get("/t/1").await,
+        "Missing parameter",
+        "\"limit\" parameter is required",
+    );
+}
+
+#[tokio::test]
+async fn int_params_with_bounds() {
+    let c = probe(|req| Ok(json!(req.get_param_as_int_in("limit", 1..=100)?)));
+    assert_eq!(c.simulate_get("/t/1?limit=5").await.json::<Value>(), json!(5));
+    assert_eq!(c.simulate_get("/t/1").await.json::<Value>(), json!(null));
+    invalid(
+        &c.simulate_get("/t/1?limit=x").await,
+        "Invalid parameter",
+        "must be an integer",
+    );
+    invalid(&c.simulate_get("/t/1?limit=0").await, "Invalid parameter", "at least 1");
+    invalid(
+        &c.simulate_get("/t/1?limit=101").await,
+        "Invalid parameter",
+        "may not exceed 100",
+    );
+}
+
+#[tokio::test]
+async fn float_bool_uuid_date_json_list_params() {
+    let c = probe(|req| {
+        Ok(json!({
+            "f": req.get_param_as_float("f")?,
+            "on": req.get_param_as_bool("on")?,
+            "off": req.get_param_as_bool("off")?,
+            "blank": req.get_param_as_bool("blank")?,
+            "u": req.get_param_as_uuid("u")?.map(|u| u.to_string()),
+            "d": req.get_param_as_date("d", "%Y-%m-%d")?.map(|d| d.to_string()),
+            "dt": req.get_param_as_datetime("dt", "%Y-%m-%dT%H:%M:%S")?.map(|d| d.to_string()),
+            "j": req.get_param_as_json::<Value>("j")?,
+            "l": req.get_param_as_list("l"),
+            "r": req.get_param_as_list_of::<i64>("r")?,
+        }))
+    });
+    let r = c
+        .simulate_get("/t/1")
+        .params(&[
+            ("f", "1.5"),
+            ("on", "yes"),
+            ("off", "0"),
+            ("blank", ""),
+            ("u", "6f0e8a6c-3b1d-4b8e-9c3a-0d4b9f3c2a11"),
+            ("d", "2024-02-29"),
+            ("dt", "2024-02-29T10:11:12"),
+            ("j", r#"{"a":[1]}"#),
+            ("l", "x,,y"),
+            ("r", "1"),
+            ("r", "2"),
+        ])
+        .await;
+    assert_eq!(
+        r.json::<Value>(),
+        json!({"f": 1.5, "on": true, "off": false, "blank": true, "u": "6f0e8a6c-3b1d-4b8e-9c3a-0d4b9f3c2a11",
+               "d": "2024-02-29", "dt": "2024-02-29 10:11:12", "j": {"a": [1]}, "l": ["x", "", "y"], "r": [1, 2]})
+    );
+}
+
+#[tokio::test]
+async fn each_bad_typed_param_is_400_naming_it() {
+    for (query, f) in [
+        (
+            "v=maybe",
+            (|req: &mut Request| Ok(json!(req.get_param_as_bool("v")?))) as fn(&mut Request) -> Result<Value>,
+        ),
+        ("v=nan", |req| Ok(json!(req.get_param_as_float("v")?))),
+        ("v=zz", |req| Ok(json!(req.get_param_as_uuid("v")?.is_some()))),
+        ("v=2024-13-01", |req| {
+            Ok(json!(req.get_param_as_date("v", "%Y-%m-%d")?.is_some()))
+        }),
+        ("v={", |req| Ok(json!(req.get_param_as_json::<Value>("v")?))),
+        ("v=1,x", |req| Ok(json!(req.get_param_as_list_of::<i64>("v")?))),
+    ] {
+        let r = probe(f).simulate_get(&format!("/t/1?{query}")).await;
+        invalid(&r, "Invalid parameter", "\"v\" parameter is invalid");
+    }
+}
+
+#[tokio::test]
+async fn cookies_are_parsed() {
+    let c = probe(|req| Ok(json!([req.cookie("a"), req.cookie("b"), req.cookie("zz")])));
+    let r = c
+        .simulate_get("/t/1")
+        .cookie("a", "1")
+        .header("cookie", "b=two%20words; c=3")
+        .await;
+    assert_eq!(r.json::<Value>(), json!(["1", "two words", null]));
+}
+
+#[tokio::test]
+async fn client_accepts_and_prefers() {
+    let c = probe(|req| {
+        Ok(json!([
+            req.client_accepts("application/json"),
+            req.client_accepts("image/png"),
+            req.client_prefers(&["application/xml", "application/json"]),
+        ]))
+    });
+    let r = c
+        .simulate_get("/t/1")
+        .header("accept", "application/json, application/xml;q=0.5")
+        .await;
+    assert_eq!(r.json::<Value>(), json!([true, false, "application/json"]));
+}
+
+#[tokio::test]
+async fn context_carries_values_from_middleware() {
+    struct User(&'static str);
+    struct Auth;
+    impl Middleware for Auth {
+        async fn process_request(&self, req: &mut Request, _resp: &mut Response) -> Result {
+            req.context_mut().insert(User("ada"));
+            Ok(())
+        }
+    }
+    struct Me;
+    #[peregrine::resource]
+    impl Me {
+        async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result {
+            let user = req.context().get::<User>().map(|u| u.0).unwrap_or("nobody");
+            resp.set_text(user);
+            Ok(())
+        }
+    }
+    let c = TestClient::new(App::new().add_middleware(Auth).add_route("/me", Me));
+    assert_eq!(c.simulate_get("/me").await.text(), "ada");
+}
+
+struct Body;
+
+#[derive(Deserialize)]
+struct Thing {
+    name: String,
+    size: u32,
+}
+
+#[peregrine::resource]
+impl Body {
+    async fn on_post(&self, req: &mut Request, resp: &mut Response) -> Result {
+        let bytes = req.body_bytes().await?;
+        resp.set_text(format!("{} bytes", bytes.len()));
+        Ok(())
+    }
+
+    async fn on_put(&self, req: &mut Request, resp: &mut Response) -> Result {
+        let thing: Thing = req.media().await?;
+        resp.set_text(format!("{} {}", thing.name, thing.size));
+        Ok(())
+    }
+}
+
+fn body_app() -> TestClient {
+    TestClient::new(App::new().max_body_size(16).add_route("/b", Body))
+}
+
+#[tokio::test]
+async fn body_within_the_limit_is_read() {
+    assert_eq!(
+        body_app().simulate_post("/b").body("0123456789abcdef").await.text(),
+        "16 bytes"
+    );
+}
+
+#[tokio::test]
+async fn body_over_the_limit_is_413() {
+    let r = body_app().simulate_post("/b").body("0123456789abcdefg").await;
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.json::<Value>()["title"], "413 Content Too Large");
+}
+
+#[tokio::test]
+async fn media_reads_json() {
+    let c = TestClient::new(App::new().add_route("/b", Body));
+    let r = c.simulate_put("/b").json(&json!({"name": "cup", "size": 3})).await;
+    assert_eq!(r.text(), "cup 3");
+}
+
+#[tokio::test]
+async fn malformed_or_misshapen_json_is_400() {
+    let c = TestClient::new(App::new().add_route("/b", Body));
+    for (body, needle) in [
+        ("{\"name\": ", "Could not parse JSON body"),
+        ("{\"name\": \"cup\"}", "missing field `size`"),
+        ("{\"name\": \"cup\", \"size\": -1}", "expected shape"),
+        ("", "empty JSON body"),
+    ] {
+        let r = c
+            .simulate_put("/b")
+            .header("content-type", "application/json")
+            .body(body)
+            .await;
+        invalid(&r, "Invalid JSON", needle);
+    }
+}
+
+#[tokio::test]
+async fn media_with_another_content_type_is_415() {
+    let c = TestClient::new(App::new().add_route("/b", Body));
+    let r = c
+        .simulate_put("/b")
+        .header("content-type", "text/plain")
+        .body("cup")
+        .await;
+    assert_eq!(r.status(), 415);
+    assert!(r.json::<Value>()["description"]
+        .as_str()
+        .unwrap()
+        .contains("text/plain"));
+}

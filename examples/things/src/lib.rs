@@ -1,0 +1,198 @@
+//! Falcon's quickstart and its "more involved" example, written with Peregrine.
+//!
+//! - `GET /things` answers with a quote (the quickstart).
+//! - `GET /{user_id}/things?marker=&limit=` lists a user's things; `POST /{user_id}/things` adds one and
+//!   answers 201 with `Location`. Both need an `X-Auth-Token` header (a before hook), and the API speaks
+//!   only JSON (middleware: 406 for clients that refuse JSON, 415 for bodies that are not JSON).
+//! - When storage fails, an error handler turns `StorageError` into a 503 with a friendly title.
+//!
+//! Run it with `cargo run --release -p things`, then `curl localhost:8000/things`.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use peregrine::{App, HttpError, Middleware, Request, Response, Result, StatusCode};
+use serde::{Deserialize, Serialize};
+
+/// The quickstart resource.
+pub struct Quote;
+
+#[peregrine::resource]
+impl Quote {
+    async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        resp.set_text(
+            "\nTwo things awe me most, the starry sky above me and the moral law within me.\n\n    ~ Immanuel Kant\n\n",
+        );
+        Ok(())
+    }
+}
+
+/// A thing a user owns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Thing {
+    /// Its id, unique across users.
+    pub id: u64,
+    /// Its owner.
+    pub user_id: u64,
+    /// What it is called.
+    pub name: String,
+}
+
+/// What a client posts to add a thing.
+#[derive(Debug, Deserialize)]
+pub struct NewThing {
+    /// What it is called.
+    pub name: String,
+}
+
+/// Storage failed; the error handler turns this into a 503.
+#[derive(Debug)]
+pub struct StorageError;
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the storage engine is unavailable")
+    }
+}
+
+impl std::error::Error for StorageError {}
+
+/// An in-memory storage engine that can be switched off, to show what a failure looks like.
+#[derive(Default)]
+pub struct Storage {
+    things: Mutex<Vec<Thing>>,
+    down: AtomicBool,
+}
+
+impl Storage {
+    /// Makes every call fail (`true`) or work again (`false`).
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> std::result::Result<(), StorageError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(StorageError)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Up to `limit` things of `user_id` whose id is above `marker`, by id.
+    pub fn things(&self, user_id: u64, marker: u64, limit: usize) -> std::result::Result<Vec<Thing>, StorageError> {
+        self.check()?;
+        let things = self.things.lock().expect("storage lock");
+        Ok(things
+            .iter()
+            .filter(|t| t.user_id == user_id && t.id > marker)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    /// Stores a new thing and returns it with its id.
+    pub fn add(&self, user_id: u64, new: NewThing) -> std::result::Result<Thing, StorageError> {
+        self.check()?;
+        let mut things = self.things.lock().expect("storage lock");
+        let thing = Thing {
+            id: things.len() as u64 + 1,
+            user_id,
+            name: new.name,
+        };
+        things.push(thing.clone());
+        Ok(thing)
+    }
+}
+
+/// Refuses requests without an `X-Auth-Token` header.
+async fn require_token(req: &mut Request, _resp: &mut Response) -> Result {
+    match req.header("x-auth-token") {
+        Some(token) if !token.trim().is_empty() => Ok(()),
+        _ => Err(HttpError::unauthorized()
+            .with_title("Auth token required")
+            .with_description("Please provide an auth token as part of the request.")
+            .with_header(peregrine::header::WWW_AUTHENTICATE, "Token")
+            .into()),
+    }
+}
+
+/// Limits bodies posted to this route to 64 KiB.
+async fn max_body_64k(req: &mut Request, _resp: &mut Response) -> Result {
+    req.set_max_body_size(64 * 1024);
+    Ok(())
+}
+
+/// A user's things.
+pub struct Things {
+    storage: Arc<Storage>,
+}
+
+#[peregrine::resource]
+#[before(require_token)]
+impl Things {
+    async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result {
+        let user_id: u64 = req.param("user_id")?;
+        let marker = req.get_param_as_int_in("marker", 0..)?.unwrap_or(0) as u64;
+        let limit = req.get_param_as_int_in("limit", 1..=100)?.unwrap_or(50) as usize;
+        let things = self.storage.things(user_id, marker, limit)?;
+        resp.set_header("powered-by", "Peregrine")?;
+        resp.set_media(&things)
+    }
+
+    #[before(max_body_64k)]
+    async fn on_post(&self, req: &mut Request, resp: &mut Response) -> Result {
+        let user_id: u64 = req.param("user_id")?;
+        let new: NewThing = req.media().await?;
+        if new.name.trim().is_empty() {
+            return Err(HttpError::bad_request()
+                .with_title("Missing thing")
+                .with_description("A thing must have a non-empty name.")
+                .into());
+        }
+        let thing = self.storage.add(user_id, new)?;
+        resp.set_status(StatusCode::CREATED);
+        resp.set_location(format!("/{user_id}/things/{}", thing.id));
+        resp.set_media(&thing)
+    }
+}
+
+/// This API speaks only JSON: 406 for clients that refuse it, 415 for bodies in anything else.
+pub struct RequireJson;
+
+impl Middleware for RequireJson {
+    async fn process_request(&self, req: &mut Request, _resp: &mut Response) -> Result {
+        if !req.client_accepts_json() {
+            return Err(HttpError::not_acceptable()
+                .with_description("This API only supports responses encoded as JSON.")
+                .into());
+        }
+        let has_body = req.content_length()?.is_some_and(|n| n > 0);
+        let is_json = req.content_type().is_some_and(|ct| ct.starts_with("application/json"));
+        if has_body && !is_json {
+            return Err(HttpError::unsupported_media_type()
+                .with_description("This API only supports requests encoded as JSON.")
+                .into());
+        }
+        Ok(())
+    }
+}
+
+/// The app, with `storage` shared by every request.
+pub fn app(storage: Arc<Storage>) -> App {
+    App::new()
+        .add_middleware(RequireJson)
+        .add_route("/things", Quote)
+        .add_route("/{user_id:int(min=1)}/things", Things { storage })
+        .add_error_handler(|_e: &StorageError, _req, resp| {
+            resp.set_error(
+                HttpError::service_unavailable()
+                    .with_title("Service Outage")
+                    .with_description(
+                        "Aliens have attacked our base! We will be back as soon as we fight them off. \
+                         We appreciate your patience.",
+                    )
+                    .with_header(peregrine::header::RETRY_AFTER, "30"),
+            );
+        })
+}

@@ -1,0 +1,140 @@
+//! The things API through the test client.
+
+use std::sync::Arc;
+
+use peregrine::testing::TestClient;
+use serde_json::{json, Value};
+use things::{app, Storage, Thing};
+
+fn client() -> (TestClient, Arc<Storage>) {
+    let storage = Arc::new(Storage::default());
+    (TestClient::new(app(storage.clone())), storage)
+}
+
+#[tokio::test]
+async fn quickstart_quote() {
+    let (c, _) = client();
+    let r = c.simulate_get("/things").await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().contains("Immanuel Kant"));
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+}
+
+#[tokio::test]
+async fn missing_token_is_401_with_title_and_description() {
+    let (c, _) = client();
+    let r = c.simulate_get("/7/things").await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.header("www-authenticate"), Some("Token"));
+    assert_eq!(
+        r.json::<Value>(),
+        json!({"title": "Auth token required", "description": "Please provide an auth token as part of the request."})
+    );
+}
+
+#[tokio::test]
+async fn post_then_list_with_marker_and_limit() {
+    let (c, _) = client();
+    for name in ["cup", "saucer", "kettle"] {
+        let r = c
+            .simulate_post("/7/things")
+            .header("x-auth-token", "t")
+            .json(&json!({ "name": name }))
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text());
+        let thing: Thing = r.json();
+        assert_eq!(r.header("location"), Some(format!("/7/things/{}", thing.id).as_str()));
+    }
+    let r = c
+        .simulate_get("/7/things")
+        .header("x-auth-token", "t")
+        .params(&[("marker", "1"), ("limit", "1")])
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.header("powered-by"), Some("Peregrine"));
+    let names: Vec<String> = r.json::<Vec<Thing>>().into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["saucer"]);
+    let other_user = c.simulate_get("/8/things").header("x-auth-token", "t").await;
+    assert_eq!(other_user.json::<Vec<Thing>>(), vec![]);
+}
+
+#[tokio::test]
+async fn bad_limit_is_400_naming_it() {
+    let (c, _) = client();
+    let r = c.simulate_get("/7/things?limit=1000").header("x-auth-token", "t").await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>()["title"], "Invalid parameter");
+    assert!(r.text().contains("limit"));
+}
+
+#[tokio::test]
+async fn clients_that_refuse_json_get_406() {
+    let (c, _) = client();
+    let r = c
+        .simulate_get("/7/things")
+        .header("x-auth-token", "t")
+        .header("accept", "text/html")
+        .await;
+    assert_eq!(r.status(), 406);
+}
+
+#[tokio::test]
+async fn non_json_bodies_get_415() {
+    let (c, _) = client();
+    let r = c
+        .simulate_post("/7/things")
+        .header("x-auth-token", "t")
+        .header("content-type", "text/plain")
+        .body("cup")
+        .await;
+    assert_eq!(r.status(), 415);
+}
+
+#[tokio::test]
+async fn empty_name_is_400_and_malformed_json_too() {
+    let (c, _) = client();
+    let post = |body: &'static str| {
+        c.simulate_post("/7/things")
+            .header("x-auth-token", "t")
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    assert_eq!(post(r#"{"name": " "}"#).await.json::<Value>()["title"], "Missing thing");
+    assert_eq!(post(r#"{"name": "#).await.json::<Value>()["title"], "Invalid JSON");
+}
+
+#[tokio::test]
+async fn bodies_over_64k_are_413() {
+    let (c, _) = client();
+    let name = "x".repeat(70 * 1024);
+    let r = c
+        .simulate_post("/7/things")
+        .header("x-auth-token", "t")
+        .json(&json!({ "name": name }))
+        .await;
+    assert_eq!(r.status(), 413);
+}
+
+#[tokio::test]
+async fn storage_failure_is_a_friendly_503() {
+    let (c, storage) = client();
+    storage.set_down(true);
+    let r = c.simulate_get("/7/things").header("x-auth-token", "t").await;
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.header("retry-after"), Some("30"));
+    assert_eq!(r.json::<Value>()["title"], "Service Outage");
+    storage.set_down(false);
+    assert_eq!(
+        c.simulate_get("/7/things").header("x-auth-token", "t").await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn user_id_zero_is_not_a_route() {
+    let (c, _) = client();
+    assert_eq!(
+        c.simulate_get("/0/things").header("x-auth-token", "t").await.status(),
+        404
+    );
+}
