@@ -1,0 +1,72 @@
+//! Serves the users API: `cargo run --release -p users`, then `curl localhost:8000/users/`.
+//!
+//! - `DATABASE_URL`: `sqlite://users.db?mode=rwc` by default (a file beside where you run it, created if
+//!   missing); `postgres://user@host/db` for PostgreSQL.
+//! - `PEREGRINE_ADDR`: where to listen (default 127.0.0.1:8000).
+//! - `USERS_POOL_SIZE` (default 16) and `USERS_ACQUIRE_TIMEOUT_MS` (default 2000): the pool; a request that
+//!   waits longer than the timeout for a connection gets 503.
+//! - `--seed N`: add N random users and exit. On a first start with an empty table, 20 are added.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use users::{app, Db, PoolConfig};
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://users.db?mode=rwc".to_owned());
+    let config = PoolConfig {
+        max_connections: env_or("USERS_POOL_SIZE", 16),
+        acquire_timeout: Duration::from_millis(env_or("USERS_ACQUIRE_TIMEOUT_MS", 2000)),
+    };
+    let db = Db::connect(&url, &config).await?;
+
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, n] = args.as_slice() {
+        if flag == "--seed" {
+            let added = db.seed(n.parse()?).await?;
+            println!("added {added} users");
+            return Ok(());
+        }
+    }
+    if !args.is_empty() {
+        return Err("usage: users [--seed N]".into());
+    }
+    if db.count().await? == 0 {
+        db.seed(20).await?;
+    }
+
+    let addr = std::env::var("PEREGRINE_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
+    let server = peregrine::Server::bind(&addr).await?;
+    println!(
+        "listening on http://{} ({:?} at {})",
+        server.local_addr()?,
+        db.backend(),
+        redact(&url)
+    );
+    server
+        .run_until(app(Arc::new(db)), peregrine::server::shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+/// The URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
