@@ -110,6 +110,11 @@ impl Db {
         self.backend
     }
 
+    /// The connection pool, for work beyond the four endpoints (and for tests that hold connections).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     async fn create_schema(&self) -> std::result::Result<(), sqlx::Error> {
         let ddl = match self.backend {
             // WAL keeps readers and the writer apart; synchronous=FULL (sqlx's default) makes a commit durable
