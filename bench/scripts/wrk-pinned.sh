@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures one server under wrk: server pinned to CPU 0, wrk to CPU 1, keep-alive, a warm-up, then REPEATS
 # runs. Prints one line per run: requests/s, p99 latency, errors, and the server's user and system CPU time
-# per request (from /proc/<pid>/stat).
+# per request (from /proc/<pid>/stat, summed over the server and its child processes, so a pre-fork server
+# such as gunicorn counts its workers).
 #
 #   bench/scripts/wrk-pinned.sh NAME URL CONNECTIONS -- COMMAND [ARGS...]
 #
@@ -18,7 +19,12 @@ pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -fs -o /dev/null "$url" && break; sleep 0.1; done
 
-cpu() { awk '{print $14, $15}' "/proc/$pid/stat"; }
+tree() { local p; for p in "$@"; do echo "$p"; tree $(pgrep -P "$p" || true); done; }
+cpu() {
+  local stats=() p
+  for p in $(tree "$pid"); do stats+=("/proc/$p/stat"); done
+  cat "${stats[@]}" 2>/dev/null | awk '{u += $14; s += $15} END {print u, s}'
+}
 taskset -c 1 wrk -t1 -c"$conns" -d"$warmup" "$url" >/dev/null
 for run in $(seq "$repeats"); do
   read -r u0 s0 < <(cpu)
