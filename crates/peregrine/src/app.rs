@@ -2,6 +2,7 @@
 
 use std::any::TypeId;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::HeaderValue;
 
@@ -13,6 +14,9 @@ use crate::{Request, Response, Result};
 
 /// Default request body limit: 1 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 1024 * 1024;
+
+/// Default time a request may take, middleware and responder included: 30 seconds.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A Peregrine application: what it routes, and how it treats every request.
 ///
@@ -46,6 +50,7 @@ pub struct App {
 pub(crate) struct AppOptions {
     pub max_body_size: usize,
     pub strip_trailing_slash: bool,
+    pub request_timeout: Option<Duration>,
 }
 
 /// What a route serves: the resource, its responder for each method, and the `Allow` values.
@@ -59,6 +64,8 @@ pub(crate) struct Target {
     /// `Allow` for the default OPTIONS answer: the methods served, without OPTIONS (as Falcon).
     pub allow_options: HeaderValue,
     pub methods: Vec<&'static str>,
+    /// This route's own request timeout, replacing the app's.
+    pub timeout: Option<Duration>,
 }
 
 /// An error handler, type-erased: `call` returns false when the error is not of its type.
@@ -77,6 +84,7 @@ impl Default for App {
             options: AppOptions {
                 max_body_size: DEFAULT_MAX_BODY_SIZE,
                 strip_trailing_slash: false,
+                request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
             },
         }
     }
@@ -214,6 +222,37 @@ impl App {
         self
     }
 
+    /// How long a request may take, from the first middleware to the last (default 30 s; `None`: no limit).
+    ///
+    /// When it runs out, the responder's future is dropped, so whatever it awaited is cancelled, and the client
+    /// gets **504 Gateway Timeout** (a responder nearly always waits on something upstream, and 504 keeps
+    /// "too slow" apart from the 503 of load shedding in logs and metrics). `process_response` middleware
+    /// still runs. The test client applies it too.
+    pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.options.request_timeout = timeout;
+        self
+    }
+
+    /// Gives the routes added with `template` their own request timeout, longer or shorter than the app's
+    /// (an upload route, a report that takes a minute). It counts from the start of the request.
+    ///
+    /// # Panics
+    /// When no route has that template: call it after `add_route`.
+    pub fn route_timeout(mut self, template: &str, timeout: Duration) -> Self {
+        let mut found = false;
+        for (info, target) in self.router.routes_mut() {
+            if info.template() == template {
+                target.timeout = Some(timeout);
+                found = true;
+            }
+        }
+        assert!(
+            found,
+            "route_timeout: no route has the template '{template}'; add the route first"
+        );
+        self
+    }
+
     /// The route table: template, resource type, suffix and methods served, in the order added.
     pub fn routes(&self) -> Vec<RouteDescription> {
         crate::inspect::describe(&self.router)
@@ -256,6 +295,7 @@ impl Target {
             allow_405: header(&with_options),
             allow_options: header(&without_options),
             methods,
+            timeout: None,
         })
     }
 }

@@ -72,7 +72,7 @@ pub mod routing;
 pub mod server;
 pub mod testing;
 
-pub use app::{App, DEFAULT_MAX_BODY_SIZE};
+pub use app::{App, DEFAULT_MAX_BODY_SIZE, DEFAULT_REQUEST_TIMEOUT};
 pub use body::{BodyStream, BoxError};
 pub use error::{Error, HttpError, HttpStatus, Link, Result};
 pub use middleware::Middleware;

@@ -10,15 +10,20 @@
 //!   -> HEAD, 204 and 304 send no body (HEAD keeps the Content-Length its GET would have)
 //! ```
 //!
-//! A panic anywhere on that way becomes a 500 with a generic body; the detail goes to the log.
+//! A panic anywhere on that way becomes a 500 with a generic body; the detail goes to the log. A request that
+//! outlives its timeout (the route's, else the app's) has its future dropped and gets 504.
 
 use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::{Instant, Sleep};
 
 use http::header::{self, HeaderValue};
 use http::StatusCode;
@@ -51,15 +56,28 @@ impl Pipeline {
         let mut req = Request::new(head, body, self.app.options.max_body_size, remote_addr);
         let mut resp = Response::new();
 
-        let outcome = CatchUnwind::new(self.dispatch(&mut req, &mut resp)).await;
+        let route_timeout = AtomicU64::new(0);
+        let dispatch = CatchUnwind::new(self.dispatch(&mut req, &mut resp, &route_timeout));
+        let outcome = Deadline::new(dispatch, self.app.options.request_timeout, &route_timeout).await;
         let succeeded = match outcome {
-            Ok(Ok(())) => true,
-            Ok(Err(e)) => {
+            Some(Ok(Ok(()))) => true,
+            Some(Ok(Err(e))) => {
                 self.handle_error(e, &req, &mut resp);
                 false
             }
-            Err(panic) => {
+            Some(Err(panic)) => {
                 self.handle_panic(panic, &req, &mut resp);
+                false
+            }
+            None => {
+                tracing::warn!(
+                    method = %req.method(),
+                    path = req.path(),
+                    route = req.uri_template().unwrap_or("-"),
+                    "request timed out; answering 504"
+                );
+                resp = Response::new();
+                resp.set_error(HttpError::gateway_timeout());
                 false
             }
         };
@@ -77,7 +95,17 @@ impl Pipeline {
         finish(&req, resp)
     }
 
-    async fn dispatch(&self, req: &mut Request, resp: &mut Response) -> Result {
+    /// Renders `error` as the answer to a request the pipeline will not run (shed at the door, say), honouring
+    /// its `Accept`. No middleware runs.
+    pub fn reject<B>(&self, request: http::Request<B>, error: HttpError) -> http::Response<HyperBody> {
+        let (head, _) = request.into_parts();
+        let req = Request::new(head, RequestBody::Full(bytes::Bytes::new()), 0, None);
+        let mut resp = Response::new();
+        render_error(&error, req.accept(), &mut resp);
+        finish(&req, resp)
+    }
+
+    async fn dispatch(&self, req: &mut Request, resp: &mut Response, route_timeout: &AtomicU64) -> Result {
         for middleware in &self.app.middleware {
             middleware.process_request(req, resp).await?;
             if resp.is_complete() {
@@ -92,6 +120,9 @@ impl Pipeline {
                 .into());
         }
         let target = self.route(req).ok_or_else(HttpError::not_found)?;
+        if let Some(timeout) = target.timeout {
+            route_timeout.store(nanos(timeout), Ordering::Relaxed);
+        }
 
         for middleware in &self.app.middleware {
             middleware.process_resource(req, resp).await?;
@@ -267,6 +298,68 @@ impl<F: Future> Future for CatchUnwind<F> {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
             Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1)
+}
+
+pin_project_lite::pin_project! {
+    /// Polls a request's future against its timeout: the app's, or the route's once routing has stored one in
+    /// `route` (nanoseconds; 0 for none). Resolves to `None` when time runs out, dropping nothing itself: the
+    /// caller drops the future by finishing.
+    ///
+    /// The clock starts the first time the request has to wait: a request that completes in its first poll
+    /// never reads the clock nor touches the timer wheel, which keeps the fast path free of both.
+    struct Deadline<'a, F> {
+        #[pin]
+        inner: F,
+        app: Option<Duration>,
+        route: &'a AtomicU64,
+        start: Option<Instant>,
+        sleep: Option<Pin<Box<Sleep>>>,
+    }
+}
+
+impl<'a, F> Deadline<'a, F> {
+    fn new(inner: F, app: Option<Duration>, route: &'a AtomicU64) -> Self {
+        Deadline {
+            inner,
+            app,
+            route,
+            start: None,
+            sleep: None,
+        }
+    }
+}
+
+impl<F: Future> Future for Deadline<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(v) = this.inner.poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        let limit = match this.route.load(Ordering::Relaxed) {
+            0 => *this.app,
+            n => Some(Duration::from_nanos(n)),
+        };
+        let Some(limit) = limit else {
+            return Poll::Pending;
+        };
+        let deadline = *this.start.get_or_insert_with(Instant::now) + limit;
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if sleep.deadline() != deadline {
+            sleep.as_mut().reset(deadline);
+        }
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
         }
     }
 }

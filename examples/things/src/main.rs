@@ -1,20 +1,20 @@
 //! Serves the things API: `cargo run --release -p things`, then `curl localhost:8000/things`.
 //!
-//! `PEREGRINE_ADDR` changes the address (default 127.0.0.1:8000).
+//! Server settings come from `PEREGRINE_*` variables (`PEREGRINE_ADDR`, default 127.0.0.1:8000; the full
+//! table is on `peregrine::server::ServerConfig`).
 
 use std::sync::Arc;
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
+use peregrine::server::ServerConfig;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let addr = std::env::var("PEREGRINE_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
     let app = things::app(Arc::new(things::Storage::default()));
     for route in app.routes() {
         tracing::info!("route {route}");
     }
-    let server = peregrine::Server::bind(&addr).await?;
-    tracing::info!("listening on http://{}", server.local_addr()?);
-    server.run_until(app, peregrine::server::shutdown_signal()).await
+    peregrine::server::run(app, ServerConfig::from_env()?)?;
+    Ok(())
 }

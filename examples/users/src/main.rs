@@ -2,7 +2,9 @@
 //!
 //! - `DATABASE_URL`: `sqlite://users.db?mode=rwc` by default (a file beside where you run it, created if
 //!   missing); `postgres://user@host/db` for PostgreSQL.
-//! - `PEREGRINE_ADDR`: where to listen (default 127.0.0.1:8000).
+//! - `PEREGRINE_ADDR`: where to listen (default 127.0.0.1:8000), and every other `PEREGRINE_*` server
+//!   setting (limits, timeouts; see `peregrine::server::ServerConfig`).
+//! - `GET /health` (liveness) and `GET /ready` (readiness: 503 once shutdown has begun) for probes.
 //! - `USERS_POOL_SIZE` (default 16) and `USERS_ACQUIRE_TIMEOUT_MS` (default 2000): the pool; a request that
 //!   waits longer than the timeout for a connection gets 503.
 //! - `--seed N`: add N random users and exit. On a first start with an empty table, 20 are added.
@@ -10,6 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use peregrine::server::{Liveness, Readiness, ServerConfig};
 use users::{app, Db, PoolConfig};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -43,8 +46,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         db.seed(20).await?;
     }
 
-    let addr = std::env::var("PEREGRINE_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
-    let server = peregrine::Server::bind(&addr).await?;
+    let readiness = Readiness::new();
+    let config = ServerConfig::from_env()?.readiness(readiness.clone());
+    let server = peregrine::Server::bind_with(config).await?;
     println!(
         "listening on http://{} ({:?} at {})",
         server.local_addr()?,
@@ -52,7 +56,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         redact(&url)
     );
     server
-        .run_until(app(Arc::new(db)), peregrine::server::shutdown_signal())
+        .run_until(
+            app(Arc::new(db))
+                .add_route("/health", Liveness)
+                .add_route("/ready", readiness),
+            peregrine::server::shutdown_signal(),
+        )
         .await?;
     Ok(())
 }

@@ -390,6 +390,11 @@ impl<T> Router<T> {
     pub fn routes(&self) -> impl Iterator<Item = (&RouteInfo, &T)> {
         self.entries.iter().map(|e| (&*e.info, &e.value))
     }
+
+    /// The routes, mutably, in the order they were first added.
+    pub(crate) fn routes_mut(&mut self) -> impl Iterator<Item = (&RouteInfo, &mut T)> {
+        self.entries.iter_mut().map(|e| (&*e.info, &mut e.value))
+    }
 }
 
 impl Node {

@@ -1,30 +1,56 @@
-//! The server: hyper 1 on tokio, HTTP/1.1 with keep-alive and pipelining, stopping cleanly on Ctrl-C or
-//! SIGTERM: it stops accepting, lets requests in flight finish, then returns.
+//! The server: hyper 1 on tokio, with every limit explicit.
 //!
-//! HTTP/2 is not served yet: hyper-util's protocol-sniffing builder wraps every read of every connection,
-//! which costs about 500 instructions per request on HTTP/1, so it waits for an explicit HTTP/2 setting.
+//! - **Protocols**: HTTP/1.1 with keep-alive and pipelining; HTTP/2 with prior knowledge (h2c) beside it when
+//!   [`ServerConfig::http2`] is on.
+//! - **Overload**: at [`max_connections`](ServerConfig::max_connections) it stops accepting until a
+//!   connection closes; past [`max_concurrent_requests`](ServerConfig::max_concurrent_requests) a request is
+//!   answered at once with 503 and `Retry-After`, before any app code runs. Nothing queues without bound.
+//! - **Timeouts**: a client that sends its headers too slowly (or idles on keep-alive) is disconnected at the
+//!   header-read timeout; a request that outlives its request timeout gets 504 and its future is dropped.
+//! - **Faults**: a panic in a responder, hook or middleware becomes a 500 with a generic body, logged with the
+//!   route template; the connection and the process go on. Malformed requests get hyper's 400/431/414
+//!   answers and a closed connection.
+//! - **Shutdown**: on SIGTERM or Ctrl-C, [`Readiness`] turns to 503, listeners close, idle connections close,
+//!   requests in flight finish within the drain timeout, then the server returns (and `run` exits 0).
+//! - **Access log**: one `INFO` event per request on the `peregrine::access` target (method, path, status,
+//!   microseconds, peer), only when a subscriber enables that target.
 //!
-//! Run it inside a multi-threaded tokio runtime (`#[tokio::main]`) and connections spread over every core.
+//! [`run`] builds the runtime from a [`ServerConfig`] (work-stealing over every core, or one runtime per core
+//! with `SO_REUSEPORT`); [`serve`] and [`Server`] run inside a runtime you already have.
+
+mod config;
+mod health;
+mod limit;
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use http::header::{HeaderValue, RETRY_AFTER};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
-use crate::body::RequestBody;
+pub use config::{BindAddr, ConfigError, ServerConfig};
+pub use health::{Liveness, Readiness};
+
+use crate::body::{HyperBody, RequestBody};
 use crate::pipeline::Pipeline;
-use crate::App;
+use crate::{App, HttpError};
+use limit::ConcurrencyLimit;
 
-/// Serves `app` on `addr` until Ctrl-C or SIGTERM, then drains and returns.
+/// Serves `app` on `addr` with the default [`ServerConfig`] until Ctrl-C or SIGTERM, then drains and returns.
+/// Call it inside a multi-threaded tokio runtime (`#[tokio::main]`) and connections spread over every core.
 ///
 /// ```no_run
 /// # async fn run(app: peregrine::App) -> std::io::Result<()> {
@@ -38,70 +64,406 @@ pub async fn serve(app: App, addr: impl ToSocketAddrs) -> io::Result<()> {
     Server::bind(addr).await?.run_until(app, shutdown_signal()).await
 }
 
-/// A bound listener, ready to serve an app. Binding first lets a caller learn the port (bind to port 0).
+/// Builds the tokio runtime that `config` describes, serves `app` until Ctrl-C or SIGTERM, drains, and
+/// returns. Use it from a plain `fn main` (no `#[tokio::main]`).
+///
+/// ```no_run
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let app = peregrine::App::new().add_route("/health", peregrine::server::Liveness);
+///     peregrine::server::run(app, peregrine::server::ServerConfig::from_env()?)?;
+///     Ok(())
+/// }
+/// ```
+///
+/// # Errors
+/// When the runtime cannot be built or an address cannot be bound.
+pub fn run(app: App, config: ServerConfig) -> io::Result<()> {
+    let workers = config
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    if !config.per_core {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()?;
+        return runtime.block_on(async {
+            let server = Server::bind_with(config).await?;
+            server.run_until(app, shutdown_signal()).await
+        });
+    }
+
+    // Per-core: bind every worker's listeners first, so a bind error is reported before anything serves.
+    let shared = Shared::new(app, &config);
+    let (stop, stopped) = watch::channel(false);
+    let mut workers_ready = Vec::with_capacity(workers);
+    for i in 0..workers {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let listeners = runtime.block_on(bind_all(&config.addrs, true, i == 0))?;
+        workers_ready.push((runtime, listeners));
+    }
+    log_listening(&workers_ready[0].1);
+    let threads: Vec<_> = workers_ready
+        .into_iter()
+        .enumerate()
+        .map(|(i, (runtime, listeners))| {
+            let shared = Arc::clone(&shared);
+            let config = config.clone();
+            let mut stopped = stopped.clone();
+            std::thread::Builder::new()
+                .name(format!("peregrine-{i}"))
+                .spawn(move || {
+                    runtime.block_on(serve_listeners(listeners, shared, &config, async move {
+                        let _ = stopped.wait_for(|s| *s).await;
+                    }));
+                })
+        })
+        .collect::<io::Result<_>>()?;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(shutdown_signal());
+    let _ = stop.send(true);
+    for thread in threads {
+        let _ = thread.join();
+    }
+    Ok(())
+}
+
+/// Bound listeners, ready to serve an app. Binding first lets a caller learn the port (bind to port 0).
 pub struct Server {
-    listener: TcpListener,
+    listeners: Vec<Listener>,
+    config: ServerConfig,
 }
 
 impl Server {
-    /// Binds `addr`.
+    /// Binds `addr` with the default [`ServerConfig`].
     ///
     /// # Errors
     /// When the address cannot be bound.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<Self> {
         Ok(Server {
-            listener: TcpListener::bind(addr).await?,
+            listeners: vec![Listener::Tcp(TcpListener::bind(addr).await?)],
+            config: ServerConfig::default(),
         })
     }
 
-    /// The bound address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listener.local_addr()
+    /// Binds every address in `config`.
+    ///
+    /// # Errors
+    /// When an address cannot be bound.
+    pub async fn bind_with(config: ServerConfig) -> io::Result<Self> {
+        let listeners = bind_all(&config.addrs, false, true).await?;
+        log_listening(&listeners);
+        Ok(Server { listeners, config })
     }
 
-    /// Serves `app` until `shutdown` completes, then stops accepting, waits for in-flight requests, and
-    /// returns.
+    /// Replaces the settings (the listeners stay as bound).
+    pub fn with_config(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The first TCP address bound.
+    ///
+    /// # Errors
+    /// When the server listens on no TCP address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listeners
+            .iter()
+            .find_map(|l| match l {
+                Listener::Tcp(t) => Some(t.local_addr()),
+                #[cfg(unix)]
+                Listener::Unix(_) => None,
+            })
+            .unwrap_or_else(|| Err(io::Error::new(io::ErrorKind::NotFound, "no TCP listener")))
+    }
+
+    /// Serves `app` until `shutdown` completes, then drains (see the [module](self) docs) and returns.
     ///
     /// # Errors
     /// Never, today; accept errors (such as running out of file descriptors) are logged and retried.
     pub async fn run_until(self, app: App, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        let pipeline = Pipeline::new(app);
-        let builder = http1::Builder::new();
-        let graceful = GracefulShutdown::new();
-        tokio::pin!(shutdown);
-        loop {
-            let (stream, peer) = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed; retrying shortly");
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                        continue;
-                    }
-                },
-                () = &mut shutdown => break,
-            };
-            let _ = stream.set_nodelay(true);
-            let pipeline = Arc::clone(&pipeline);
-            let service = service_fn(move |request: http::Request<Incoming>| {
-                let pipeline = Arc::clone(&pipeline);
-                async move {
-                    let request = request.map(RequestBody::Incoming);
-                    Ok::<_, Infallible>(pipeline.handle(request, Some(peer)).await)
-                }
-            });
-            let connection = builder.serve_connection(TokioIo::new(stream), service);
-            let connection = graceful.watch(connection);
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::debug!(error = %e, peer = %peer, "connection ended with an error");
-                }
-            });
-        }
-        drop(self.listener);
-        graceful.shutdown().await;
+        let shared = Shared::new(app, &self.config);
+        serve_listeners(self.listeners, shared, &self.config, shutdown).await;
         Ok(())
     }
+}
+
+enum Listener {
+    Tcp(TcpListener),
+    #[cfg(unix)]
+    Unix(tokio::net::UnixListener),
+}
+
+async fn bind_all(addrs: &[BindAddr], reuse_port: bool, with_unix: bool) -> io::Result<Vec<Listener>> {
+    let mut listeners = Vec::with_capacity(addrs.len());
+    for addr in addrs {
+        match addr {
+            BindAddr::Tcp(a) => listeners.push(Listener::Tcp(bind_tcp(*a, reuse_port)?)),
+            #[cfg(unix)]
+            BindAddr::Unix(path) if with_unix => {
+                if std::fs::symlink_metadata(path).is_ok_and(|m| {
+                    use std::os::unix::fs::FileTypeExt;
+                    m.file_type().is_socket()
+                }) {
+                    std::fs::remove_file(path)?;
+                }
+                listeners.push(Listener::Unix(tokio::net::UnixListener::bind(path)?));
+            }
+            BindAddr::Unix(_) => {}
+        }
+    }
+    Ok(listeners)
+}
+
+fn bind_tcp(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    {
+        socket.set_reuseaddr(true)?;
+        if reuse_port {
+            socket.set_reuseport(true)?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = reuse_port;
+    socket.bind(addr)?;
+    socket.listen(4096)
+}
+
+fn log_listening(listeners: &[Listener]) {
+    for l in listeners {
+        match l {
+            Listener::Tcp(t) => {
+                if let Ok(a) = t.local_addr() {
+                    tracing::info!(address = %BindAddr::Tcp(a), "listening");
+                }
+            }
+            #[cfg(unix)]
+            Listener::Unix(u) => {
+                if let Some(p) = u.local_addr().ok().as_ref().and_then(|a| a.as_pathname()) {
+                    tracing::info!(address = %BindAddr::Unix(p.to_owned()), "listening");
+                }
+            }
+        }
+    }
+}
+
+/// What every connection of one server shares.
+struct Shared {
+    pipeline: Arc<Pipeline>,
+    limit: ConcurrencyLimit,
+    shed: AtomicU64,
+    retry_after: HeaderValue,
+    connections: Arc<Semaphore>,
+    http1: http1::Builder,
+    auto: Option<auto::Builder<TokioExecutor>>,
+}
+
+impl Shared {
+    fn new(mut app: App, config: &ServerConfig) -> Arc<Self> {
+        if let Some(bytes) = config.max_body_size {
+            app.options.max_body_size = bytes;
+        }
+        if let Some(timeout) = config.request_timeout {
+            app.options.request_timeout = timeout;
+        }
+        let mut http1 = http1::Builder::new();
+        http1
+            .timer(TokioTimer::new())
+            .header_read_timeout(config.header_read_timeout)
+            .keep_alive(config.keep_alive)
+            .max_headers(config.max_headers)
+            .max_buf_size(config.max_header_size.max(8192))
+            .pipeline_flush(config.pipeline_flush);
+        let auto = config.http2.then(|| {
+            let mut b = auto::Builder::new(TokioExecutor::new());
+            b.http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(config.header_read_timeout)
+                .keep_alive(config.keep_alive)
+                .max_headers(config.max_headers)
+                .max_buf_size(config.max_header_size.max(8192))
+                .pipeline_flush(config.pipeline_flush);
+            b.http2()
+                .timer(TokioTimer::new())
+                .max_concurrent_streams(config.h2_max_concurrent_streams)
+                .max_pending_accept_reset_streams(config.h2_max_pending_reset_streams)
+                .max_header_list_size(u32::try_from(config.max_header_size).unwrap_or(u32::MAX))
+                .keep_alive_interval(config.header_read_timeout)
+                .keep_alive_timeout(Duration::from_secs(20));
+            b
+        });
+        Arc::new(Shared {
+            pipeline: Pipeline::new(app),
+            limit: ConcurrencyLimit::new(config.max_concurrent_requests),
+            shed: AtomicU64::new(0),
+            retry_after: HeaderValue::from(config.retry_after.as_secs()),
+            connections: Arc::new(Semaphore::new(config.max_connections)),
+            http1,
+            auto,
+        })
+    }
+
+    /// One request: admitted under the concurrency limit, or shed with 503 at once.
+    async fn serve(&self, request: http::Request<Incoming>, peer: Option<SocketAddr>) -> http::Response<HyperBody> {
+        let Some(_permit) = self.limit.try_acquire() else {
+            self.shed.fetch_add(1, Ordering::Relaxed);
+            let error = HttpError::service_unavailable()
+                .with_description("The server is at its limit of concurrent requests; retry after Retry-After.")
+                .with_header(RETRY_AFTER, self.retry_after.clone());
+            return self.pipeline.reject(request, error);
+        };
+        if !tracing::enabled!(target: "peregrine::access", tracing::Level::INFO) {
+            return self.pipeline.handle(request.map(RequestBody::Incoming), peer).await;
+        }
+        let start = Instant::now();
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let response = self.pipeline.handle(request.map(RequestBody::Incoming), peer).await;
+        tracing::info!(
+            target: "peregrine::access",
+            %method,
+            path,
+            status = response.status().as_u16(),
+            micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
+            peer = ?peer,
+        );
+        response
+    }
+}
+
+/// Accepts on every listener until `shutdown`, then drains.
+async fn serve_listeners(
+    listeners: Vec<Listener>,
+    shared: Arc<Shared>,
+    config: &ServerConfig,
+    shutdown: impl Future<Output = ()>,
+) {
+    let graceful = Arc::new(GracefulShutdown::new());
+    let (stop, stopped) = watch::channel(false);
+    // Dropping `kill` ends every connection still open when the drain timeout runs out.
+    let (kill, killed) = watch::channel(());
+    let mut accepting = tokio::task::JoinSet::new();
+    for listener in listeners {
+        accepting.spawn(accept_loop(
+            listener,
+            Arc::clone(&shared),
+            Arc::clone(&graceful),
+            stopped.clone(),
+            killed.clone(),
+        ));
+    }
+    shutdown.await;
+    if let Some(readiness) = &config.readiness {
+        readiness.set_draining();
+    }
+    let _ = stop.send(true);
+    while accepting.join_next().await.is_some() {}
+    let graceful = Arc::into_inner(graceful).expect("accept loops have ended");
+    tracing::info!(connections = graceful.count(), "shutting down: draining connections");
+    if tokio::time::timeout(config.drain_timeout, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            timeout_ms = u64::try_from(config.drain_timeout.as_millis()).unwrap_or(u64::MAX),
+            "drain timeout reached; closing the connections still open"
+        );
+    }
+    drop(kill);
+}
+
+async fn accept_loop(
+    listener: Listener,
+    shared: Arc<Shared>,
+    graceful: Arc<GracefulShutdown>,
+    mut stopped: watch::Receiver<bool>,
+    killed: watch::Receiver<()>,
+) {
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&shared.connections).acquire_owned() => permit.expect("the semaphore is never closed"),
+            _ = stopped.wait_for(|s| *s) => return,
+        };
+        let accepted = tokio::select! {
+            accepted = accept(&listener) => accepted,
+            _ = stopped.wait_for(|s| *s) => return,
+        };
+        match accepted {
+            Ok(Accepted::Tcp(stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                spawn_connection(stream, Some(peer), &shared, &graceful, &killed, permit);
+            }
+            #[cfg(unix)]
+            Ok(Accepted::Unix(stream)) => spawn_connection(stream, None, &shared, &graceful, &killed, permit),
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed; retrying shortly");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+enum Accepted {
+    Tcp(tokio::net::TcpStream, SocketAddr),
+    #[cfg(unix)]
+    Unix(tokio::net::UnixStream),
+}
+
+async fn accept(listener: &Listener) -> io::Result<Accepted> {
+    match listener {
+        Listener::Tcp(t) => t.accept().await.map(|(s, peer)| Accepted::Tcp(s, peer)),
+        #[cfg(unix)]
+        Listener::Unix(u) => u.accept().await.map(|(s, _)| Accepted::Unix(s)),
+    }
+}
+
+fn spawn_connection<I>(
+    io: I,
+    peer: Option<SocketAddr>,
+    shared: &Arc<Shared>,
+    graceful: &GracefulShutdown,
+    killed: &watch::Receiver<()>,
+    permit: OwnedSemaphorePermit,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let shared = Arc::clone(shared);
+    let watcher = graceful.watcher();
+    let mut killed = killed.clone();
+    tokio::spawn(async move {
+        let _permit = permit;
+        let for_service = Arc::clone(&shared);
+        let service = service_fn(move |request: http::Request<Incoming>| {
+            let shared = Arc::clone(&for_service);
+            async move { Ok::<_, Infallible>(shared.serve(request, peer).await) }
+        });
+        let io = TokioIo::new(io);
+        let result = match &shared.auto {
+            None => {
+                let connection = watcher.watch(shared.http1.serve_connection(io, service));
+                tokio::select! {
+                    result = connection => result.map_err(Into::into),
+                    _ = killed.changed() => Ok(()),
+                }
+            }
+            Some(auto) => {
+                let connection = watcher.watch(auto.serve_connection(io, service));
+                tokio::select! {
+                    result = connection => result,
+                    _ = killed.changed() => Ok(()),
+                }
+            }
+        };
+        if let Err(e) = result {
+            tracing::debug!(error = %e, peer = ?peer, "connection ended with an error");
+        }
+    });
 }
 
 /// Completes on Ctrl-C, or on SIGTERM on Unix.

@@ -45,6 +45,21 @@ impl Conn {
         self.read_response(head).await
     }
 
+    /// Whether the server closes the connection within `limit` (bytes it sends before closing are dropped).
+    pub async fn closed_within(&mut self, limit: std::time::Duration) -> bool {
+        let mut chunk = [0u8; 4096];
+        tokio::time::timeout(limit, async {
+            loop {
+                match self.stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await
+        .is_ok()
+    }
+
     async fn fill(&mut self) {
         let mut chunk = [0u8; 4096];
         let n = self.stream.read(&mut chunk).await.unwrap();

@@ -1,0 +1,438 @@
+//! [`ServerConfig`]: where the server listens and every limit it enforces, with defaults that suit an API
+//! behind a load balancer, each overridable in code or from `PEREGRINE_*` environment variables.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use super::Readiness;
+
+/// Where a server listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindAddr {
+    /// A TCP address, IPv4 or IPv6 (`127.0.0.1:8000`, `[::1]:8000`).
+    Tcp(SocketAddr),
+    /// A Unix domain socket path (written `unix:/run/api.sock`); a stale file at the path is replaced.
+    Unix(PathBuf),
+}
+
+impl FromStr for BindAddr {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        if let Some(path) = s.strip_prefix("unix:") {
+            return Ok(BindAddr::Unix(PathBuf::from(path)));
+        }
+        s.parse()
+            .map(BindAddr::Tcp)
+            .map_err(|_| ConfigError::new("address", s, "an IP:port (`[::1]:8000` for IPv6) or unix:/path"))
+    }
+}
+
+impl fmt::Display for BindAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BindAddr::Tcp(a) => write!(f, "http://{a}"),
+            BindAddr::Unix(p) => write!(f, "unix:{}", p.display()),
+        }
+    }
+}
+
+/// The server's settings. Build with [`ServerConfig::new`] and the setters, or read them from the
+/// environment with [`ServerConfig::from_env`]:
+///
+/// | setting | variable | default |
+/// |---|---|---|
+/// | [`bind`](Self::bind) | `PEREGRINE_ADDR` (comma-separated) | `127.0.0.1:8000` |
+/// | [`workers`](Self::workers) | `PEREGRINE_WORKERS` | every core |
+/// | [`per_core`](Self::per_core) | `PEREGRINE_PER_CORE` | `false` |
+/// | [`max_connections`](Self::max_connections) | `PEREGRINE_MAX_CONNECTIONS` | 25 000 |
+/// | [`max_concurrent_requests`](Self::max_concurrent_requests) | `PEREGRINE_MAX_CONCURRENT_REQUESTS` (0: none) | 1 024 |
+/// | [`retry_after`](Self::retry_after) | `PEREGRINE_RETRY_AFTER_SECS` | 1 s |
+/// | [`header_read_timeout`](Self::header_read_timeout) | `PEREGRINE_HEADER_READ_TIMEOUT_MS` | 10 s |
+/// | [`request_timeout`](Self::request_timeout) | `PEREGRINE_REQUEST_TIMEOUT_MS` (0: none) | the app's (30 s) |
+/// | [`drain_timeout`](Self::drain_timeout) | `PEREGRINE_DRAIN_TIMEOUT_MS` | 30 s |
+/// | [`keep_alive`](Self::keep_alive) | `PEREGRINE_KEEP_ALIVE` | `true` |
+/// | [`max_header_size`](Self::max_header_size) | `PEREGRINE_MAX_HEADER_SIZE` | 32 KiB |
+/// | [`max_headers`](Self::max_headers) | `PEREGRINE_MAX_HEADERS` | 100 |
+/// | [`max_body_size`](Self::max_body_size) | `PEREGRINE_MAX_BODY_SIZE` | the app's (1 MiB) |
+/// | [`pipeline_flush`](Self::pipeline_flush) | `PEREGRINE_PIPELINE_FLUSH` | `false` |
+/// | [`http2`](Self::http2) | `PEREGRINE_HTTP2` | `false` |
+/// | [`h2_max_concurrent_streams`](Self::h2_max_concurrent_streams) | `PEREGRINE_H2_MAX_STREAMS` | 200 |
+/// | [`h2_max_pending_reset_streams`](Self::h2_max_pending_reset_streams) | `PEREGRINE_H2_MAX_PENDING_RESETS` | 20 |
+///
+/// ```
+/// use std::time::Duration;
+/// use peregrine::server::ServerConfig;
+///
+/// let config = ServerConfig::new()
+///     .bind("0.0.0.0:8080".parse().unwrap())
+///     .max_concurrent_requests(256)
+///     .header_read_timeout(Duration::from_secs(5));
+/// assert_eq!(config.get_max_concurrent_requests(), Some(256));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub(crate) addrs: Vec<BindAddr>,
+    pub(crate) workers: Option<usize>,
+    pub(crate) per_core: bool,
+    pub(crate) max_connections: usize,
+    pub(crate) max_concurrent_requests: Option<usize>,
+    pub(crate) retry_after: Duration,
+    pub(crate) header_read_timeout: Option<Duration>,
+    pub(crate) request_timeout: Option<Option<Duration>>,
+    pub(crate) drain_timeout: Duration,
+    pub(crate) keep_alive: bool,
+    pub(crate) max_header_size: usize,
+    pub(crate) max_headers: usize,
+    pub(crate) max_body_size: Option<usize>,
+    pub(crate) pipeline_flush: bool,
+    pub(crate) http2: bool,
+    pub(crate) h2_max_concurrent_streams: u32,
+    pub(crate) h2_max_pending_reset_streams: usize,
+    pub(crate) readiness: Option<Readiness>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            addrs: vec![BindAddr::Tcp(SocketAddr::from(([127, 0, 0, 1], 8000)))],
+            workers: None,
+            per_core: false,
+            max_connections: 25_000,
+            max_concurrent_requests: Some(1024),
+            retry_after: Duration::from_secs(1),
+            header_read_timeout: Some(Duration::from_secs(10)),
+            request_timeout: None,
+            drain_timeout: Duration::from_secs(30),
+            keep_alive: true,
+            max_header_size: 32 * 1024,
+            max_headers: 100,
+            max_body_size: None,
+            pipeline_flush: false,
+            http2: false,
+            h2_max_concurrent_streams: 200,
+            h2_max_pending_reset_streams: 20,
+            readiness: None,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The defaults in the table above.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The defaults, overridden by every `PEREGRINE_*` variable that is set.
+    ///
+    /// # Errors
+    /// When a variable is set to something that does not parse; the error names it.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// As [`from_env`](Self::from_env), reading variables through `lookup` (for tests and other sources).
+    ///
+    /// # Errors
+    /// When a variable is set to something that does not parse; the error names it.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut c = Self::default();
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        if let Some(v) = get("PEREGRINE_ADDR") {
+            c.addrs = v
+                .split(',')
+                .map(|a| a.trim().parse().map_err(|e: ConfigError| e.named("PEREGRINE_ADDR")))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = get("PEREGRINE_WORKERS") {
+            c.workers = Some(parse("PEREGRINE_WORKERS", &v, "a number of threads")?);
+        }
+        if let Some(v) = get("PEREGRINE_PER_CORE") {
+            c.per_core = flag("PEREGRINE_PER_CORE", &v)?;
+        }
+        if let Some(v) = get("PEREGRINE_MAX_CONNECTIONS") {
+            c.max_connections = parse("PEREGRINE_MAX_CONNECTIONS", &v, "a number")?;
+        }
+        if let Some(v) = get("PEREGRINE_MAX_CONCURRENT_REQUESTS") {
+            let n: usize = parse("PEREGRINE_MAX_CONCURRENT_REQUESTS", &v, "a number (0 for no limit)")?;
+            c.max_concurrent_requests = (n > 0).then_some(n);
+        }
+        if let Some(v) = get("PEREGRINE_RETRY_AFTER_SECS") {
+            c.retry_after = Duration::from_secs(parse("PEREGRINE_RETRY_AFTER_SECS", &v, "whole seconds")?);
+        }
+        if let Some(v) = get("PEREGRINE_HEADER_READ_TIMEOUT_MS") {
+            c.header_read_timeout = millis("PEREGRINE_HEADER_READ_TIMEOUT_MS", &v)?;
+        }
+        if let Some(v) = get("PEREGRINE_REQUEST_TIMEOUT_MS") {
+            c.request_timeout = Some(millis("PEREGRINE_REQUEST_TIMEOUT_MS", &v)?);
+        }
+        if let Some(v) = get("PEREGRINE_DRAIN_TIMEOUT_MS") {
+            c.drain_timeout = millis("PEREGRINE_DRAIN_TIMEOUT_MS", &v)?.unwrap_or(Duration::ZERO);
+        }
+        if let Some(v) = get("PEREGRINE_KEEP_ALIVE") {
+            c.keep_alive = flag("PEREGRINE_KEEP_ALIVE", &v)?;
+        }
+        if let Some(v) = get("PEREGRINE_MAX_HEADER_SIZE") {
+            c.max_header_size = parse("PEREGRINE_MAX_HEADER_SIZE", &v, "a number of bytes")?;
+        }
+        if let Some(v) = get("PEREGRINE_MAX_HEADERS") {
+            c.max_headers = parse("PEREGRINE_MAX_HEADERS", &v, "a number")?;
+        }
+        if let Some(v) = get("PEREGRINE_MAX_BODY_SIZE") {
+            c.max_body_size = Some(parse("PEREGRINE_MAX_BODY_SIZE", &v, "a number of bytes")?);
+        }
+        if let Some(v) = get("PEREGRINE_PIPELINE_FLUSH") {
+            c.pipeline_flush = flag("PEREGRINE_PIPELINE_FLUSH", &v)?;
+        }
+        if let Some(v) = get("PEREGRINE_HTTP2") {
+            c.http2 = flag("PEREGRINE_HTTP2", &v)?;
+        }
+        if let Some(v) = get("PEREGRINE_H2_MAX_STREAMS") {
+            c.h2_max_concurrent_streams = parse("PEREGRINE_H2_MAX_STREAMS", &v, "a number")?;
+        }
+        if let Some(v) = get("PEREGRINE_H2_MAX_PENDING_RESETS") {
+            c.h2_max_pending_reset_streams = parse("PEREGRINE_H2_MAX_PENDING_RESETS", &v, "a number")?;
+        }
+        Ok(c)
+    }
+
+    /// Listens on `addr` only.
+    pub fn bind(mut self, addr: BindAddr) -> Self {
+        self.addrs = vec![addr];
+        self
+    }
+
+    /// Listens on `addr` as well as the addresses already set.
+    pub fn also_bind(mut self, addr: BindAddr) -> Self {
+        self.addrs.push(addr);
+        self
+    }
+
+    /// The addresses to listen on.
+    pub fn addrs(&self) -> &[BindAddr] {
+        &self.addrs
+    }
+
+    /// Runtime worker threads for [`run`](crate::server::run) (default: one per core).
+    pub fn workers(mut self, threads: usize) -> Self {
+        self.workers = Some(threads.max(1));
+        self
+    }
+
+    /// Per-core mode for [`run`](crate::server::run): one single-threaded runtime per worker, each with its
+    /// own `SO_REUSEPORT` listener, so the kernel spreads connections and no task ever moves between
+    /// threads. The default (off) is one work-stealing runtime, which balances uneven load better.
+    pub fn per_core(mut self, on: bool) -> Self {
+        self.per_core = on;
+        self
+    }
+
+    /// Open connections at most (default 25 000). At the limit the server stops accepting until one closes;
+    /// new clients wait in the kernel's backlog. Keep it under the process's file-descriptor limit.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// Requests being served at once, at most (default 1 024; `None`: no limit). Past it a request is
+    /// answered at once with **503** and `Retry-After`, without running any app code, so a slow database
+    /// or responder cannot grow an unbounded queue.
+    pub fn max_concurrent_requests(mut self, n: impl Into<Option<usize>>) -> Self {
+        self.max_concurrent_requests = n.into().filter(|&n| n > 0);
+        self
+    }
+
+    /// The limit set by [`max_concurrent_requests`](Self::max_concurrent_requests).
+    pub fn get_max_concurrent_requests(&self) -> Option<usize> {
+        self.max_concurrent_requests
+    }
+
+    /// The `Retry-After` sent with a shed request's 503 (default 1 s; whole seconds).
+    pub fn retry_after(mut self, after: Duration) -> Self {
+        self.retry_after = after;
+        self
+    }
+
+    /// Time a client has to send a request's headers (default 10 s; `None`: no limit). The clock also runs
+    /// while a keep-alive connection waits for its next request, so this is the idle timeout too: a slow or
+    /// silent client is disconnected when it runs out (HTTP/1; HTTP/2 connections use pings instead).
+    pub fn header_read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.header_read_timeout = timeout.into();
+        self
+    }
+
+    /// Replaces the app's [`request_timeout`](crate::App::request_timeout) (`None`: no limit). Routes with
+    /// their own [`route_timeout`](crate::App::route_timeout) keep it.
+    pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.request_timeout = Some(timeout.into());
+        self
+    }
+
+    /// On shutdown, how long requests in flight may take to finish before their connections are closed
+    /// (default 30 s).
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain_timeout = timeout;
+        self
+    }
+
+    /// HTTP/1 keep-alive (default on).
+    pub fn keep_alive(mut self, on: bool) -> Self {
+        self.keep_alive = on;
+        self
+    }
+
+    /// The largest request head (request line and headers) in bytes (default 32 KiB, at least 8 KiB); a
+    /// larger one gets **431** and the connection is closed.
+    pub fn max_header_size(mut self, bytes: usize) -> Self {
+        self.max_header_size = bytes.max(8192);
+        self
+    }
+
+    /// The most header fields in a request (default 100); more gets **431**.
+    pub fn max_headers(mut self, n: usize) -> Self {
+        self.max_headers = n;
+        self
+    }
+
+    /// Replaces the app's [`max_body_size`](crate::App::max_body_size).
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.max_body_size = Some(bytes);
+        self
+    }
+
+    /// Gathers the responses to pipelined HTTP/1 requests into fewer writes (default off; hyper calls it
+    /// experimental).
+    pub fn pipeline_flush(mut self, on: bool) -> Self {
+        self.pipeline_flush = on;
+        self
+    }
+
+    /// Serves HTTP/2 with prior knowledge (h2c) beside HTTP/1.1 on the same port (default off: detecting the
+    /// protocol costs every HTTP/1 read a little).
+    pub fn http2(mut self, on: bool) -> Self {
+        self.http2 = on;
+        self
+    }
+
+    /// The [`Readiness`] probe to turn to 503 when shutdown begins.
+    pub fn readiness(mut self, readiness: Readiness) -> Self {
+        self.readiness = Some(readiness);
+        self
+    }
+
+    /// HTTP/2 streams per connection at once (default 200).
+    pub fn h2_max_concurrent_streams(mut self, n: u32) -> Self {
+        self.h2_max_concurrent_streams = n;
+        self
+    }
+
+    /// HTTP/2 streams a client may open and reset before the server has accepted them, after which the
+    /// connection is closed: the defence against "rapid reset" floods (CVE-2023-44487; default 20).
+    pub fn h2_max_pending_reset_streams(mut self, n: usize) -> Self {
+        self.h2_max_pending_reset_streams = n;
+        self
+    }
+}
+
+/// A setting that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    name: String,
+    value: String,
+    expected: &'static str,
+}
+
+impl ConfigError {
+    fn new(name: &str, value: &str, expected: &'static str) -> Self {
+        ConfigError {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            expected,
+        }
+    }
+
+    fn named(mut self, name: &str) -> Self {
+        self.name = name.to_owned();
+        self
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} is '{}'; expected {}", self.name, self.value, self.expected)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn parse<T: FromStr>(name: &str, value: &str, expected: &'static str) -> Result<T, ConfigError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::new(name, value, expected))
+}
+
+fn millis(name: &str, value: &str) -> Result<Option<Duration>, ConfigError> {
+    let ms: u64 = parse(name, value, "milliseconds (0 for no limit)")?;
+    Ok((ms > 0).then(|| Duration::from_millis(ms)))
+}
+
+fn flag(name: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::new(name, value, "true or false")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn reads_every_kind_of_variable() {
+        let c = ServerConfig::from_lookup(env(&[
+            ("PEREGRINE_ADDR", "[::1]:9000, unix:/tmp/p.sock"),
+            ("PEREGRINE_MAX_CONCURRENT_REQUESTS", "0"),
+            ("PEREGRINE_HEADER_READ_TIMEOUT_MS", "2500"),
+            ("PEREGRINE_REQUEST_TIMEOUT_MS", "0"),
+            ("PEREGRINE_HTTP2", "on"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.addrs,
+            vec![
+                BindAddr::Tcp("[::1]:9000".parse().unwrap()),
+                BindAddr::Unix("/tmp/p.sock".into())
+            ]
+        );
+        assert_eq!(c.max_concurrent_requests, None);
+        assert_eq!(c.header_read_timeout, Some(Duration::from_millis(2500)));
+        assert_eq!(c.request_timeout, Some(None));
+        assert!(c.http2);
+    }
+
+    #[test]
+    fn unset_variables_keep_the_defaults() {
+        let c = ServerConfig::from_lookup(env(&[])).unwrap();
+        assert_eq!(c.max_concurrent_requests, Some(1024));
+        assert_eq!(c.request_timeout, None);
+        assert_eq!(c.addrs, ServerConfig::new().addrs);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let e = ServerConfig::from_lookup(env(&[("PEREGRINE_KEEP_ALIVE", "maybe")])).unwrap_err();
+        assert_eq!(e.to_string(), "PEREGRINE_KEEP_ALIVE is 'maybe'; expected true or false");
+        let e = ServerConfig::from_lookup(env(&[("PEREGRINE_ADDR", "localhost")])).unwrap_err();
+        assert!(e.to_string().starts_with("PEREGRINE_ADDR is 'localhost'"), "{e}");
+    }
+}

@@ -1,0 +1,303 @@
+//! The server's limits over real sockets: shedding, connection limit, timeouts, header limits, draining,
+//! readiness, Unix sockets and HTTP/2.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use peregrine::server::{BindAddr, Liveness, Readiness, ServerConfig};
+use peregrine::{App, Request, Response, Result, Server};
+use support::http1::Conn;
+use tokio::sync::oneshot;
+
+/// `GET /wait/{ms:int}` sleeps that long, then answers "done".
+struct Wait;
+
+#[peregrine::resource]
+impl Wait {
+    async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result {
+        let ms: i64 = req.param("ms")?;
+        tokio::time::sleep(Duration::from_millis(ms as u64)).await;
+        resp.set_text("done");
+        Ok(())
+    }
+}
+
+struct Running {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Triggers shutdown and waits for the server to return, failing after `limit`.
+    async fn stop_within(mut self, limit: Duration) {
+        self.stop.take().unwrap().send(()).unwrap();
+        tokio::time::timeout(limit, self.task)
+            .await
+            .expect("the server returns in time")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+fn app() -> App {
+    App::new()
+        .add_route("/wait/{ms:int}", Wait)
+        .add_route("/health", Liveness)
+}
+
+async fn start(app: App, config: ServerConfig) -> Running {
+    let server = Server::bind_with(config.bind(BindAddr::Tcp("127.0.0.1:0".parse().unwrap())))
+        .await
+        .unwrap();
+    let addr = server.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(server.run_until(app, async {
+        let _ = stopped.await;
+    }));
+    Running {
+        addr,
+        stop: Some(stop),
+        task,
+    }
+}
+
+fn get(path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n")
+}
+
+#[tokio::test]
+async fn past_max_concurrent_requests_the_server_sheds_with_503_at_once() {
+    let server = start(app(), ServerConfig::new().max_concurrent_requests(2)).await;
+    let mut busy = Vec::new();
+    for _ in 0..2 {
+        let mut c = Conn::open(server.addr).await;
+        c.send(&get("/wait/800")).await;
+        busy.push(c);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let mut extra = Conn::open(server.addr).await;
+    let asked = Instant::now();
+    let r = extra
+        .exchange(
+            "GET /wait/800 HTTP/1.1\r\nHost: t\r\nAccept: application/problem+json\r\n\r\n",
+            false,
+        )
+        .await;
+    assert!(asked.elapsed() < Duration::from_millis(300), "shed without waiting");
+    assert_eq!(r.status, 503);
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+
+    for mut c in busy {
+        assert_eq!(c.read_response(false).await.status, 200);
+    }
+    // Places free up: the same connection is served normally now.
+    assert_eq!(extra.exchange(&get("/health"), false).await.status, 200);
+}
+
+#[tokio::test]
+async fn at_max_connections_new_clients_wait_until_one_closes() {
+    let server = start(app(), ServerConfig::new().max_connections(1)).await;
+    let mut first = Conn::open(server.addr).await;
+    assert_eq!(first.exchange(&get("/health"), false).await.status, 200);
+
+    let mut second = Conn::open(server.addr).await;
+    second.send(&get("/health")).await;
+    let waited = tokio::time::timeout(Duration::from_millis(300), second.read_response(false)).await;
+    assert!(
+        waited.is_err(),
+        "the second connection is not served while the first is open"
+    );
+
+    drop(first);
+    let r = tokio::time::timeout(Duration::from_secs(3), second.read_response(false))
+        .await
+        .expect("served once the first connection closed");
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn a_client_sending_headers_too_slowly_is_cut_off_and_others_are_served() {
+    let config = ServerConfig::new().header_read_timeout(Duration::from_millis(300));
+    let server = start(app(), config).await;
+    let mut slow = Conn::open(server.addr).await;
+    slow.send("GET /health HTTP/1.1\r\nHo").await;
+
+    let mut other = Conn::open(server.addr).await;
+    assert_eq!(other.exchange(&get("/health"), false).await.status, 200);
+
+    let started = Instant::now();
+    assert!(
+        slow.closed_within(Duration::from_secs(3)).await,
+        "the slow client is disconnected"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_at_the_header_read_timeout() {
+    let config = ServerConfig::new().header_read_timeout(Duration::from_millis(300));
+    let server = start(app(), config).await;
+    let mut c = Conn::open(server.addr).await;
+    assert_eq!(c.exchange(&get("/health"), false).await.status, 200);
+    assert!(c.closed_within(Duration::from_secs(3)).await);
+}
+
+#[tokio::test]
+async fn a_request_past_the_request_timeout_gets_504_and_the_connection_goes_on() {
+    let config = ServerConfig::new().request_timeout(Duration::from_millis(200));
+    let server = start(app(), config).await;
+    let mut c = Conn::open(server.addr).await;
+    let asked = Instant::now();
+    let r = c.exchange(&get("/wait/5000"), false).await;
+    assert_eq!(r.status, 504);
+    assert!(asked.elapsed() < Duration::from_secs(2));
+    assert_eq!(c.exchange(&get("/wait/1"), false).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_route_timeout_replaces_the_apps_both_ways() {
+    let app = App::new()
+        .add_route("/wait/{ms:int}", Wait)
+        .add_route("/slow/{ms:int}", Wait)
+        .request_timeout(Some(Duration::from_millis(200)))
+        .route_timeout("/slow/{ms:int}", Duration::from_millis(1500));
+    let server = start(app, ServerConfig::new()).await;
+    let mut c = Conn::open(server.addr).await;
+    assert_eq!(c.exchange(&get("/wait/500"), false).await.status, 504);
+    assert_eq!(c.exchange(&get("/slow/500"), false).await.status, 200);
+    assert_eq!(c.exchange(&get("/slow/3000"), false).await.status, 504);
+}
+
+#[tokio::test]
+async fn a_request_head_over_max_header_size_gets_431() {
+    let server = start(app(), ServerConfig::new().max_header_size(8192)).await;
+    let mut c = Conn::open(server.addr).await;
+    let big = format!(
+        "GET /health HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(10_000)
+    );
+    let r = c.exchange(&big, false).await;
+    assert_eq!(r.status, 431);
+    assert!(c.closed_within(Duration::from_secs(2)).await);
+}
+
+#[tokio::test]
+async fn too_many_header_fields_get_431() {
+    let server = start(app(), ServerConfig::new().max_headers(10)).await;
+    let mut c = Conn::open(server.addr).await;
+    let fields: String = (0..20).map(|i| format!("X-{i}: v\r\n")).collect();
+    let r = c
+        .exchange(&format!("GET /health HTTP/1.1\r\nHost: t\r\n{fields}\r\n"), false)
+        .await;
+    assert_eq!(r.status, 431);
+}
+
+#[tokio::test]
+async fn readiness_turns_503_when_draining_starts_while_requests_finish() {
+    let readiness = Readiness::new();
+    let app = app().add_route("/ready", readiness.clone());
+    let server = start(app, ServerConfig::new().readiness(readiness.clone())).await;
+    let mut probe = Conn::open(server.addr).await;
+    assert_eq!(probe.exchange(&get("/ready"), false).await.status, 200);
+
+    let mut busy = Conn::open(server.addr).await;
+    busy.send(&get("/wait/500")).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let Running { addr, stop, task } = server;
+    stop.unwrap().send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!readiness.is_ready());
+
+    let r = busy.read_response(false).await;
+    assert_eq!((r.status, r.body.as_slice()), (200, b"done".as_slice()));
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the server returns once drained")
+        .unwrap()
+        .unwrap();
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test]
+async fn shutdown_closes_idle_keep_alive_connections() {
+    let server = start(app(), ServerConfig::new()).await;
+    let mut idle = Conn::open(server.addr).await;
+    assert_eq!(idle.exchange(&get("/health"), false).await.status, 200);
+    server.stop_within(Duration::from_secs(2)).await;
+    assert!(idle.closed_within(Duration::from_secs(1)).await);
+}
+
+#[tokio::test]
+async fn the_drain_timeout_bounds_shutdown() {
+    let config = ServerConfig::new().drain_timeout(Duration::from_millis(200));
+    let server = start(app(), config).await;
+    let mut busy = Conn::open(server.addr).await;
+    busy.send(&get("/wait/10000")).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    server.stop_within(Duration::from_secs(3)).await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(
+        busy.closed_within(Duration::from_secs(1)).await,
+        "the unfinished connection is closed"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn serves_on_a_unix_socket() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let path = std::env::temp_dir().join(format!("peregrine-test-{}.sock", std::process::id()));
+    let server = Server::bind_with(ServerConfig::new().bind(BindAddr::Unix(path.clone())))
+        .await
+        .unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(server.run_until(app(), async {
+        let _ = stopped.await;
+    }));
+    let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
+    assert!(out.ends_with(r#"{"status":"ok"}"#), "{out}");
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+    let _ = std::fs::remove_file(path);
+}
+
+#[tokio::test]
+async fn serves_http2_with_prior_knowledge_beside_http1() {
+    let server = start(app(), ServerConfig::new().http2(true)).await;
+
+    let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::get(format!("http://{}/wait/1", server.addr))
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    assert_eq!(response.status(), 200);
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    assert_eq!(body.as_ref(), b"done");
+
+    let mut h1 = Conn::open(server.addr).await;
+    assert_eq!(h1.exchange(&get("/health"), false).await.status, 200);
+}
