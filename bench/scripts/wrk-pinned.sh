@@ -6,12 +6,14 @@
 #
 #   bench/scripts/wrk-pinned.sh NAME URL CONNECTIONS -- COMMAND [ARGS...]
 #
-# Environment: DURATION (default 10s), WARMUP (5s), REPEATS (3).
+# Environment: DURATION (default 10s), WARMUP (5s), REPEATS (3), WRK_ARGS (extra wrk arguments, such as
+# `-s bench/scripts/pipeline.lua -- 16` for pipelining).
 set -euo pipefail
 name=$1 url=$2 conns=$3
 shift 3
 [ "$1" = "--" ] && shift
 duration=${DURATION:-10s} warmup=${WARMUP:-5s} repeats=${REPEATS:-3}
+read -r -a extra <<< "${WRK_ARGS:-}"
 ticks=$(getconf CLK_TCK)
 
 taskset -c 0 "$@" >/dev/null 2>&1 &
@@ -25,10 +27,10 @@ cpu() {
   for p in $(tree "$pid"); do stats+=("/proc/$p/stat"); done
   cat "${stats[@]}" 2>/dev/null | awk '{u += $14; s += $15} END {print u, s}'
 }
-taskset -c 1 wrk -t1 -c"$conns" -d"$warmup" "$url" >/dev/null
+taskset -c 1 wrk -t1 -c"$conns" -d"$warmup" "$url" "${extra[@]}" >/dev/null
 for run in $(seq "$repeats"); do
   read -r u0 s0 < <(cpu)
-  out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$duration" --latency "$url")
+  out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$duration" --latency "$url" "${extra[@]}")
   read -r u1 s1 < <(cpu)
   requests=$(echo "$out" | awk '/requests in/ {print $1}')
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
