@@ -301,3 +301,18 @@ async fn serves_http2_with_prior_knowledge_beside_http1() {
     let mut h1 = Conn::open(server.addr).await;
     assert_eq!(h1.exchange(&get("/health"), false).await.status, 200);
 }
+
+#[tokio::test]
+async fn with_pipeline_flush_pipelined_requests_are_answered_in_order() {
+    let server = start(app(), ServerConfig::new().pipeline_flush(true)).await;
+    let mut c = Conn::open(server.addr).await;
+    c.send(&format!("{}{}{}", get("/wait/30"), get("/health"), get("/wait/1")))
+        .await;
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        got.push(c.read_response(false).await.body);
+    }
+    assert_eq!(got[0], b"done");
+    assert_eq!(got[1], br#"{"status":"ok"}"#);
+    assert_eq!(got[2], b"done");
+}
