@@ -5,7 +5,7 @@
 # the point of draining. Prints the status counts, the socket errors and the server's exit status.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-after=${AFTER:-4}
+after=${AFTER:-4.5}
 env PEREGRINE_ADDR=127.0.0.1:8000 taskset -c 0 bench/target/release/peregrine-peer >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 50); do curl -fs -o /dev/null http://127.0.0.1:8000/plaintext && break; sleep 0.1; done

@@ -6,7 +6,7 @@
 # here, because its default 10 s also closes idle keep-alive connections, which is not what this measures.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)"
 n=${IDLE:-10000}
 bin=bench/target/release
 case $1 in

@@ -6,7 +6,7 @@
 # status.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)"
 duration=${DURATION:-20s} probes=${PROBES:-400}
 env PEREGRINE_ADDR=127.0.0.1:8000 PEREGRINE_MAX_CONCURRENT_REQUESTS=256 \
   taskset -c 0 bench/target/release/peregrine-peer >/dev/null 2>&1 &
@@ -27,6 +27,10 @@ grep -E 'statuses|socket errors|Non-2xx' /tmp/saturation-wrk.txt
 for code in 200 503; do
   grep "^$code " /tmp/saturation-probe.txt | awk '{print $2 * 1000}' | sort -n | awk -v c="$code" '
     { v[NR] = $1 }
-    END { if (NR) printf "probe %s: n=%d p50=%.2fms p99=%.2fms max=%.2fms\n", c, NR, v[int(NR*0.5)+1], v[int(NR*0.99)+1 > NR ? NR : int(NR*0.99)+1], v[NR] }'
+    END {
+      if (!NR) exit
+      i50 = int(NR * 0.5) + 1; i99 = int(NR * 0.99) + 1; if (i99 > NR) i99 = NR
+      printf "probe %s: n=%d p50=%.2fms p99=%.2fms max=%.2fms\n", c, NR, v[i50], v[i99], v[NR]
+    }'
 done
 grep -vE '^(200|503) ' /tmp/saturation-probe.txt | sort | uniq -c | sed 's/^/probe other: /' || true

@@ -7,16 +7,17 @@
 #   bench/scripts/wrk-pinned.sh NAME URL CONNECTIONS -- COMMAND [ARGS...]
 #
 # Environment: DURATION (default 10s), WARMUP (5s), REPEATS (3), WRK_ARGS (extra wrk arguments, such as
-# `-s bench/scripts/pipeline.lua -- 16` for pipelining).
+# `-s bench/scripts/pipeline.lua -- 16` for pipelining), SERVER_CPUS (0) and WRK_CPUS (1) for taskset.
 set -euo pipefail
 name=$1 url=$2 conns=$3
 shift 3
 [ "$1" = "--" ] && shift
 duration=${DURATION:-10s} warmup=${WARMUP:-5s} repeats=${REPEATS:-3}
 read -r -a extra <<< "${WRK_ARGS:-}"
+server_cpus=${SERVER_CPUS:-0} wrk_cpus=${WRK_CPUS:-1}
 ticks=$(getconf CLK_TCK)
 
-taskset -c 0 "$@" >/dev/null 2>&1 &
+taskset -c "$server_cpus" "$@" >/dev/null 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -fs -o /dev/null "$url" && break; sleep 0.1; done
@@ -27,10 +28,10 @@ cpu() {
   for p in $(tree "$pid"); do stats+=("/proc/$p/stat"); done
   cat "${stats[@]}" 2>/dev/null | awk '{u += $14; s += $15} END {print u, s}'
 }
-taskset -c 1 wrk -t1 -c"$conns" -d"$warmup" "$url" "${extra[@]}" >/dev/null
+taskset -c "$wrk_cpus" wrk -t1 -c"$conns" -d"$warmup" "$url" "${extra[@]}" >/dev/null
 for run in $(seq "$repeats"); do
   read -r u0 s0 < <(cpu)
-  out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$duration" --latency "$url" "${extra[@]}")
+  out=$(taskset -c "$wrk_cpus" wrk -t1 -c"$conns" -d"$duration" --latency "$url" "${extra[@]}")
   read -r u1 s1 < <(cpu)
   requests=$(echo "$out" | awk '/requests in/ {print $1}')
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
