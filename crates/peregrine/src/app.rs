@@ -51,6 +51,7 @@ pub(crate) struct AppOptions {
     pub max_body_size: usize,
     pub strip_trailing_slash: bool,
     pub request_timeout: Option<Duration>,
+    pub metrics: Option<crate::metrics::Metrics>,
 }
 
 /// What a route serves: the resource, its responder for each method, and the `Allow` values.
@@ -85,6 +86,7 @@ impl Default for App {
                 max_body_size: DEFAULT_MAX_BODY_SIZE,
                 strip_trailing_slash: false,
                 request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+                metrics: None,
             },
         }
     }
@@ -230,6 +232,13 @@ impl App {
     /// still runs. The test client applies it too.
     pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.options.request_timeout = timeout;
+        self
+    }
+
+    /// Records Prometheus metrics for every request into `metrics` (see [`Metrics`](crate::metrics::Metrics));
+    /// mount a clone as a resource to expose them.
+    pub fn metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.options.metrics = Some(metrics);
         self
     }
 

@@ -63,8 +63,10 @@ mod private;
 mod query;
 mod render;
 mod response;
+mod trace;
 
 pub mod inspect;
+pub mod metrics;
 pub mod middleware;
 pub mod request;
 pub mod resource;

@@ -24,6 +24,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
+use tracing::Instrument;
 
 use http::header::{self, HeaderValue};
 use http::StatusCode;
@@ -34,6 +35,7 @@ use crate::error::{ErrorParts, HttpError};
 use crate::render::render_error;
 use crate::resource::{method_index, GET, HEAD, OPTIONS};
 use crate::routing::{Captures, Params};
+use crate::trace::RequestTrace;
 use crate::{Error, Request, Response, Result};
 
 /// A frozen app, shared by every connection.
@@ -55,10 +57,14 @@ impl Pipeline {
         let (head, body) = request.into_parts();
         let mut req = Request::new(head, body, self.app.options.max_body_size, remote_addr);
         let mut resp = Response::new();
+        let in_flight = self.app.options.metrics.as_ref().map(|m| m.start());
+        let trace = RequestTrace::start(&req);
 
         let route_timeout = AtomicU64::new(0);
         let dispatch = CatchUnwind::new(self.dispatch(&mut req, &mut resp, &route_timeout));
-        let outcome = Deadline::new(dispatch, self.app.options.request_timeout, &route_timeout).await;
+        let outcome = Deadline::new(dispatch, self.app.options.request_timeout, &route_timeout)
+            .instrument(trace.span().clone())
+            .await;
         let succeeded = match outcome {
             Some(Ok(Ok(()))) => true,
             Some(Ok(Err(e))) => {
@@ -92,7 +98,16 @@ impl Pipeline {
             }
             self.render_pending_error(&req, &mut resp);
         }
+        if let Some(in_flight) = in_flight {
+            in_flight.finish(&req, resp.status());
+        }
+        trace.finish(&req, resp.status());
         finish(&req, resp)
+    }
+
+    /// The app's metrics, when it records them.
+    pub fn metrics(&self) -> Option<&crate::metrics::Metrics> {
+        self.app.options.metrics.as_ref()
     }
 
     /// Renders `error` as the answer to a request the pipeline will not run (shed at the door, say), honouring

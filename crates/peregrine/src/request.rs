@@ -103,6 +103,11 @@ impl Request {
         self.params.info.as_deref().map(|i| i.template())
     }
 
+    /// The matched template, shared.
+    pub(crate) fn uri_template_shared(&self) -> Option<&std::sync::Arc<str>> {
+        self.params.info.as_deref().map(|i| i.template_shared())
+    }
+
     /// URI field `name` converted to `T`.
     ///
     /// A value that does not convert is a 404 (the path names no resource), like a converter that refuses

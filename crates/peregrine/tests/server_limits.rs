@@ -70,7 +70,12 @@ fn get(path: &str) -> String {
 
 #[tokio::test]
 async fn past_max_concurrent_requests_the_server_sheds_with_503_at_once() {
-    let server = start(app(), ServerConfig::new().max_concurrent_requests(2)).await;
+    let metrics = peregrine::metrics::Metrics::new();
+    let server = start(
+        app().metrics(metrics.clone()),
+        ServerConfig::new().max_concurrent_requests(2),
+    )
+    .await;
     let mut busy = Vec::new();
     for _ in 0..2 {
         let mut c = Conn::open(server.addr).await;
@@ -97,6 +102,9 @@ async fn past_max_concurrent_requests_the_server_sheds_with_503_at_once() {
     }
     // Places free up: the same connection is served normally now.
     assert_eq!(extra.exchange(&get("/health"), false).await.status, 200);
+    let text = metrics.render();
+    assert!(text.contains("peregrine_requests_shed_total 1\n"), "{text}");
+    assert!(text.contains(r#"peregrine_requests_total{method="GET",route="/wait/{ms:int}",status="200"} 2"#));
 }
 
 #[tokio::test]

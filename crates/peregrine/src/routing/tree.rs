@@ -62,13 +62,18 @@ pub(crate) type Captures = SmallVec<[Capture; 4]>;
 /// What a route knows about itself: its template and the names of its fields, in capture order.
 #[derive(Debug)]
 pub struct RouteInfo {
-    template: Box<str>,
+    template: Arc<str>,
     field_names: Box<[Box<str>]>,
 }
 
 impl RouteInfo {
     /// The URI template, as it was added.
     pub fn template(&self) -> &str {
+        &self.template
+    }
+
+    /// The template, shared (for labels that outlive the request).
+    pub(crate) fn template_shared(&self) -> &Arc<str> {
         &self.template
     }
 

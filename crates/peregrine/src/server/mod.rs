@@ -12,8 +12,11 @@
 //!   answers and a closed connection.
 //! - **Shutdown**: on SIGTERM or Ctrl-C, [`Readiness`] turns to 503, listeners close, idle connections close,
 //!   requests in flight finish within the drain timeout, then the server returns (and `run` exits 0).
-//! - **Access log**: one `INFO` event per request on the `peregrine::access` target (method, path, status,
-//!   microseconds, peer), only when a subscriber enables that target.
+//! - **Metrics**: with [`App::metrics`](crate::App::metrics), shed requests are counted in
+//!   `peregrine_requests_shed_total` beside the app's request metrics.
+//! - **Tracing**: a `request` span per request on the `peregrine::request` target (method, path, route
+//!   template, status, microseconds, request id from `X-Request-Id` or a counter) and an access-log `INFO`
+//!   event on `peregrine::access`; with no subscriber interested, neither allocates nor reads the clock.
 //!
 //! [`run`] builds the runtime from a [`ServerConfig`] (work-stealing over every core, or one runtime per core
 //! with `SO_REUSEPORT`); [`serve`] and [`Server`] run inside a runtime you already have.
@@ -26,9 +29,8 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http::header::{HeaderValue, RETRY_AFTER};
 use hyper::body::Incoming;
@@ -257,7 +259,6 @@ fn log_listening(listeners: &[Listener]) {
 struct Shared {
     pipeline: Arc<Pipeline>,
     limit: ConcurrencyLimit,
-    shed: AtomicU64,
     retry_after: HeaderValue,
     connections: Arc<Semaphore>,
     http1: http1::Builder,
@@ -301,7 +302,6 @@ impl Shared {
         Arc::new(Shared {
             pipeline: Pipeline::new(app),
             limit: ConcurrencyLimit::new(config.max_concurrent_requests),
-            shed: AtomicU64::new(0),
             retry_after: HeaderValue::from(config.retry_after.as_secs()),
             connections: Arc::new(Semaphore::new(config.max_connections)),
             http1,
@@ -312,28 +312,15 @@ impl Shared {
     /// One request: admitted under the concurrency limit, or shed with 503 at once.
     async fn serve(&self, request: http::Request<Incoming>, peer: Option<SocketAddr>) -> http::Response<HyperBody> {
         let Some(_permit) = self.limit.try_acquire() else {
-            self.shed.fetch_add(1, Ordering::Relaxed);
+            if let Some(metrics) = self.pipeline.metrics() {
+                metrics.record_shed();
+            }
             let error = HttpError::service_unavailable()
                 .with_description("The server is at its limit of concurrent requests; retry after Retry-After.")
                 .with_header(RETRY_AFTER, self.retry_after.clone());
             return self.pipeline.reject(request, error);
         };
-        if !tracing::enabled!(target: "peregrine::access", tracing::Level::INFO) {
-            return self.pipeline.handle(request.map(RequestBody::Incoming), peer).await;
-        }
-        let start = Instant::now();
-        let method = request.method().clone();
-        let path = request.uri().path().to_owned();
-        let response = self.pipeline.handle(request.map(RequestBody::Incoming), peer).await;
-        tracing::info!(
-            target: "peregrine::access",
-            %method,
-            path,
-            status = response.status().as_u16(),
-            micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
-            peer = ?peer,
-        );
-        response
+        self.pipeline.handle(request.map(RequestBody::Incoming), peer).await
     }
 }
 

@@ -1,0 +1,75 @@
+//! Per-request tracing: a `request` span on the `peregrine::request` target (method, path, route, status,
+//! microseconds, request id) around everything the app does, and one access-log event per request on the
+//! `peregrine::access` target. With no subscriber interested, neither allocates nor reads the clock.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use http::StatusCode;
+use tracing::field::Empty;
+use tracing::{Level, Span};
+
+use crate::Request;
+
+/// Request ids for requests that bring no `X-Request-Id`: a counter, per process.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+pub(crate) struct RequestTrace {
+    span: Span,
+    access: bool,
+    started: Option<Instant>,
+}
+
+impl RequestTrace {
+    /// Opens the span (when enabled) for a request that has just arrived.
+    pub fn start(req: &Request) -> Self {
+        let access = tracing::enabled!(target: "peregrine::access", Level::INFO);
+        let span = tracing::info_span!(
+            target: "peregrine::request",
+            "request",
+            method = %req.method(),
+            path = req.path(),
+            request_id = Empty,
+            route = Empty,
+            status = Empty,
+            micros = Empty,
+        );
+        if !span.is_disabled() {
+            match req.header("x-request-id") {
+                Some(id) => span.record("request_id", id),
+                None => span.record("request_id", NEXT_ID.fetch_add(1, Ordering::Relaxed)),
+            };
+        }
+        let started = (access || !span.is_disabled()).then(Instant::now);
+        RequestTrace { span, access, started }
+    }
+
+    /// The request's span, to instrument its work with.
+    pub fn span(&self) -> &Span {
+        &self.span
+    }
+
+    /// Records the outcome on the span and writes the access-log line.
+    pub fn finish(self, req: &Request, status: StatusCode) {
+        let Some(started) = self.started else {
+            return;
+        };
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let route = req.uri_template().unwrap_or("-");
+        self.span.record("route", route);
+        self.span.record("status", status.as_u16());
+        self.span.record("micros", micros);
+        if self.access {
+            tracing::info!(
+                target: "peregrine::access",
+                parent: &self.span,
+                method = %req.method(),
+                path = req.path(),
+                route,
+                status = status.as_u16(),
+                micros,
+                peer = ?req.remote_addr(),
+            );
+        }
+    }
+}
