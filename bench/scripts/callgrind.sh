@@ -11,7 +11,7 @@ shift 2
 out=$(mktemp -d)
 valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$out/cg.%p" "$@" >/dev/null 2>&1 &
 vg=$!
-trap 'kill $vg 2>/dev/null || true; rm -rf "$out"' EXIT
+trap 'kill $vg 2>/dev/null || true; [ -n "${KEEP:-}" ] && cp "$out"/cg.*.1 "$KEEP"; rm -rf "$out"' EXIT
 for _ in $(seq 150); do curl -fs -o /dev/null "$url" && break; sleep 0.2; done
 taskset -c 1 wrk -t1 -c10 -d2s "$url" >/dev/null
 pid=$(basename "$(ls "$out"/cg.* | tail -1)" | sed 's/^cg\.//; s/\..*//')

@@ -62,9 +62,11 @@ impl Pipeline {
 
         let route_timeout = AtomicU64::new(0);
         let dispatch = CatchUnwind::new(self.dispatch(&mut req, &mut resp, &route_timeout));
-        let outcome = Deadline::new(dispatch, self.app.options.request_timeout, &route_timeout)
-            .instrument(trace.span().clone())
-            .await;
+        let deadline = Deadline::new(dispatch, self.app.options.request_timeout, &route_timeout);
+        let outcome = match &trace {
+            Some(trace) => deadline.instrument(trace.span().clone()).await,
+            None => deadline.await,
+        };
         let succeeded = match outcome {
             Some(Ok(Ok(()))) => true,
             Some(Ok(Err(e))) => {
@@ -101,7 +103,9 @@ impl Pipeline {
         if let Some(in_flight) = in_flight {
             in_flight.finish(&req, resp.status());
         }
-        trace.finish(&req, resp.status());
+        if let Some(trace) = trace {
+            trace.finish(&req, resp.status());
+        }
         finish(&req, resp)
     }
 
