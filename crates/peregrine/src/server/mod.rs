@@ -1,7 +1,8 @@
 //! The server: hyper 1 on tokio, with every limit explicit.
 //!
 //! - **Protocols**: HTTP/1.1 with keep-alive and pipelining; HTTP/2 with prior knowledge (h2c) beside it when
-//!   [`ServerConfig::http2`] is on.
+//!   [`ServerConfig::http2`] is on; TLS (rustls, ALPN `h2`/`http/1.1`) with the `tls` cargo feature and
+//!   [`ServerConfig::tls`]. The handshake must finish within the header-read timeout.
 //! - **Overload**: at [`max_connections`](ServerConfig::max_connections) it stops accepting until a
 //!   connection closes; past [`max_concurrent_requests`](ServerConfig::max_concurrent_requests) a request is
 //!   answered at once with 503 and `Retry-After`, before any app code runs. Nothing queues without bound.
@@ -24,6 +25,8 @@
 mod config;
 mod health;
 mod limit;
+#[cfg(feature = "tls")]
+mod tls;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -43,7 +46,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
-pub use config::{BindAddr, ConfigError, ServerConfig};
+pub use config::{BindAddr, ConfigError, ServerConfig, TlsFiles};
 pub use health::{Liveness, Readiness};
 
 use crate::body::{HyperBody, RequestBody};
@@ -95,7 +98,7 @@ pub fn run(app: App, config: ServerConfig) -> io::Result<()> {
     }
 
     // Per-core: bind every worker's listeners first, so a bind error is reported before anything serves.
-    let shared = Shared::new(app, &config);
+    let shared = Shared::new(app, &config)?;
     let (stop, stopped) = watch::channel(false);
     let mut workers_ready = Vec::with_capacity(workers);
     for i in 0..workers {
@@ -183,9 +186,10 @@ impl Server {
     /// Serves `app` until `shutdown` completes, then drains (see the [module](self) docs) and returns.
     ///
     /// # Errors
-    /// Never, today; accept errors (such as running out of file descriptors) are logged and retried.
+    /// When TLS is configured and its files cannot be read (or the `tls` feature is off). Accept errors
+    /// (such as running out of file descriptors) are logged and retried.
     pub async fn run_until(self, app: App, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        let shared = Shared::new(app, &self.config);
+        let shared = Shared::new(app, &self.config)?;
         serve_listeners(self.listeners, shared, &self.config, shutdown).await;
         Ok(())
     }
@@ -263,10 +267,27 @@ struct Shared {
     connections: Arc<Semaphore>,
     http1: http1::Builder,
     auto: Option<auto::Builder<TokioExecutor>>,
+    #[cfg(feature = "tls")]
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    /// How long a TLS handshake may take.
+    #[cfg(feature = "tls")]
+    handshake_timeout: Duration,
 }
 
 impl Shared {
-    fn new(mut app: App, config: &ServerConfig) -> Arc<Self> {
+    fn new(mut app: App, config: &ServerConfig) -> io::Result<Arc<Self>> {
+        #[cfg(feature = "tls")]
+        let tls = match &config.tls {
+            Some(files) => Some(tls::acceptor(&files.cert, &files.key, config.http2)?),
+            None => None,
+        };
+        #[cfg(not(feature = "tls"))]
+        if config.tls.is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "TLS is configured but peregrine was built without its `tls` feature",
+            ));
+        }
         if let Some(bytes) = config.max_body_size {
             app.options.max_body_size = bytes;
         }
@@ -299,14 +320,18 @@ impl Shared {
                 .keep_alive_timeout(Duration::from_secs(20));
             b
         });
-        Arc::new(Shared {
+        Ok(Arc::new(Shared {
             pipeline: Pipeline::new(app),
             limit: ConcurrencyLimit::new(config.max_concurrent_requests),
             retry_after: HeaderValue::from(config.retry_after.as_secs()),
             connections: Arc::new(Semaphore::new(config.max_connections)),
             http1,
             auto,
-        })
+            #[cfg(feature = "tls")]
+            tls,
+            #[cfg(feature = "tls")]
+            handshake_timeout: config.header_read_timeout.unwrap_or(Duration::from_secs(10)),
+        }))
     }
 
     /// One request: admitted under the concurrency limit, or shed with 503 at once.
@@ -384,10 +409,25 @@ async fn accept_loop(
         match accepted {
             Ok(Accepted::Tcp(stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                spawn_connection(stream, Some(peer), &shared, &graceful, &killed, permit);
+                let connection = Connection::new(Some(peer), &shared, &graceful, &killed, permit);
+                #[cfg(feature = "tls")]
+                if let Some(acceptor) = shared.tls.clone() {
+                    let timeout = shared.handshake_timeout;
+                    tokio::spawn(async move {
+                        match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                            Ok(Ok(tls)) => connection.serve(tls).await,
+                            Ok(Err(e)) => tracing::debug!(error = %e, peer = %peer, "TLS handshake failed"),
+                            Err(_) => tracing::debug!(peer = %peer, "TLS handshake timed out"),
+                        }
+                    });
+                    continue;
+                }
+                tokio::spawn(connection.serve(stream));
             }
             #[cfg(unix)]
-            Ok(Accepted::Unix(stream)) => spawn_connection(stream, None, &shared, &graceful, &killed, permit),
+            Ok(Accepted::Unix(stream)) => {
+                tokio::spawn(Connection::new(None, &shared, &graceful, &killed, permit).serve(stream));
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed; retrying shortly");
                 tokio::time::sleep(Duration::from_millis(10)).await;
@@ -410,21 +450,44 @@ async fn accept(listener: &Listener) -> io::Result<Accepted> {
     }
 }
 
-fn spawn_connection<I>(
-    io: I,
+/// One accepted connection, ready to be served once its transport is ready (TLS handshake done).
+struct Connection {
     peer: Option<SocketAddr>,
-    shared: &Arc<Shared>,
-    graceful: &GracefulShutdown,
-    killed: &watch::Receiver<()>,
+    shared: Arc<Shared>,
+    watcher: hyper_util::server::graceful::Watcher,
+    killed: watch::Receiver<()>,
     permit: OwnedSemaphorePermit,
-) where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let shared = Arc::clone(shared);
-    let watcher = graceful.watcher();
-    let mut killed = killed.clone();
-    tokio::spawn(async move {
-        let _permit = permit;
+}
+
+impl Connection {
+    fn new(
+        peer: Option<SocketAddr>,
+        shared: &Arc<Shared>,
+        graceful: &GracefulShutdown,
+        killed: &watch::Receiver<()>,
+        permit: OwnedSemaphorePermit,
+    ) -> Self {
+        Connection {
+            peer,
+            shared: Arc::clone(shared),
+            watcher: graceful.watcher(),
+            killed: killed.clone(),
+            permit,
+        }
+    }
+
+    /// Serves HTTP on `io` until the connection ends, the drain ends, or the server is killed.
+    async fn serve<I>(self, io: I)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let Connection {
+            peer,
+            shared,
+            watcher,
+            mut killed,
+            permit: _permit,
+        } = self;
         let for_service = Arc::clone(&shared);
         let service = service_fn(move |request: http::Request<Incoming>| {
             let shared = Arc::clone(&for_service);
@@ -450,7 +513,7 @@ fn spawn_connection<I>(
         if let Err(e) = result {
             tracing::debug!(error = %e, peer = ?peer, "connection ended with an error");
         }
-    });
+    }
 }
 
 /// Completes on Ctrl-C, or on SIGTERM on Unix.

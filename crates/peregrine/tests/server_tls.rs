@@ -1,0 +1,120 @@
+//! TLS over real sockets (feature `tls`): HTTP/1.1 and, with ALPN, HTTP/2, with a self-signed certificate
+//! made for the test.
+#![cfg(feature = "tls")]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use peregrine::server::{BindAddr, Liveness, ServerConfig};
+use peregrine::{App, Server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::{self, RootCertStore};
+use tokio_rustls::TlsConnector;
+
+struct Tls {
+    dir: std::path::PathBuf,
+    cert: CertificateDer<'static>,
+}
+
+fn self_signed(name: &str) -> Tls {
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let dir = std::env::temp_dir().join(format!("peregrine-tls-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("cert.pem"), made.cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), made.signing_key.serialize_pem()).unwrap();
+    Tls {
+        dir,
+        cert: made.cert.der().clone(),
+    }
+}
+
+async fn start(tls: &Tls, http2: bool) -> SocketAddr {
+    let config = ServerConfig::new()
+        .bind(BindAddr::Tcp("127.0.0.1:0".parse().unwrap()))
+        .tls(tls.dir.join("cert.pem"), tls.dir.join("key.pem"))
+        .http2(http2);
+    let server = Server::bind_with(config).await.unwrap();
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(server.run_until(App::new().add_route("/health", Liveness), std::future::pending()));
+    addr
+}
+
+async fn connect(
+    tls: &Tls,
+    addr: SocketAddr,
+    alpn: &[&[u8]],
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    let mut roots = RootCertStore::empty();
+    roots.add(tls.cert.clone()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn serves_http1_over_tls() {
+    let tls = self_signed("h1");
+    let addr = start(&tls, false).await;
+    let mut stream = connect(&tls, addr, &[b"http/1.1"]).await;
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out).await;
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
+    assert!(out.ends_with(r#"{"status":"ok"}"#), "{out}");
+}
+
+#[tokio::test]
+async fn negotiates_http2_with_alpn_when_it_is_on() {
+    let tls = self_signed("h2");
+    let addr = start(&tls, true).await;
+    let stream = connect(&tls, addr, &[b"h2", b"http/1.1"]).await;
+    assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::get("https://localhost/health")
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_plaintext_client_gets_no_http_answer() {
+    let tls = self_signed("plain");
+    let addr = start(&tls, false).await;
+    let mut c = support::http1::Conn::open(addr).await;
+    c.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    assert!(c.closed_within(std::time::Duration::from_secs(3)).await);
+}
+
+#[tokio::test]
+async fn a_missing_certificate_file_fails_at_start_naming_it() {
+    let config = ServerConfig::new()
+        .bind(BindAddr::Tcp("127.0.0.1:0".parse().unwrap()))
+        .tls("/nonexistent/cert.pem", "/nonexistent/key.pem");
+    let server = Server::bind_with(config).await.unwrap();
+    let e = server.run_until(App::new(), async {}).await.unwrap_err();
+    assert!(e.to_string().contains("/nonexistent/cert.pem"), "{e}");
+}
