@@ -200,3 +200,56 @@ async fn after_hooks_are_skipped_when_the_responder_fails() {
     assert_eq!(r.status(), 409);
     assert!(r.header("x-outer-saw-after").is_none());
 }
+
+async fn panicking_hook(_req: &mut Request, _resp: &mut Response) -> Result {
+    panic!("hook secret");
+}
+
+struct HookPanics;
+
+#[peregrine::resource]
+impl HookPanics {
+    #[before(panicking_hook)]
+    async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        resp.set_text("unreachable");
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_panic_in_a_hook_is_a_generic_500() {
+    let client = TestClient::new(App::new().add_route("/x", HookPanics));
+    let r = client.simulate_get("/x").await;
+    assert_eq!(r.status(), 500);
+    assert!(!r.text().contains("secret"));
+}
+
+#[tokio::test]
+async fn a_panic_in_middleware_is_a_generic_500_and_later_requests_are_served() {
+    struct PanicsOnFlag;
+
+    impl Middleware for PanicsOnFlag {
+        async fn process_request(&self, req: &mut Request, _resp: &mut Response) -> Result {
+            if req.get_param("boom").is_some() {
+                panic!("middleware secret");
+            }
+            Ok(())
+        }
+
+        async fn process_response(&self, req: &mut Request, _resp: &mut Response, _ok: bool) -> Result {
+            if req.get_param("late").is_some() {
+                panic!("late secret");
+            }
+            Ok(())
+        }
+    }
+
+    let log = Log::default();
+    let client = TestClient::new(App::new().add_middleware(PanicsOnFlag).add_route("/x", Logged(log)));
+    for query in ["boom=1", "late=1"] {
+        let r = client.simulate_get("/x").query_string(query).await;
+        assert_eq!(r.status(), 500, "{query}");
+        assert!(!r.text().contains("secret"));
+    }
+    assert_eq!(client.simulate_get("/x").await.status(), 200);
+}
