@@ -1,11 +1,13 @@
-"""Turns wrk-pinned.sh output lines into a Markdown table of medians, with ratios to a reference peer.
+"""Turns wrk-pinned.sh output lines into a Markdown table of medians, with ratios to reference peers.
 
-    python3 bench/scripts/summarize.py RESULTS.txt [REFERENCE_PREFIX]
+    python3 bench/scripts/summarize.py RESULTS.txt [REFERENCES] [--tsv OUT.tsv]
 
 Lines look like `NAME c=C run=R req/s=X p99=Yms user_us/req=U sys_us/req=S errors=E`. NAME is
-`<peer>-<scenario>`; rows are grouped by scenario and connections, and each row's req/s and user CPU are
-divided by the reference peer's (default `hyper`) in the same group. The median run is the one with the median
-req/s; its p99 and CPU figures are reported with it.
+`<peer>@<scenario>` (or `<peer>-<scenario>`, split at the first dash); rows are grouped by scenario and
+connections, and each row's req/s is divided by each reference peer's (REFERENCES: comma-separated, default
+`hyper`) in the same group, and its user CPU by the first reference's. The median run is the one with the
+median req/s; its p99 and CPU figures are reported with it. `--tsv` also writes `group peer req/s p99` rows
+for plotting.
 """
 
 import re
@@ -28,34 +30,50 @@ def ms(p99):
 
 
 def main():
-    path = sys.argv[1]
-    reference = sys.argv[2] if len(sys.argv) > 2 else "hyper"
+    args = sys.argv[1:]
+    tsv = None
+    if "--tsv" in args:
+        i = args.index("--tsv")
+        tsv = args[i + 1]
+        del args[i : i + 2]
+    path = args[0]
+    references = (args[1] if len(args) > 1 else "hyper").split(",")
     runs = defaultdict(list)
     for line in open(path, encoding="utf-8"):
         m = LINE.match(line.strip())
         if m:
-            peer, _, scenario = m["name"].partition("-")
+            sep = "@" if "@" in m["name"] else "-"
+            peer, _, scenario = m["name"].partition(sep)
             runs[(scenario, int(m["c"]), peer)].append(m)
     medians = {}
     for key, ms_ in runs.items():
         ordered = sorted(ms_, key=lambda m: float(m["rps"]))
         medians[key] = ordered[len(ordered) // 2]
     groups = sorted({(s, c) for s, c, _ in medians})
-    print(f"| scenario | conns | peer | req/s (median) | ×{reference} | p99 ms | user µs/req | ×{reference} | sys µs/req | errors |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    ratio_heads = " | ".join(f"×{r}" for r in references)
+    print(f"| scenario | conns | peer | req/s (median) | {ratio_heads} | p99 ms | user µs/req | ×{references[0]} | sys µs/req | errors |")
+    print("|---|---|---|---|" + "---|" * len(references) + "---|---|---|---|---|")
+    rows = []
     for scenario, c in groups:
-        ref = medians.get((scenario, c, reference))
         for (s, cc, peer), m in sorted(medians.items(), key=lambda kv: -float(kv[1]["rps"])):
             if (s, cc) != (scenario, c):
                 continue
             rps, user = float(m["rps"]), float(m["user"])
-            r_rps = f"{rps / float(ref['rps']):.2f}" if ref else "-"
-            r_user = f"{user / float(ref['user']):.2f}" if ref and float(ref["user"]) else "-"
+            ratios = []
+            for r in references:
+                ref = medians.get((scenario, c, r))
+                ratios.append(f"{rps / float(ref['rps']):.2f}" if ref and float(ref["rps"]) else "-")
+            first = medians.get((scenario, c, references[0]))
+            r_user = f"{user / float(first['user']):.2f}" if first and float(first["user"]) else "-"
             errors = m["errors"].strip().rstrip(";") or "0"
             print(
-                f"| {scenario} | {c} | {peer} | {rps:,.0f} | {r_rps} | {ms(m['p99']):.2f} | {user:.2f} | {r_user} "
-                f"| {float(m['sys']):.2f} | {errors} |"
+                f"| {scenario} | {c} | {peer} | {rps:,.0f} | {' | '.join(ratios)} | {ms(m['p99']):.2f} | {user:.2f} "
+                f"| {r_user} | {float(m['sys']):.2f} | {errors} |"
             )
+            rows.append(f"{scenario}-c{c}\t{peer}\t{rps:.0f}\t{ms(m['p99']):.3f}")
+    if tsv:
+        with open(tsv, "w", encoding="utf-8") as out:
+            out.write("\n".join(rows) + "\n")
 
 
 main()

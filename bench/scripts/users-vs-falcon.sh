@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GET /users/ on PostgreSQL: Peregrine (examples/users) next to Python Falcon 4 under gunicorn, 1 sync worker.
 # Needs: wrk, a database "bench" seeded with 20 users (run target/release/users once against it), bench/.venv
-# (python3 -m venv bench/.venv && bench/.venv/bin/pip install -r bench/peers/falcon/requirements.txt).
+# (python3 -m venv bench/.venv && bench/.venv/bin/pip install -r bench/requirements.txt).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench}

@@ -8,6 +8,7 @@ build it. Run under gunicorn:  gunicorn -w 1 -b 127.0.0.1:8002 app:app
 import os
 
 import falcon
+import psycopg
 import psycopg_pool
 from psycopg.rows import dict_row
 
@@ -41,6 +42,28 @@ class Users:
                 prepare=True,
             ).fetchall()
         resp.media = [{"id": r[0], "username": r[1]} for r in rows]
+
+    def on_post(self, req, resp):
+        username = (req.get_media() or {}).get("username")
+        if not isinstance(username, str) or not 0 < len(username) <= 50:
+            raise falcon.HTTPUnprocessableEntity(title="Invalid username")
+        with POOL.connection() as conn:
+            try:
+                row = conn.execute(
+                    "INSERT INTO orguser (username) VALUES (%s) RETURNING id", (username,)
+                ).fetchone()
+            except psycopg.errors.UniqueViolation:
+                raise falcon.HTTPConflict(title="Username taken")
+        resp.status = falcon.HTTP_201
+        resp.location = f"/users/{row[0]}"
+        resp.media = {"id": row[0], "username": username}
+
+    def on_delete_item(self, req, resp, user_id):
+        with POOL.connection() as conn:
+            cur = conn.execute("DELETE FROM orguser WHERE id = %s", (user_id,))
+        if cur.rowcount == 0:
+            raise falcon.HTTPNotFound()
+        resp.status = falcon.HTTP_204
 
     def on_get_item(self, req, resp, user_id):
         with POOL.connection() as conn:

@@ -1,0 +1,3 @@
+module peregrine-bench/go
+
+go 1.19
