@@ -2,12 +2,13 @@
 
     python3 bench/scripts/summarize.py RESULTS.txt [REFERENCES] [--tsv OUT.tsv]
 
-Lines look like `NAME c=C run=R req/s=X p99=Yms user_us/req=U sys_us/req=S errors=E`. NAME is
+Lines look like `NAME c=C run=R req/s=X p50=Pms p99=Yms user_us/req=U sys_us/req=S errors=E` (p50 may be
+absent in older files). NAME is
 `<peer>@<scenario>` (or `<peer>-<scenario>`, split at the first dash); rows are grouped by scenario and
 connections, and each row's req/s is divided by each reference peer's (REFERENCES: comma-separated, default
 `hyper`) in the same group, and its user CPU by the first reference's. The median run is the one with the
-median req/s; its p99 and CPU figures are reported with it. `--tsv` also writes `group peer req/s p99` rows
-for plotting.
+median req/s; its latencies and CPU figures are reported with it. `--tsv` also writes
+`group peer req/s p50 p99` rows (milliseconds) for plotting.
 """
 
 import re
@@ -15,18 +16,25 @@ import sys
 from collections import defaultdict
 
 LINE = re.compile(
-    r"^(?P<name>\S+) c=(?P<c>\d+) run=\d+ req/s=(?P<rps>[\d.]+) p99=(?P<p99>\S+) "
+    r"^(?P<name>\S+) c=(?P<c>\d+) run=\d+ req/s=(?P<rps>[\d.]+) (?:p50=(?P<p50>\S+) )?p99=(?P<p99>\S+) "
     r"user_us/req=(?P<user>[\d.]+) sys_us/req=(?P<sys>[\d.]+) errors=(?P<errors>.*)$"
 )
 
 
-def ms(p99):
-    value = float(re.sub(r"[a-z]+$", "", p99))
-    if p99.endswith("us"):
+def ms(latency):
+    """wrk's latency (`812.00us`, `1.92ms`, `1.20s`) in milliseconds; None when absent."""
+    if not latency:
+        return None
+    value = float(re.sub(r"[a-z]+$", "", latency))
+    if latency.endswith("us"):
         return value / 1000
-    if p99.endswith("ms"):
+    if latency.endswith("ms"):
         return value
     return value * 1000
+
+
+def fmt(value):
+    return "-" if value is None else f"{value:.2f}"
 
 
 def main():
@@ -51,8 +59,8 @@ def main():
         medians[key] = ordered[len(ordered) // 2]
     groups = sorted({(s, c) for s, c, _ in medians})
     ratio_heads = " | ".join(f"×{r}" for r in references)
-    print(f"| scenario | conns | peer | req/s (median) | {ratio_heads} | p99 ms | user µs/req | ×{references[0]} | sys µs/req | errors |")
-    print("|---|---|---|---|" + "---|" * len(references) + "---|---|---|---|---|")
+    print(f"| scenario | conns | peer | req/s (median) | {ratio_heads} | p50 ms | p99 ms | user µs/req | ×{references[0]} | sys µs/req | errors |")
+    print("|---|---|---|---|" + "---|" * len(references) + "---|---|---|---|---|---|")
     rows = []
     for scenario, c in groups:
         for (s, cc, peer), m in sorted(medians.items(), key=lambda kv: -float(kv[1]["rps"])):
@@ -67,10 +75,11 @@ def main():
             r_user = f"{user / float(first['user']):.2f}" if first and float(first["user"]) else "-"
             errors = m["errors"].strip().rstrip(";") or "0"
             print(
-                f"| {scenario} | {c} | {peer} | {rps:,.0f} | {' | '.join(ratios)} | {ms(m['p99']):.2f} | {user:.2f} "
+                f"| {scenario} | {c} | {peer} | {rps:,.0f} | {' | '.join(ratios)} | {fmt(ms(m['p50']))} | {fmt(ms(m['p99']))} | {user:.2f} "
                 f"| {r_user} | {float(m['sys']):.2f} | {errors} |"
             )
-            rows.append(f"{scenario}-c{c}\t{peer}\t{rps:.0f}\t{ms(m['p99']):.3f}")
+            p50 = ms(m["p50"])
+            rows.append(f"{scenario}-c{c}\t{peer}\t{rps:.0f}\t{'NaN' if p50 is None else f'{p50:.3f}'}\t{ms(m['p99']):.3f}")
     if tsv:
         with open(tsv, "w", encoding="utf-8") as out:
             out.write("\n".join(rows) + "\n")

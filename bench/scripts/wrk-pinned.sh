@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures one server under wrk: server pinned to CPU 0, wrk to CPU 1, keep-alive, a warm-up, then REPEATS
-# runs. Prints one line per run: requests/s, p99 latency, errors, and the server's user and system CPU time
+# runs. Prints one line per run: requests/s, p50 and p99 latency, errors, and the server's user and system CPU time
 # per request (from /proc/<pid>/stat, summed over the server and its child processes, so a pre-fork server
 # such as gunicorn counts its workers).
 #
@@ -35,10 +35,11 @@ for run in $(seq "$repeats"); do
   read -r u1 s1 < <(cpu)
   requests=$(echo "$out" | awk '/requests in/ {print $1}')
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
   errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {sub(/^ +/, ""); printf "%s; ", $0}')
-  awk -v n="$name" -v c="$conns" -v r="$run" -v rps="$rps" -v p99="$p99" -v req="$requests" \
+  awk -v n="$name" -v c="$conns" -v r="$run" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v req="$requests" \
       -v du=$((u1 - u0)) -v ds=$((s1 - s0)) -v t="$ticks" -v e="${errors:-0}" \
-      'BEGIN { printf "%s c=%s run=%s req/s=%s p99=%s user_us/req=%.2f sys_us/req=%.2f errors=%s\n",
-               n, c, r, rps, p99, du / t * 1e6 / req, ds / t * 1e6 / req, e }'
+      'BEGIN { printf "%s c=%s run=%s req/s=%s p50=%s p99=%s user_us/req=%.2f sys_us/req=%.2f errors=%s\n",
+               n, c, r, rps, p50, p99, du / t * 1e6 / req, ds / t * 1e6 / req, e }'
 done

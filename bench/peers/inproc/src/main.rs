@@ -1,0 +1,132 @@
+//! In-process cost per request: `inproc FRAMEWORK ENDPOINT N` sends N GET requests for `/plaintext` or
+//! `/json` through one framework's in-memory service, with no socket, and collects each body:
+//!
+//! - `peregrine`: the test client (`TestClient::simulate_get`), the same pipeline the server runs;
+//! - `axum`: `Router` through `tower::ServiceExt::oneshot`;
+//! - `actix`: `actix_web::test::call_service` on `test::init_service`.
+//!
+//! `bench/scripts/inproc-callgrind.sh` runs it under callgrind for two values of N and divides the difference
+//! in instructions by the difference in requests, so start-up and set-up cancel out.
+
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Message {
+    message: &'static str,
+}
+
+const HELLO: &str = "Hello, World!";
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: inproc peregrine|axum|actix plaintext|json N";
+    let [_, framework, endpoint, n] = args.as_slice() else {
+        panic!("{usage}");
+    };
+    let path = match endpoint.as_str() {
+        "plaintext" => "/plaintext",
+        "json" => "/json",
+        _ => panic!("{usage}"),
+    };
+    let n: usize = n.parse().expect(usage);
+    let bytes = match framework.as_str() {
+        "peregrine" => peregrine_run(path, n),
+        "axum" => axum_run(path, n),
+        "actix" => actix_run(path, n),
+        _ => panic!("{usage}"),
+    };
+    println!("{framework} {endpoint}: {n} requests, {bytes} body bytes");
+}
+
+mod peregrine_app {
+    use super::{Message, HELLO};
+    use peregrine::{Request, Response, Result};
+
+    pub struct Plaintext;
+
+    #[peregrine::resource]
+    impl Plaintext {
+        async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+            resp.set_text(HELLO);
+            Ok(())
+        }
+    }
+
+    pub struct Json;
+
+    #[peregrine::resource]
+    impl Json {
+        async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+            resp.set_media(&Message { message: HELLO })
+        }
+    }
+}
+
+fn peregrine_run(path: &str, n: usize) -> usize {
+    use peregrine::testing::TestClient;
+    let app = peregrine::App::new()
+        .add_route("/plaintext", peregrine_app::Plaintext)
+        .add_route("/json", peregrine_app::Json);
+    let client = TestClient::new(app);
+    runtime().block_on(async {
+        let mut bytes = 0;
+        for _ in 0..n {
+            let result = client.simulate_get(path).await;
+            assert_eq!(result.status(), 200);
+            bytes += result.content().len();
+        }
+        bytes
+    })
+}
+
+fn axum_run(path: &str, n: usize) -> usize {
+    use axum::body::Body;
+    use axum::routing::get;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let app = axum::Router::new()
+        .route("/plaintext", get(|| async { HELLO }))
+        .route("/json", get(|| async { axum::Json(Message { message: HELLO }) }));
+    runtime().block_on(async {
+        let mut bytes = 0;
+        for _ in 0..n {
+            let request = axum::http::Request::get(path).body(Body::empty()).unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), 200);
+            bytes += response.into_body().collect().await.unwrap().to_bytes().len();
+        }
+        bytes
+    })
+}
+
+fn actix_run(path: &str, n: usize) -> usize {
+    use actix_web::{test, web, App, HttpResponse};
+    async fn plaintext() -> HttpResponse {
+        HttpResponse::Ok().content_type("text/plain").body(HELLO)
+    }
+    async fn json() -> HttpResponse {
+        HttpResponse::Ok().json(Message { message: HELLO })
+    }
+    actix_web::rt::System::new().block_on(async {
+        let app = test::init_service(
+            App::new()
+                .route("/plaintext", web::get().to(plaintext))
+                .route("/json", web::get().to(json)),
+        )
+        .await;
+        let mut bytes = 0;
+        for _ in 0..n {
+            let request = test::TestRequest::get().uri(path).to_request();
+            let response = test::call_service(&app, request).await;
+            assert_eq!(response.status(), 200);
+            bytes += test::read_body(response).await.len();
+        }
+        bytes
+    })
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a current-thread runtime")
+}
