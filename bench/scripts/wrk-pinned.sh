@@ -20,7 +20,8 @@ ticks=$(getconf CLK_TCK)
 taskset -c "$server_cpus" "$@" >/dev/null 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 50); do curl -fs -o /dev/null "$url" && break; sleep 0.1; done
+# Ready once it answers anything (a POST-only URL answers GET with 405).
+for _ in $(seq 50); do curl -s -o /dev/null "$url" && break; sleep 0.1; done
 
 tree() { local p; for p in "$@"; do echo "$p"; tree $(pgrep -P "$p" || true); done; }
 cpu() {

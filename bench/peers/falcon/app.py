@@ -2,10 +2,14 @@
 
 /plaintext and /json follow TechEmpower's definitions; /users/ and /users/{user_id:int} are the users API
 from examples/users on PostgreSQL (DATABASE_URL), with a psycopg connection pool, as the Falcon articles
-build it. Run under gunicorn:  gunicorn -w 1 -b 127.0.0.1:8002 app:app
+build it. POST /predict serves examples/predict's ONNX model (MODEL_PATH, default that file) with onnxruntime
+and answers as examples/predict does. Run under gunicorn:  gunicorn -w 1 -b 127.0.0.1:8002 app:app
 """
 
 import os
+
+import numpy as np
+import onnxruntime
 
 import falcon
 import psycopg
@@ -76,7 +80,44 @@ class Users:
         resp.media = row
 
 
+MODEL_PATH = os.environ.get(
+    "MODEL_PATH",
+    os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples", "predict", "model", "digits.onnx"),
+)
+FEATURES = 64
+MAX_BATCH = 256
+
+
+class Predict:
+    def __init__(self, path):
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+    def on_post(self, req, resp):
+        inputs = (req.get_media() or {}).get("inputs")
+        if not isinstance(inputs, list):
+            raise falcon.HTTPBadRequest(title="Invalid JSON")
+        if not inputs or len(inputs) > MAX_BATCH or any(
+            not isinstance(row, list) or len(row) != FEATURES for row in inputs
+        ):
+            raise falcon.HTTPUnprocessableEntity(title="Invalid inputs")
+        try:
+            pixels = np.asarray(inputs, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise falcon.HTTPBadRequest(title="Invalid JSON")
+        probabilities = self.session.run(None, {"pixels": pixels})[0]
+        labels = probabilities.argmax(axis=1)
+        resp.media = {
+            "predictions": [
+                {"label": int(label), "confidence": float(p[label]), "probabilities": p.tolist()}
+                for label, p in zip(labels, probabilities)
+            ]
+        }
+
+
 app = falcon.App()
+app.add_route("/predict", Predict(MODEL_PATH))
 app.add_route("/plaintext", Plaintext())
 app.add_route("/json", Json())
 if POOL is not None:
