@@ -310,9 +310,8 @@ async fn serves_http2_with_prior_knowledge_beside_http1() {
     assert_eq!(h1.exchange(&get("/health"), false).await.status, 200);
 }
 
-#[tokio::test]
-async fn with_pipeline_flush_pipelined_requests_are_answered_in_order() {
-    let server = start(app(), ServerConfig::new().pipeline_flush(true)).await;
+async fn pipelined_requests_are_answered_in_order(config: ServerConfig) {
+    let server = start(app(), config).await;
     let mut c = Conn::open(server.addr).await;
     c.send(&format!("{}{}{}", get("/wait/30"), get("/health"), get("/wait/1")))
         .await;
@@ -323,4 +322,86 @@ async fn with_pipeline_flush_pipelined_requests_are_answered_in_order() {
     assert_eq!(got[0], b"done");
     assert_eq!(got[1], br#"{"status":"ok"}"#);
     assert_eq!(got[2], b"done");
+}
+
+#[tokio::test]
+async fn pipelined_requests_are_answered_in_order_with_coalesced_writes() {
+    pipelined_requests_are_answered_in_order(ServerConfig::new()).await;
+}
+
+#[tokio::test]
+async fn pipelined_requests_are_answered_in_order_without_coalesced_writes() {
+    pipelined_requests_are_answered_in_order(ServerConfig::new().pipeline_flush(false)).await;
+}
+
+/// `GET /stream` sends "first", then whatever the test puts in the channel, then ends when it is dropped.
+struct Streamed(std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<bytes::Bytes>>>);
+
+struct ChannelStream {
+    first: Option<bytes::Bytes>,
+    rest: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+}
+
+impl futures_core::Stream for ChannelStream {
+    type Item = std::result::Result<bytes::Bytes, std::io::Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        if let Some(first) = self.first.take() {
+            return std::task::Poll::Ready(Some(Ok(first)));
+        }
+        self.rest.poll_recv(cx).map(|o| o.map(Ok))
+    }
+}
+
+#[peregrine::resource]
+impl Streamed {
+    async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        let rest = self.0.lock().unwrap().take().expect("one request");
+        resp.set_stream(ChannelStream {
+            first: Some(bytes::Bytes::from_static(b"first")),
+            rest,
+        });
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_streamed_chunk_reaches_the_client_while_the_stream_waits_for_the_next() {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let server = start(
+        App::new().add_route("/stream", Streamed(std::sync::Mutex::new(Some(rx)))),
+        ServerConfig::new(),
+    )
+    .await;
+    let mut c = Conn::open(server.addr).await;
+    c.send(&get("/stream")).await;
+    let mut seen = Vec::new();
+    // The stream cannot go on until this test sends more, so "first" must arrive on its own.
+    tokio::time::timeout(Duration::from_secs(5), async {
+        let mut chunk = [0u8; 1024];
+        while !String::from_utf8_lossy(&seen).contains("first") {
+            let n = tokio::io::AsyncReadExt::read(&mut c.stream, &mut chunk).await.unwrap();
+            assert!(n > 0, "closed early");
+            seen.extend_from_slice(&chunk[..n]);
+        }
+    })
+    .await
+    .expect("the first chunk arrives before the stream ends");
+    tx.send(bytes::Bytes::from_static(b"second")).await.unwrap();
+    drop(tx);
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        let mut chunk = [0u8; 1024];
+        while !String::from_utf8_lossy(&rest).ends_with("0\r\n\r\n") {
+            let n = tokio::io::AsyncReadExt::read(&mut c.stream, &mut chunk).await.unwrap();
+            assert!(n > 0, "closed early");
+            rest.extend_from_slice(&chunk[..n]);
+        }
+    })
+    .await
+    .expect("the rest and the last chunk arrive");
+    assert!(String::from_utf8_lossy(&rest).contains("second"));
 }

@@ -22,6 +22,7 @@
 //! [`run`] builds the runtime from a [`ServerConfig`] (work-stealing over every core, or one runtime per core
 //! with `SO_REUSEPORT`); [`serve`] and [`Server`] run inside a runtime you already have.
 
+mod coalesce;
 mod config;
 mod health;
 mod limit;
@@ -265,6 +266,8 @@ struct Shared {
     limit: ConcurrencyLimit,
     retry_after: HeaderValue,
     connections: Arc<Semaphore>,
+    /// Gather the responses of one burst into one write ([`coalesce`]).
+    coalesce_writes: bool,
     http1: http1::Builder,
     auto: Option<auto::Builder<TokioExecutor>>,
     #[cfg(feature = "tls")]
@@ -300,8 +303,7 @@ impl Shared {
             .header_read_timeout(config.header_read_timeout)
             .keep_alive(config.keep_alive)
             .max_headers(config.max_headers)
-            .max_buf_size(config.max_header_size.max(8192))
-            .pipeline_flush(config.pipeline_flush);
+            .max_buf_size(config.max_header_size.max(8192));
         let auto = config.http2.then(|| {
             let mut b = auto::Builder::new(TokioExecutor::new());
             b.http1()
@@ -309,8 +311,7 @@ impl Shared {
                 .header_read_timeout(config.header_read_timeout)
                 .keep_alive(config.keep_alive)
                 .max_headers(config.max_headers)
-                .max_buf_size(config.max_header_size.max(8192))
-                .pipeline_flush(config.pipeline_flush);
+                .max_buf_size(config.max_header_size.max(8192));
             b.http2()
                 .timer(TokioTimer::new())
                 .max_concurrent_streams(config.h2_max_concurrent_streams)
@@ -325,6 +326,7 @@ impl Shared {
             limit: ConcurrencyLimit::new(config.max_concurrent_requests),
             retry_after: HeaderValue::from(config.retry_after.as_secs()),
             connections: Arc::new(Semaphore::new(config.max_connections)),
+            coalesce_writes: config.pipeline_flush,
             http1,
             auto,
             #[cfg(feature = "tls")]
@@ -478,6 +480,18 @@ impl Connection {
 
     /// Serves HTTP on `io` until the connection ends, the drain ends, or the server is killed.
     async fn serve<I>(self, io: I)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        if self.shared.coalesce_writes {
+            let (io, flusher) = coalesce::coalesce(io);
+            flusher.flush_when_idle(self.serve_io(io)).await;
+        } else {
+            self.serve_io(io).await;
+        }
+    }
+
+    async fn serve_io<I>(self, io: I)
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {

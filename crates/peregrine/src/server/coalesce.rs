@@ -1,0 +1,259 @@
+//! Write coalescing: the responses a connection produces in one go reach the socket in one write.
+//!
+//! hyper writes (and flushes) each HTTP/1 response as soon as it is ready, so a client that pipelines 16
+//! requests costs 16 `writev` calls. [`coalesce`] puts a buffer between hyper and the socket: writes land in
+//! the buffer, hyper's flushes are deferred, and [`FlushWhenIdle`], wrapped around the connection's future,
+//! writes the buffer out whenever the connection is about to wait (for the next request bytes, a slow
+//! responder or a body stream), and once more when it ends; a shutdown writes it out first. No response
+//! waits on anything but the work the same task is already doing, and a client that sends one request at a
+//! time sees the same syscalls as without the buffer.
+//!
+//! hyper has a switch of its own for this (`pipeline_flush`), but with it hyper 1.12 skips the flush while
+//! unread bytes remain, so the 431 it writes for an oversized request head never leaves before the close.
+
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{ready, Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// Buffered bytes beyond which a write goes to the socket at once (and waits for it when it is full).
+const HIGH_WATER: usize = 64 * 1024;
+
+/// Wraps `io`: hyper gets the [`CoalescedIo`], the connection's future is wrapped with the [`Flusher`].
+pub(crate) fn coalesce<I>(io: I) -> (CoalescedIo<I>, Flusher<I>) {
+    let shared = Arc::new(Mutex::new(Buffered {
+        io,
+        buf: Vec::new(),
+        written: 0,
+        broken: None,
+    }));
+    (
+        CoalescedIo {
+            shared: Arc::clone(&shared),
+        },
+        Flusher { shared },
+    )
+}
+
+struct Buffered<I> {
+    io: I,
+    buf: Vec<u8>,
+    /// How much of `buf` the socket has taken.
+    written: usize,
+    /// Set when a deferred write failed; the next write reports it.
+    broken: Option<io::ErrorKind>,
+}
+
+impl<I: AsyncWrite + Unpin> Buffered<I> {
+    fn pending(&self) -> usize {
+        self.buf.len() - self.written
+    }
+
+    /// Writes what is buffered until nothing is left or the socket would block.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.written < self.buf.len() {
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, &self.buf[self.written..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.written += n;
+        }
+        self.buf.clear();
+        self.written = 0;
+        if self.buf.capacity() > HIGH_WATER {
+            // Give back what a burst of large responses grew.
+            self.buf = Vec::new();
+        }
+        // A TLS stream holds records until it is flushed; for TCP this does nothing.
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    /// Room for more: below the high-water mark, writing out first when above it.
+    fn poll_room(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Some(kind) = self.broken {
+            return Poll::Ready(Err(kind.into()));
+        }
+        if self.pending() >= HIGH_WATER {
+            match self.poll_drain(cx) {
+                Poll::Ready(result) => result?,
+                Poll::Pending if self.pending() >= HIGH_WATER => return Poll::Pending,
+                Poll::Pending => {}
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn lock<I>(shared: &Mutex<Buffered<I>>) -> MutexGuard<'_, Buffered<I>> {
+    // Only the connection's own task touches it, one call at a time; a poisoned lock still holds good bytes.
+    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The I/O hyper sees: reads pass through, writes are buffered, flushes are deferred to [`FlushWhenIdle`].
+pub(crate) struct CoalescedIo<I> {
+    shared: Arc<Mutex<Buffered<I>>>,
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for CoalescedIo<I> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut lock(&self.shared).io).poll_read(cx, buf)
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for CoalescedIo<I> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        let mut b = lock(&self.shared);
+        ready!(b.poll_room(cx))?;
+        b.buf.extend_from_slice(data);
+        Poll::Ready(Ok(data.len()))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        slices: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let mut b = lock(&self.shared);
+        ready!(b.poll_room(cx))?;
+        let mut n = 0;
+        for slice in slices {
+            b.buf.extend_from_slice(slice);
+            n += slice.len();
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // Deferred: FlushWhenIdle writes the buffer before the connection's task waits.
+        match lock(&self.shared).broken {
+            Some(kind) => Poll::Ready(Err(kind.into())),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut b = lock(&self.shared);
+        ready!(b.poll_drain(cx))?;
+        Pin::new(&mut b.io).poll_shutdown(cx)
+    }
+}
+
+/// The connection's handle on the buffer, for [`FlushWhenIdle`].
+pub(crate) struct Flusher<I> {
+    shared: Arc<Mutex<Buffered<I>>>,
+}
+
+impl<I: AsyncWrite + Unpin> Flusher<I> {
+    /// Wraps the connection's future so the buffer is written whenever it waits, and when it ends.
+    pub fn flush_when_idle<F: Future>(self, connection: F) -> FlushWhenIdle<F, I> {
+        FlushWhenIdle {
+            connection,
+            flusher: self,
+        }
+    }
+
+    fn drain(&self, cx: &mut Context<'_>) {
+        let mut b = lock(&self.shared);
+        if b.pending() == 0 {
+            return;
+        }
+        if let Poll::Ready(Err(e)) = b.poll_drain(cx) {
+            // The client is gone; hyper learns it from its next write or read.
+            b.broken = Some(e.kind());
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A connection future that writes the coalesced responses out before it waits and when it ends.
+    pub(crate) struct FlushWhenIdle<F, I> {
+        #[pin]
+        connection: F,
+        flusher: Flusher<I>,
+    }
+}
+
+impl<F: Future, I: AsyncWrite + Unpin> Future for FlushWhenIdle<F, I> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let outcome = this.connection.poll(cx);
+        // Pending: the socket wakes the task when it can take the rest. Ready: one last best-effort write
+        // (hyper normally shut down already, which wrote everything).
+        this.flusher.drain(cx);
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn writes_wait_in_the_buffer_until_the_connection_waits() {
+        let (client, server) = tokio::io::duplex(1 << 20);
+        let (mut io, flusher) = coalesce(server);
+        let mut client = client;
+        let connection = async move {
+            io.write_all(b"one ").await.unwrap();
+            io.flush().await.unwrap();
+            io.write_all(b"two").await.unwrap();
+            io.flush().await.unwrap();
+            // Nothing has reached the client yet: both writes are buffered.
+            let mut byte = [0u8; 1];
+            io.read_exact(&mut byte).await.unwrap(); // waits: FlushWhenIdle writes "one two"
+            assert_eq!(&byte, b"!");
+            io.write_all(b" three").await.unwrap();
+            io.shutdown().await.unwrap();
+        };
+        let serving = tokio::spawn(flusher.flush_when_idle(connection));
+        let mut got = [0u8; 7];
+        client.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"one two");
+        client.write_all(b"!").await.unwrap();
+        let mut rest = Vec::new();
+        client.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, b" three");
+        serving.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_full_buffer_writes_through_and_waits_for_the_reader() {
+        let (mut client, server) = tokio::io::duplex(4096);
+        let (mut io, flusher) = coalesce(server);
+        let big = vec![7u8; 3 * HIGH_WATER];
+        let expected = big.len();
+        let serving = tokio::spawn(flusher.flush_when_idle(async move {
+            io.write_all(&big).await.unwrap();
+            io.shutdown().await.unwrap();
+        }));
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got.len(), expected);
+        assert!(got.iter().all(|&b| b == 7));
+        serving.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_buffer_is_written_when_the_connection_ends_without_a_shutdown() {
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let (mut io, flusher) = coalesce(server);
+        let serving = tokio::spawn(flusher.flush_when_idle(async move {
+            io.write_all(b"last words").await.unwrap();
+            drop(io);
+        }));
+        serving.await.unwrap();
+        let mut got = [0u8; 10];
+        client.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"last words");
+    }
+}
