@@ -1,5 +1,5 @@
 """The articles' ramp-up run, headless: GET /users/ by simulated users with no think time, ramping to 100
-users over 30 s, holding 30 s, ramping to 500 over 30 s, holding 30 s.
+users over 25 s, holding 20 s, ramping to 500 over 25 s, holding 20 s.
 
     locust -f bench/scripts/locustfile.py --headless --host http://127.0.0.1:8000 --csv OUT --only-summary
 """
@@ -7,10 +7,10 @@ users over 30 s, holding 30 s, ramping to 500 over 30 s, holding 30 s.
 from locust import FastHttpUser, LoadTestShape, constant, task
 
 STAGES = [  # (ends at second, users, spawn rate per second)
-    (30, 100, 4),
-    (60, 100, 4),
-    (90, 500, 14),
-    (120, 500, 14),
+    (25, 100, 4),
+    (45, 100, 4),
+    (70, 500, 16),
+    (90, 500, 16),
 ]
 
 

@@ -36,7 +36,7 @@ def main():
                     f"{int(r['Timestamp']) - start}\t{r['User Count']}\t{number(r['Requests/s']):.1f}\t"
                     f"{number(r['Failures/s']):.1f}\t{number(r['99%']):.0f}\n"
                 )
-        for phase, users, window in (("holding 100 users", 100, (40, 60)), ("holding 500 users", 500, (100, 120))):
+        for phase, users, window in (("holding 100 users", 100, (30, 45)), ("holding 500 users", 500, (75, 90))):
             held = [r for r in rows if window[0] <= int(r["Timestamp"]) - start < window[1]]
             if not held:
                 continue

@@ -1,6 +1,7 @@
 //! The server: hyper 1 on tokio, with every limit explicit.
 //!
-//! - **Protocols**: HTTP/1.1 with keep-alive and pipelining; HTTP/2 with prior knowledge (h2c) beside it when
+//! - **Protocols**: HTTP/1.1 with keep-alive and pipelining (the responses a connection produces in one go
+//!   leave in one write; see [`ServerConfig::pipeline_flush`]); HTTP/2 with prior knowledge (h2c) beside it when
 //!   [`ServerConfig::http2`] is on; TLS (rustls, ALPN `h2`/`http/1.1`) with the `tls` cargo feature and
 //!   [`ServerConfig::tls`]. The handshake must finish within the header-read timeout.
 //! - **Overload**: at [`max_connections`](ServerConfig::max_connections) it stops accepting until a
