@@ -378,30 +378,27 @@ async fn a_streamed_chunk_reaches_the_client_while_the_stream_waits_for_the_next
     .await;
     let mut c = Conn::open(server.addr).await;
     c.send(&get("/stream")).await;
-    let mut seen = Vec::new();
     // The stream cannot go on until this test sends more, so "first" must arrive on its own.
+    let seen = read_until(&mut c, |text| text.contains("first")).await;
+    assert!(seen.contains("first"));
+    tx.send(bytes::Bytes::from_static(b"second")).await.unwrap();
+    drop(tx);
+    let rest = read_until(&mut c, |text| text.ends_with("0\r\n\r\n")).await;
+    assert!(rest.contains("second"), "{rest}");
+}
+
+/// Reads raw bytes until `done` holds for all read so far; fails after 5 s.
+async fn read_until(c: &mut Conn, done: impl Fn(&str) -> bool) -> String {
+    let mut seen = Vec::new();
     tokio::time::timeout(Duration::from_secs(5), async {
         let mut chunk = [0u8; 1024];
-        while !String::from_utf8_lossy(&seen).contains("first") {
+        while !done(&String::from_utf8_lossy(&seen)) {
             let n = tokio::io::AsyncReadExt::read(&mut c.stream, &mut chunk).await.unwrap();
             assert!(n > 0, "closed early");
             seen.extend_from_slice(&chunk[..n]);
         }
     })
     .await
-    .expect("the first chunk arrives before the stream ends");
-    tx.send(bytes::Bytes::from_static(b"second")).await.unwrap();
-    drop(tx);
-    let mut rest = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), async {
-        let mut chunk = [0u8; 1024];
-        while !String::from_utf8_lossy(&rest).ends_with("0\r\n\r\n") {
-            let n = tokio::io::AsyncReadExt::read(&mut c.stream, &mut chunk).await.unwrap();
-            assert!(n > 0, "closed early");
-            rest.extend_from_slice(&chunk[..n]);
-        }
-    })
-    .await
-    .expect("the rest and the last chunk arrive");
-    assert!(String::from_utf8_lossy(&rest).contains("second"));
+    .expect("the bytes arrive within 5 s");
+    String::from_utf8_lossy(&seen).into_owned()
 }
