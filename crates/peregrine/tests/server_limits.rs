@@ -287,24 +287,10 @@ async fn serves_http2_with_prior_knowledge_beside_http1() {
     let server = start(app(), ServerConfig::new().http2(true)).await;
 
     let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(stream),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(connection);
-    let request = http::Request::get(format!("http://{}/wait/1", server.addr))
-        .body(http_body_util::Empty::<bytes::Bytes>::new())
-        .unwrap();
-    let response = sender.send_request(request).await.unwrap();
+    let response = support::http2::get(stream, &format!("http://{}/wait/1", server.addr)).await;
     assert_eq!(response.version(), http::Version::HTTP_2);
     assert_eq!(response.status(), 200);
-    let body = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
-    assert_eq!(body.as_ref(), b"done");
+    assert_eq!(response.body().as_ref(), b"done");
 
     let mut h1 = Conn::open(server.addr).await;
     assert_eq!(h1.exchange(&get("/health"), false).await.status, 200);
@@ -401,4 +387,28 @@ async fn read_until(c: &mut Conn, done: impl Fn(&str) -> bool) -> String {
     .await
     .expect("the bytes arrive within 5 s");
     String::from_utf8_lossy(&seen).into_owned()
+}
+
+/// `GET /big` answers 1 MiB of a repeating pattern.
+struct Big;
+
+#[peregrine::resource]
+impl Big {
+    async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        resp.set_data((0..1 << 20).map(|i: u32| (i % 251) as u8).collect::<Vec<u8>>());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn large_bodies_arrive_whole_and_in_order_between_small_ones() {
+    let server = start(app().add_route("/big", Big), ServerConfig::new()).await;
+    let mut c = Conn::open(server.addr).await;
+    c.send(&format!("{}{}{}", get("/health"), get("/big"), get("/health")))
+        .await;
+    assert_eq!(c.read_response(false).await.body, br#"{"status":"ok"}"#);
+    let big = c.read_response(false).await.body;
+    assert_eq!(big.len(), 1 << 20);
+    assert!(big.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
+    assert_eq!(c.read_response(false).await.body, br#"{"status":"ok"}"#);
 }

@@ -4,7 +4,8 @@
 //! requests costs 16 `writev` calls. [`coalesce`] puts a buffer between hyper and the socket: writes land in
 //! the buffer, hyper's flushes are deferred, and [`FlushWhenIdle`], wrapped around the connection's future,
 //! writes the buffer out whenever the connection is about to wait (for the next request bytes, a slow
-//! responder or a body stream), and once more when it ends; a shutdown writes it out first. No response
+//! responder or a body stream), and once more when it ends; a shutdown writes it out first. Only small writes
+//! are gathered: one that would take the buffer past [`HIGH_WATER`] goes to the socket directly. No response
 //! waits on anything but the work the same task is already doing, and a client that sends one request at a
 //! time sees the same syscalls as without the buffer.
 //!
@@ -19,7 +20,8 @@ use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// Buffered bytes beyond which a write goes to the socket at once (and waits for it when it is full).
+/// Most bytes held back; a write that would go past it first writes out what is buffered, then goes to the
+/// socket itself (so a large body is never copied, and a full socket makes the writer wait).
 const HIGH_WATER: usize = 64 * 1024;
 
 /// Wraps `io`: hyper gets the [`CoalescedIo`], the connection's future is wrapped with the [`Flusher`].
@@ -71,19 +73,17 @@ impl<I: AsyncWrite + Unpin> Buffered<I> {
         Pin::new(&mut self.io).poll_flush(cx)
     }
 
-    /// Room for more: below the high-water mark, writing out first when above it.
-    fn poll_room(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Whether `incoming` more bytes still fit under the high-water mark; when they do not, what is buffered
+    /// is written out first, so the caller can hand the new bytes to the socket without copying them.
+    fn poll_fits(&mut self, cx: &mut Context<'_>, incoming: usize) -> Poll<io::Result<bool>> {
         if let Some(kind) = self.broken {
             return Poll::Ready(Err(kind.into()));
         }
-        if self.pending() >= HIGH_WATER {
-            match self.poll_drain(cx) {
-                Poll::Ready(result) => result?,
-                Poll::Pending if self.pending() >= HIGH_WATER => return Poll::Pending,
-                Poll::Pending => {}
-            }
+        if self.pending() + incoming <= HIGH_WATER {
+            return Poll::Ready(Ok(true));
         }
-        Poll::Ready(Ok(()))
+        ready!(self.poll_drain(cx))?;
+        Poll::Ready(Ok(false))
     }
 }
 
@@ -106,7 +106,10 @@ impl<I: AsyncRead + Unpin> AsyncRead for CoalescedIo<I> {
 impl<I: AsyncWrite + Unpin> AsyncWrite for CoalescedIo<I> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
         let mut b = lock(&self.shared);
-        ready!(b.poll_room(cx))?;
+        if !ready!(b.poll_fits(cx, data.len()))? {
+            // A large body goes straight to the socket, behind what was buffered, without a copy.
+            return Pin::new(&mut b.io).poll_write(cx, data);
+        }
         b.buf.extend_from_slice(data);
         Poll::Ready(Ok(data.len()))
     }
@@ -117,7 +120,10 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for CoalescedIo<I> {
         slices: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let mut b = lock(&self.shared);
-        ready!(b.poll_room(cx))?;
+        let total = slices.iter().map(|s| s.len()).sum();
+        if !ready!(b.poll_fits(cx, total))? {
+            return Pin::new(&mut b.io).poll_write_vectored(cx, slices);
+        }
         let mut n = 0;
         for slice in slices {
             b.buf.extend_from_slice(slice);
@@ -227,15 +233,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_full_buffer_writes_through_and_waits_for_the_reader() {
+    async fn a_writer_past_the_high_water_mark_waits_for_the_reader() {
+        use std::sync::atomic::{AtomicBool, Ordering};
         let (mut client, server) = tokio::io::duplex(4096);
         let (mut io, flusher) = coalesce(server);
         let big = vec![7u8; 3 * HIGH_WATER];
         let expected = big.len();
+        let written = Arc::new(AtomicBool::new(false));
+        let written_in_task = Arc::clone(&written);
         let serving = tokio::spawn(flusher.flush_when_idle(async move {
             io.write_all(&big).await.unwrap();
+            written_in_task.store(true, Ordering::SeqCst);
             io.shutdown().await.unwrap();
         }));
+        // Nobody reads yet: the 4 KiB pipe fills, and the writer must stop at the high-water mark instead of
+        // buffering all 192 KiB.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(
+            !written.load(Ordering::SeqCst),
+            "the writer buffered past the high-water mark"
+        );
         let mut got = Vec::new();
         client.read_to_end(&mut got).await.unwrap();
         assert_eq!(got.len(), expected);

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod http1;
+pub mod http2;
 
 use peregrine::{Request, Response, Result};
 
