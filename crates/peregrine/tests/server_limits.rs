@@ -156,6 +156,19 @@ async fn an_idle_keep_alive_connection_is_closed_at_the_header_read_timeout() {
 }
 
 #[tokio::test]
+async fn a_keep_alive_connection_that_keeps_asking_outlives_the_header_read_timeout() {
+    let config = ServerConfig::new().header_read_timeout(Duration::from_millis(300));
+    let server = start(app(), config).await;
+    let mut c = Conn::open(server.addr).await;
+    // Each wait is under the timeout, their sum well past it: the deadline restarts with every request.
+    for _ in 0..8 {
+        assert_eq!(c.exchange(&get("/health"), false).await.status, 200);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    assert_eq!(c.exchange(&get("/health"), false).await.status, 200);
+}
+
+#[tokio::test]
 async fn a_request_past_the_request_timeout_gets_504_and_the_connection_goes_on() {
     let config = ServerConfig::new().request_timeout(Duration::from_millis(200));
     let server = start(app(), config).await;

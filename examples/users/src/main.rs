@@ -19,8 +19,13 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The server's runtime (every core, tuned for many busy connections), built from the same settings.
+    let server_config = ServerConfig::from_env()?;
+    peregrine::server::runtime(&server_config)?.block_on(serve(server_config))
+}
+
+async fn serve(server_config: ServerConfig) -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
@@ -47,8 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let readiness = Readiness::new();
-    let config = ServerConfig::from_env()?.readiness(readiness.clone());
-    let server = peregrine::Server::bind_with(config).await?;
+    let server = peregrine::Server::bind_with(server_config.readiness(readiness.clone())).await?;
     println!(
         "listening on http://{} ({:?} at {})",
         server.local_addr()?,

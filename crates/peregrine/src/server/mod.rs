@@ -21,10 +21,12 @@
 //!   event on `peregrine::access`; with no subscriber interested, neither allocates nor reads the clock.
 //!
 //! [`run`] builds the runtime from a [`ServerConfig`] (work-stealing over every core, or one runtime per core
-//! with `SO_REUSEPORT`); [`serve`] and [`Server`] run inside a runtime you already have.
+//! with `SO_REUSEPORT`); [`serve`] and [`Server`] run inside a runtime you already have, ideally one from
+//! [`runtime`], which bounds how many connections one poll of the OS wakes ([`IO_EVENTS_PER_TICK`]).
 
 mod coalesce;
 mod config;
+mod header_timer;
 mod health;
 mod limit;
 #[cfg(feature = "tls")]
@@ -54,10 +56,12 @@ pub use health::{Liveness, Readiness};
 use crate::body::{HyperBody, RequestBody};
 use crate::pipeline::Pipeline;
 use crate::{App, HttpError};
+use header_timer::Sweeper;
 use limit::ConcurrencyLimit;
 
 /// Serves `app` on `addr` with the default [`ServerConfig`] until Ctrl-C or SIGTERM, then drains and returns.
-/// Call it inside a multi-threaded tokio runtime (`#[tokio::main]`) and connections spread over every core.
+/// Call it inside a multi-threaded tokio runtime and connections spread over every core; [`runtime`] builds
+/// one tuned for serving (fairer under hundreds of busy connections than `#[tokio::main]`'s).
 ///
 /// ```no_run
 /// # async fn run(app: peregrine::App) -> std::io::Result<()> {
@@ -85,15 +89,9 @@ pub async fn serve(app: App, addr: impl ToSocketAddrs) -> io::Result<()> {
 /// # Errors
 /// When the runtime cannot be built or an address cannot be bound.
 pub fn run(app: App, config: ServerConfig) -> io::Result<()> {
-    let workers = config
-        .workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let workers = worker_count(&config);
     if !config.per_core {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .enable_all()
-            .build()?;
-        return runtime.block_on(async {
+        return runtime(&config)?.block_on(async {
             let server = Server::bind_with(config).await?;
             server.run_until(app, shutdown_signal()).await
         });
@@ -134,6 +132,57 @@ pub fn run(app: App, config: ServerConfig) -> io::Result<()> {
         let _ = thread.join();
     }
     Ok(())
+}
+
+/// How many readiness events a runtime worker takes from the OS per poll: tokio's default interval, in
+/// scheduler ticks, between two polls of the I/O driver (61), so that one poll never wakes more connections
+/// than the worker runs before the next one.
+///
+/// Why: tokio's default (1,024) lets one poll wake hundreds of connections at once; past the worker's local
+/// queue of 256 the rest spill into the shared queue, which a busy worker visits only every few dozen tasks,
+/// so under 500 busy connections a few wait 10× longer than the others. Measured on `/json` at 500
+/// connections (`bench/scripts/wrk-pinned.sh`, one core): p99 64 ms with the default, 7–13 ms with this,
+/// the same throughput and the same at 100 connections.
+pub const IO_EVENTS_PER_TICK: usize = EVENT_INTERVAL as usize;
+
+/// Scheduler ticks between two polls of the I/O driver by a busy worker (tokio's default, set explicitly
+/// because [`IO_EVENTS_PER_TICK`] must not exceed it).
+const EVENT_INTERVAL: u32 = 61;
+
+/// Builds the multi-threaded tokio runtime that [`run`] serves on: [`ServerConfig::workers`] threads
+/// (default: every core the process may run on), timers and I/O on, and at most [`IO_EVENTS_PER_TICK`]
+/// readiness events per poll. Use it when `main` has async set-up to do before serving (connecting a pool),
+/// where `#[tokio::main]` would build a runtime without that tuning.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use peregrine::server::{runtime, ServerConfig};
+///
+/// let config = ServerConfig::from_env()?;
+/// runtime(&config)?.block_on(async {
+///     // connect the database here, then:
+///     let app = peregrine::App::new();
+///     peregrine::Server::bind_with(config).await?.run_until(app, peregrine::server::shutdown_signal()).await
+/// })?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+/// When the OS refuses the runtime's threads or its I/O driver.
+pub fn runtime(config: &ServerConfig) -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_count(config))
+        .event_interval(EVENT_INTERVAL)
+        .max_io_events_per_tick(IO_EVENTS_PER_TICK)
+        .enable_all()
+        .build()
+}
+
+fn worker_count(config: &ServerConfig) -> usize {
+    config
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
 /// Bound listeners, ready to serve an app. Binding first lets a caller learn the port (bind to port 0).
@@ -269,8 +318,11 @@ struct Shared {
     connections: Arc<Semaphore>,
     /// Gather the responses of one burst into one write ([`coalesce`]).
     coalesce_writes: bool,
+    /// Without a timer: each connection gets its own from `header_timer` (when there is a header-read
+    /// timeout).
     http1: http1::Builder,
     auto: Option<auto::Builder<TokioExecutor>>,
+    header_timer: Option<Arc<Sweeper>>,
     #[cfg(feature = "tls")]
     tls: Option<tokio_rustls::TlsAcceptor>,
     /// How long a TLS handshake may take.
@@ -300,7 +352,6 @@ impl Shared {
         }
         let mut http1 = http1::Builder::new();
         http1
-            .timer(TokioTimer::new())
             .header_read_timeout(config.header_read_timeout)
             .keep_alive(config.keep_alive)
             .max_headers(config.max_headers)
@@ -308,7 +359,6 @@ impl Shared {
         let auto = config.http2.then(|| {
             let mut b = auto::Builder::new(TokioExecutor::new());
             b.http1()
-                .timer(TokioTimer::new())
                 .header_read_timeout(config.header_read_timeout)
                 .keep_alive(config.keep_alive)
                 .max_headers(config.max_headers)
@@ -330,6 +380,7 @@ impl Shared {
             coalesce_writes: config.pipeline_flush,
             http1,
             auto,
+            header_timer: config.header_read_timeout.map(Sweeper::start),
             #[cfg(feature = "tls")]
             tls,
             #[cfg(feature = "tls")]
@@ -511,13 +562,21 @@ impl Connection {
         let io = TokioIo::new(io);
         let result = match &shared.auto {
             None => {
-                let connection = watcher.watch(shared.http1.serve_connection(io, service));
+                let mut http1 = shared.http1.clone();
+                if let Some(sweeper) = &shared.header_timer {
+                    http1.timer(sweeper.timer());
+                }
+                let connection = watcher.watch(http1.serve_connection(io, service));
                 tokio::select! {
                     result = connection => result.map_err(Into::into),
                     _ = killed.changed() => Ok(()),
                 }
             }
             Some(auto) => {
+                let mut auto = auto.clone();
+                if let Some(sweeper) = &shared.header_timer {
+                    auto.http1().timer(sweeper.timer());
+                }
                 let connection = watcher.watch(auto.serve_connection(io, service));
                 tokio::select! {
                     result = connection => result,
