@@ -20,15 +20,18 @@ struct Tls {
 }
 
 fn self_signed(name: &str) -> Tls {
-    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let dir = std::env::temp_dir().join(format!("peregrine-tls-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    let cert = write_pair(&dir);
+    Tls { dir, cert }
+}
+
+/// A new self-signed certificate for `localhost` and its key, written to `dir` as `cert.pem` and `key.pem`.
+fn write_pair(dir: &std::path::Path) -> CertificateDer<'static> {
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     std::fs::write(dir.join("cert.pem"), made.cert.pem()).unwrap();
     std::fs::write(dir.join("key.pem"), made.signing_key.serialize_pem()).unwrap();
-    Tls {
-        dir,
-        cert: made.cert.der().clone(),
-    }
+    made.cert.der().clone()
 }
 
 async fn start(tls: &Tls, http2: bool) -> SocketAddr {
@@ -47,8 +50,18 @@ async fn connect(
     addr: SocketAddr,
     alpn: &[&[u8]],
 ) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    connect_trusting(&[&tls.cert], addr, alpn).await
+}
+
+async fn connect_trusting(
+    trusted: &[&CertificateDer<'static>],
+    addr: SocketAddr,
+    alpn: &[&[u8]],
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
     let mut roots = RootCertStore::empty();
-    roots.add(tls.cert.clone()).unwrap();
+    for cert in trusted {
+        roots.add((*cert).clone()).unwrap();
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -107,4 +120,55 @@ async fn a_missing_certificate_file_fails_at_start_naming_it() {
     let server = Server::bind_with(config).await.unwrap();
     let e = server.run_until(App::new(), async {}).await.unwrap_err();
     assert!(e.to_string().contains("/nonexistent/cert.pem"), "{e}");
+}
+
+/// The certificate the server at `addr` presents to a client that trusts each of `trusted`.
+async fn presented(trusted: &[&CertificateDer<'static>], addr: SocketAddr) -> CertificateDer<'static> {
+    let stream = connect_trusting(trusted, addr, &[b"http/1.1"]).await;
+    stream.get_ref().1.peer_certificates().unwrap()[0].clone()
+}
+
+#[cfg(unix)]
+fn hangup() {
+    let sent = std::process::Command::new("kill")
+        .args(["-HUP", &std::process::id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sighup_rereads_the_files_and_a_broken_pair_leaves_the_current_one() {
+    let first = self_signed("reload");
+    let addr = start(&first, false).await;
+    let renewed = {
+        let elsewhere = first.dir.join("next");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        (write_pair(&elsewhere), elsewhere)
+    };
+    let trusted = [&first.cert, &renewed.0];
+    // Answered, so the server listens for SIGHUP (it does before it accepts).
+    assert_eq!(presented(&trusted, addr).await, first.cert);
+
+    std::fs::write(first.dir.join("cert.pem"), "not a certificate").unwrap();
+    hangup();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        presented(&trusted, addr).await,
+        first.cert,
+        "a broken file changes nothing"
+    );
+
+    std::fs::copy(renewed.1.join("cert.pem"), first.dir.join("cert.pem")).unwrap();
+    std::fs::copy(renewed.1.join("key.pem"), first.dir.join("key.pem")).unwrap();
+    hangup();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while presented(&trusted, addr).await != renewed.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the renewed certificate is presented after SIGHUP"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

@@ -62,7 +62,7 @@ impl fmt::Display for BindAddr {
 /// | [`http2`](Self::http2) | `PEREGRINE_HTTP2` | `false` |
 /// | [`h2_max_concurrent_streams`](Self::h2_max_concurrent_streams) | `PEREGRINE_H2_MAX_STREAMS` | 200 |
 /// | [`h2_max_pending_reset_streams`](Self::h2_max_pending_reset_streams) | `PEREGRINE_H2_MAX_PENDING_RESETS` | 20 |
-/// | [`tls`](Self::tls) (feature `tls`) | `PEREGRINE_TLS_CERT` and `PEREGRINE_TLS_KEY` (PEM paths) | off |
+/// | [`tls`](Self::tls) (feature `tls`) | `PEREGRINE_TLS_CERT` and `PEREGRINE_TLS_KEY` (PEM paths; reread on SIGHUP) | off |
 ///
 /// ```
 /// use std::time::Duration;
@@ -356,7 +356,9 @@ impl ServerConfig {
 
     /// Serves TLS on every TCP address with the certificate chain and key in these PEM files (needs the
     /// `tls` cargo feature; binding fails with a clear error without it). With [`http2`](Self::http2) on,
-    /// ALPN offers `h2` before `http/1.1`.
+    /// ALPN offers `h2` before `http/1.1`. On SIGHUP (Unix) the files are read again: new handshakes get the
+    /// new pair, open connections keep theirs, and a pair that fails to load is logged and the current one
+    /// stays — so a renewed certificate is put in place with `kill -HUP`.
     pub fn tls(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
         self.tls = Some(TlsFiles {
             cert: cert.into(),

@@ -3,7 +3,8 @@
 //! - **Protocols**: HTTP/1.1 with keep-alive and pipelining (the responses a connection produces in one go
 //!   leave in one write; see [`ServerConfig::pipeline_flush`]); HTTP/2 with prior knowledge (h2c) beside it when
 //!   [`ServerConfig::http2`] is on; TLS (rustls, ALPN `h2`/`http/1.1`) with the `tls` cargo feature and
-//!   [`ServerConfig::tls`]. The handshake must finish within the header-read timeout.
+//!   [`ServerConfig::tls`]. The handshake must finish within the header-read timeout. SIGHUP rereads the
+//!   certificate and key for new handshakes (a pair that fails to load is logged and the current one stays).
 //! - **Overload**: at [`max_connections`](ServerConfig::max_connections) it stops accepting until a
 //!   connection closes; past [`max_concurrent_requests`](ServerConfig::max_concurrent_requests) a request is
 //!   answered at once with 503 and `Retry-After`, before any app code runs. Nothing queues without bound.
@@ -117,9 +118,10 @@ pub fn run(app: App, config: ServerConfig) -> io::Result<()> {
             std::thread::Builder::new()
                 .name(format!("peregrine-{i}"))
                 .spawn(move || {
-                    runtime.block_on(serve_listeners(listeners, shared, &config, async move {
+                    let stop = async move {
                         let _ = stopped.wait_for(|s| *s).await;
-                    }));
+                    };
+                    runtime.block_on(serve_listeners(listeners, shared, &config, stop, i == 0));
                 })
         })
         .collect::<io::Result<_>>()?;
@@ -241,7 +243,7 @@ impl Server {
     /// (such as running out of file descriptors) are logged and retried.
     pub async fn run_until(self, app: App, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let shared = Shared::new(app, &self.config)?;
-        serve_listeners(self.listeners, shared, &self.config, shutdown).await;
+        serve_listeners(self.listeners, shared, &self.config, shutdown, true).await;
         Ok(())
     }
 }
@@ -325,6 +327,9 @@ struct Shared {
     header_timer: Option<Arc<Sweeper>>,
     #[cfg(feature = "tls")]
     tls: Option<tokio_rustls::TlsAcceptor>,
+    /// What `tls` presents, reloaded from its files on SIGHUP.
+    #[cfg(feature = "tls")]
+    certificates: Option<Arc<tls::Certificates>>,
     /// How long a TLS handshake may take.
     #[cfg(feature = "tls")]
     handshake_timeout: Duration,
@@ -333,9 +338,12 @@ struct Shared {
 impl Shared {
     fn new(mut app: App, config: &ServerConfig) -> io::Result<Arc<Self>> {
         #[cfg(feature = "tls")]
-        let tls = match &config.tls {
-            Some(files) => Some(tls::acceptor(&files.cert, &files.key, config.http2)?),
-            None => None,
+        let (tls, certificates) = match &config.tls {
+            Some(files) => {
+                let (acceptor, certificates) = tls::acceptor(files, config.http2)?;
+                (Some(acceptor), Some(certificates))
+            }
+            None => (None, None),
         };
         #[cfg(not(feature = "tls"))]
         if config.tls.is_some() {
@@ -384,6 +392,8 @@ impl Shared {
             #[cfg(feature = "tls")]
             tls,
             #[cfg(feature = "tls")]
+            certificates,
+            #[cfg(feature = "tls")]
             handshake_timeout: config.header_read_timeout.unwrap_or(Duration::from_secs(10)),
         }))
     }
@@ -404,14 +414,28 @@ impl Shared {
 }
 
 /// Accepts on every listener until `shutdown`, then drains.
+/// With `reload_tls`, SIGHUP reloads the TLS certificate and key (one of the per-core workers does it for all).
 async fn serve_listeners(
     listeners: Vec<Listener>,
     shared: Arc<Shared>,
     config: &ServerConfig,
     shutdown: impl Future<Output = ()>,
+    reload_tls: bool,
 ) {
     let graceful = Arc::new(GracefulShutdown::new());
     let (stop, stopped) = watch::channel(false);
+    #[cfg(all(feature = "tls", unix))]
+    if let (true, Some(certificates)) = (reload_tls, &shared.certificates) {
+        // Registered before the first accept, so a client that got an answer may send SIGHUP safely.
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(hangups) => {
+                tokio::spawn(reload_on_hangup(Arc::clone(certificates), hangups, stopped.clone()));
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot listen for SIGHUP; TLS files will not be reloaded"),
+        }
+    }
+    #[cfg(not(all(feature = "tls", unix)))]
+    let _ = reload_tls;
     // Dropping `kill` ends every connection still open when the drain timeout runs out.
     let (kill, killed) = watch::channel(());
     let mut accepting = tokio::task::JoinSet::new();
@@ -442,6 +466,27 @@ async fn serve_listeners(
         );
     }
     drop(kill);
+}
+
+/// Reloads the TLS certificate and key on every SIGHUP until the server stops; a pair that fails to load is
+/// logged and the current one stays.
+#[cfg(all(feature = "tls", unix))]
+async fn reload_on_hangup(
+    certificates: Arc<tls::Certificates>,
+    mut hangups: tokio::signal::unix::Signal,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            received = hangups.recv() => if received.is_none() { return },
+            _ = stopped.wait_for(|s| *s) => return,
+        }
+        let cert = certificates.files().cert.display();
+        match certificates.reload() {
+            Ok(()) => tracing::info!(cert = %cert, "SIGHUP: TLS certificate reloaded"),
+            Err(e) => tracing::error!(error = %e, "SIGHUP: TLS certificate not reloaded; the current one stays"),
+        }
+    }
 }
 
 async fn accept_loop(
