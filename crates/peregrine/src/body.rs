@@ -1,5 +1,6 @@
 //! Request and response bodies as hyper sees them.
 
+use crate::server::header_timer::{ArmOnDrop, Watchdog};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -86,11 +87,21 @@ impl ResponseBody {
 /// The body type Peregrine hands to hyper.
 pub struct HyperBody {
     inner: ResponseBody,
+    /// The connection's header-read watchdog, armed again when hyper drops the body (it has taken it all).
+    arm_on_drop: Option<ArmOnDrop>,
 }
 
 impl HyperBody {
     pub(crate) fn new(inner: ResponseBody) -> Self {
-        HyperBody { inner }
+        HyperBody {
+            inner,
+            arm_on_drop: None,
+        }
+    }
+
+    /// Arms `watchdog` when this body is dropped.
+    pub(crate) fn arm_on_drop(&mut self, watchdog: Watchdog) {
+        self.arm_on_drop = Some(ArmOnDrop(watchdog));
     }
 }
 

@@ -46,7 +46,7 @@
 //!
 //! ## Where things live
 //! - [`App`]: routes, middleware, error handlers, options.
-//! - [`resource`]: the `#[resource]` attribute and the [`Resource`] trait.
+//! - [`resource`](mod@resource): the `#[resource]` attribute and the [`Resource`] trait.
 //! - [`routing`]: URI templates, converters, the compiled router.
 //! - [`Request`] / [`Response`]: what responders read and write.
 //! - [`HttpError`], [`HttpStatus`], [`Error`]: errors as responses.

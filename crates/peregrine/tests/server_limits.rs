@@ -425,3 +425,40 @@ async fn large_bodies_arrive_whole_and_in_order_between_small_ones() {
     assert!(big.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
     assert_eq!(c.read_response(false).await.body, br#"{"status":"ok"}"#);
 }
+
+#[tokio::test]
+async fn a_responder_slower_than_the_header_read_timeout_is_not_cut_off() {
+    let config = ServerConfig::new().header_read_timeout(Duration::from_millis(200));
+    let server = start(app(), config).await;
+    let mut c = Conn::open(server.addr).await;
+    let r = c.exchange(&get("/wait/700"), false).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"done");
+    assert_eq!(
+        c.exchange(&get("/health"), false).await.status,
+        200,
+        "the connection stays open"
+    );
+}
+
+#[tokio::test]
+async fn a_body_streamed_for_longer_than_the_header_read_timeout_arrives_whole() {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let config = ServerConfig::new().header_read_timeout(Duration::from_millis(200));
+    let server = start(
+        App::new().add_route("/stream", Streamed(std::sync::Mutex::new(Some(rx)))),
+        config,
+    )
+    .await;
+    let mut c = Conn::open(server.addr).await;
+    c.send(&get("/stream")).await;
+    read_until(&mut c, |text| text.contains("first")).await;
+    // The stream waits three times the header-read timeout before its next chunk.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    tx.send(bytes::Bytes::from_static(b"second")).await.unwrap();
+    drop(tx);
+    let rest = read_until(&mut c, |text| text.ends_with("0\r\n\r\n")).await;
+    assert!(rest.contains("second"), "{rest}");
+    // Once the body is done, the deadline for the next head runs again.
+    assert!(c.closed_within(Duration::from_secs(3)).await);
+}

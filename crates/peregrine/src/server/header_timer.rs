@@ -1,12 +1,15 @@
-//! A coarse, per-connection timer for hyper's header-read timeout.
+//! The header-read timeout, coarse and cheap: each connection owns one [`Slot`], a single atomic word holding
+//! its deadline, so arming or disarming it is one store. A [`Sweeper`] thread visits every slot a few times
+//! per timeout and wakes the connections whose deadline has passed, so a timeout fires between the deadline
+//! and one sweep after it (a tenth of the timeout, between 5 ms and 1 s).
 //!
-//! hyper starts a fresh timer for every request head it waits for and drops it once the head is parsed. With
-//! tokio's timer that is an allocation, a registration in the timer wheel and a removal per request (~1,500
-//! instructions, about an eighth of a whole `/plaintext` request). Here each connection owns one [`Slot`], a
-//! single atomic word holding the deadline, and arming or disarming it is one store. A [`Sweeper`] thread
-//! visits every slot a few times per timeout and wakes the connections whose deadline has passed, so a
-//! timeout fires between the deadline and one sweep after it (a tenth of the timeout,
-//! between 5 ms and 1 s).
+//! Two ways to use a slot:
+//! - [`Watchdog`], for HTTP/1 connections: armed when the connection starts and whenever a response body has
+//!   been handed to hyper in full, disarmed when a request reaches the service; when it fires, the connection
+//!   is closed. hyper's own header-read timeout is off there: with it on, hyper starts a tokio timer per
+//!   request and runs its read loop once more after every head, ~1,000 instructions per request.
+//! - [`ConnectionTimer`], a hyper [`Timer`] for the connections hyper's auto builder serves (HTTP/2 on), where
+//!   hyper decides the protocol and keeps its own header-read timeout.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -30,6 +33,7 @@ const GENERATION_MASK: u64 = (1 << GENERATION_BITS) - 1;
 pub(crate) struct Sweeper {
     epoch: Instant,
     tick: Duration,
+    timeout: Duration,
     slots: Mutex<Vec<Weak<Slot>>>,
 }
 
@@ -40,6 +44,7 @@ impl Sweeper {
         let sweeper = Arc::new(Sweeper {
             epoch: Instant::now(),
             tick: (timeout / 10).clamp(Duration::from_millis(5), Duration::from_secs(1)),
+            timeout,
             slots: Mutex::new(Vec::new()),
         });
         let weak = Arc::downgrade(&sweeper);
@@ -58,23 +63,35 @@ impl Sweeper {
         sweeper
     }
 
-    /// The timer for one new connection.
-    pub(crate) fn timer(self: &Arc<Self>) -> ConnectionTimer {
+    /// hyper's timer for one new connection.
+    pub(crate) fn timer(&self) -> ConnectionTimer {
+        ConnectionTimer { slot: self.slot() }
+    }
+
+    /// The watchdog of one new connection, armed: its first request head is due within the timeout.
+    pub(crate) fn watchdog(&self) -> Watchdog {
+        let watchdog = Watchdog {
+            slot: self.slot(),
+            timeout: self.timeout,
+        };
+        watchdog.arm();
+        watchdog
+    }
+
+    fn slot(&self) -> Arc<Slot> {
         let slot = Arc::new(Slot {
+            epoch: self.epoch,
             state: AtomicU64::new(DISARMED),
             armings: AtomicU64::new(0),
             waker: Mutex::new(None),
         });
         lock(&self.slots).push(Arc::downgrade(&slot));
-        ConnectionTimer {
-            sweeper: Arc::clone(self),
-            slot,
-        }
+        slot
     }
 
     /// Fires every armed slot whose deadline is at or before `now`, and forgets closed connections.
     fn sweep(&self, now: Instant) {
-        let now_ms = self.millis(now);
+        let now_ms = millis(self.epoch, now);
         lock(&self.slots).retain(|weak| {
             let Some(slot) = weak.upgrade() else { return false };
             let state = slot.state.load(Ordering::Acquire);
@@ -84,18 +101,20 @@ impl Sweeper {
             true
         });
     }
+}
 
-    /// Milliseconds from the epoch to `at`, rounded up, and at least 1 (0 would read as disarmed).
-    fn millis(&self, at: Instant) -> u64 {
-        let d = at.saturating_duration_since(self.epoch);
-        let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
-        u64::try_from(ms).unwrap_or(u64::MAX >> (GENERATION_BITS + 1)).max(1)
-    }
+/// Milliseconds from `epoch` to `at`, rounded up, and at least 1 (0 would read as disarmed).
+fn millis(epoch: Instant, at: Instant) -> u64 {
+    let d = at.saturating_duration_since(epoch);
+    let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
+    u64::try_from(ms).unwrap_or(u64::MAX >> (GENERATION_BITS + 1)).max(1)
 }
 
 /// One connection's deadline: `deadline_ms << GENERATION_BITS | generation`, [`DISARMED`], or either with
 /// [`FIRED`] set.
 struct Slot {
+    /// The sweeper's, which deadlines count from.
+    epoch: Instant,
     state: AtomicU64,
     /// Armings so far (only the connection's own task arms).
     armings: AtomicU64,
@@ -103,6 +122,37 @@ struct Slot {
 }
 
 impl Slot {
+    /// Sets the deadline; returns the state that stands for this arming.
+    fn arm(&self, deadline: Instant) -> u64 {
+        let generation = self.armings.fetch_add(1, Ordering::Relaxed) & GENERATION_MASK;
+        let armed = millis(self.epoch, deadline) << GENERATION_BITS | generation;
+        self.state.store(armed, Ordering::Release);
+        armed
+    }
+
+    /// Registers the task to wake when the slot fires; true if it has fired (with `armed`: that arming).
+    fn poll_fired(&self, armed: Option<u64>, cx: &mut Context<'_>) -> bool {
+        let fired = || {
+            let state = self.state.load(Ordering::Acquire);
+            match armed {
+                Some(armed) => state == armed | FIRED,
+                None => state & FIRED != 0,
+            }
+        };
+        if fired() {
+            return true;
+        }
+        {
+            let mut waker = lock(&self.waker);
+            match waker.as_mut() {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => *waker = Some(cx.waker().clone()),
+            }
+        }
+        // The sweeper sets FIRED before it takes the waker: seen here, or woken there.
+        fired()
+    }
+
     fn fire(&self, armed: u64) {
         if self
             .state
@@ -116,20 +166,59 @@ impl Slot {
     }
 }
 
+/// One HTTP/1 connection's header-read deadline, kept by Peregrine (see the [module](self) docs).
+#[derive(Clone)]
+pub(crate) struct Watchdog {
+    slot: Arc<Slot>,
+    timeout: Duration,
+}
+
+impl Watchdog {
+    /// The next request head is due within the timeout from now.
+    pub(crate) fn arm(&self) {
+        self.slot.arm(Instant::now() + self.timeout);
+    }
+
+    /// A request is being served: no deadline until it is done.
+    pub(crate) fn disarm(&self) {
+        self.slot.state.store(DISARMED, Ordering::Release);
+    }
+
+    /// Completes once the deadline has passed with the watchdog still armed.
+    pub(crate) fn expired(&self) -> Expired<'_> {
+        Expired(self)
+    }
+}
+
+/// See [`Watchdog::expired`].
+pub(crate) struct Expired<'a>(&'a Watchdog);
+
+impl Future for Expired<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0.slot.poll_fired(None, cx) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// Arms its watchdog when dropped: carried by a response body, so the next head's deadline starts once hyper
+/// has taken the whole body.
+pub(crate) struct ArmOnDrop(pub(crate) Watchdog);
+
+impl Drop for ArmOnDrop {
+    fn drop(&mut self) {
+        self.0.arm();
+    }
+}
+
 /// hyper's [`Timer`] for one connection: every sleep it hands out arms the connection's one slot.
 #[derive(Clone)]
 pub(crate) struct ConnectionTimer {
-    sweeper: Arc<Sweeper>,
     slot: Arc<Slot>,
-}
-
-impl ConnectionTimer {
-    fn arm(&self, deadline: Instant) -> u64 {
-        let generation = self.slot.armings.fetch_add(1, Ordering::Relaxed) & GENERATION_MASK;
-        let armed = self.sweeper.millis(deadline) << GENERATION_BITS | generation;
-        self.slot.state.store(armed, Ordering::Release);
-        armed
-    }
 }
 
 impl Timer for ConnectionTimer {
@@ -139,14 +228,14 @@ impl Timer for ConnectionTimer {
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn Sleep>> {
         Box::pin(SlotSleep {
-            armed: self.arm(deadline),
+            armed: self.slot.arm(deadline),
             slot: Arc::clone(&self.slot),
         })
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn Sleep>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<SlotSleep>() {
-            Some(mut ours) if Arc::ptr_eq(&ours.slot, &self.slot) => ours.armed = self.arm(new_deadline),
+            Some(mut ours) if Arc::ptr_eq(&ours.slot, &self.slot) => ours.armed = self.slot.arm(new_deadline),
             _ => *sleep = self.sleep_until(new_deadline),
         }
     }
@@ -158,28 +247,11 @@ struct SlotSleep {
     slot: Arc<Slot>,
 }
 
-impl SlotSleep {
-    fn fired(&self) -> bool {
-        self.slot.state.load(Ordering::Acquire) == self.armed | FIRED
-    }
-}
-
 impl Future for SlotSleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.fired() {
-            return Poll::Ready(());
-        }
-        {
-            let mut waker = lock(&self.slot.waker);
-            match waker.as_mut() {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => *waker = Some(cx.waker().clone()),
-            }
-        }
-        // The sweeper sets FIRED before it takes the waker: seen here, or woken there.
-        if self.fired() {
+        if self.slot.poll_fired(Some(self.armed), cx) {
             Poll::Ready(())
         } else {
             Poll::Pending

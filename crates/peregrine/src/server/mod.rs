@@ -27,7 +27,7 @@
 
 mod coalesce;
 mod config;
-mod header_timer;
+pub(crate) mod header_timer;
 mod health;
 mod limit;
 #[cfg(feature = "tls")]
@@ -57,7 +57,7 @@ pub use health::{Liveness, Readiness};
 use crate::body::{HyperBody, RequestBody};
 use crate::pipeline::Pipeline;
 use crate::{App, HttpError};
-use header_timer::Sweeper;
+use header_timer::{Sweeper, Watchdog};
 use limit::ConcurrencyLimit;
 
 /// Serves `app` on `addr` with the default [`ServerConfig`] until Ctrl-C or SIGTERM, then drains and returns.
@@ -359,8 +359,9 @@ impl Shared {
             app.options.request_timeout = timeout;
         }
         let mut http1 = http1::Builder::new();
+        // The header-read timeout of HTTP/1-only connections is Peregrine's (a `Watchdog`); hyper's is off.
         http1
-            .header_read_timeout(config.header_read_timeout)
+            .header_read_timeout(None)
             .keep_alive(config.keep_alive)
             .max_headers(config.max_headers)
             .max_buf_size(config.max_header_size.max(8192));
@@ -398,8 +399,26 @@ impl Shared {
         }))
     }
 
-    /// One request: admitted under the concurrency limit, or shed with 503 at once.
-    async fn serve(&self, request: http::Request<Incoming>, peer: Option<SocketAddr>) -> http::Response<HyperBody> {
+    /// One request: admitted under the concurrency limit, or shed with 503 at once. Called as hyper's service
+    /// directly (no wrapping future: each layer would copy the request's whole state once more).
+    /// With a `watchdog` (HTTP/1), the connection has no header-read deadline until the response body has been
+    /// handed over.
+    async fn serve(
+        self: Arc<Self>,
+        request: http::Request<Incoming>,
+        peer: Option<SocketAddr>,
+        watchdog: Option<Watchdog>,
+    ) -> Result<http::Response<HyperBody>, Infallible> {
+        let Some(watchdog) = watchdog else {
+            return Ok(self.admit(request, peer).await);
+        };
+        watchdog.disarm();
+        let mut response = self.admit(request, peer).await;
+        response.body_mut().arm_on_drop(watchdog);
+        Ok(response)
+    }
+
+    async fn admit(&self, request: http::Request<Incoming>, peer: Option<SocketAddr>) -> http::Response<HyperBody> {
         let Some(_permit) = self.limit.try_acquire() else {
             if let Some(metrics) = self.pipeline.metrics() {
                 metrics.record_shed();
@@ -599,25 +618,37 @@ impl Connection {
             mut killed,
             permit: _permit,
         } = self;
-        let for_service = Arc::clone(&shared);
-        let service = service_fn(move |request: http::Request<Incoming>| {
-            let shared = Arc::clone(&for_service);
-            async move { Ok::<_, Infallible>(shared.serve(request, peer).await) }
-        });
         let io = TokioIo::new(io);
         let result = match &shared.auto {
             None => {
-                let mut http1 = shared.http1.clone();
-                if let Some(sweeper) = &shared.header_timer {
-                    http1.timer(sweeper.timer());
-                }
-                let connection = watcher.watch(http1.serve_connection(io, service));
+                let watchdog = shared.header_timer.as_ref().map(|sweeper| sweeper.watchdog());
+                let service = {
+                    let (shared, watchdog) = (Arc::clone(&shared), watchdog.clone());
+                    service_fn(move |request: http::Request<Incoming>| {
+                        Arc::clone(&shared).serve(request, peer, watchdog.clone())
+                    })
+                };
+                let connection = watcher.watch(shared.http1.serve_connection(io, service));
+                let expired = async {
+                    match &watchdog {
+                        Some(watchdog) => watchdog.expired().await,
+                        None => std::future::pending().await,
+                    }
+                };
                 tokio::select! {
                     result = connection => result.map_err(Into::into),
                     _ = killed.changed() => Ok(()),
+                    () = expired => {
+                        tracing::debug!(peer = ?peer, "no request head within the header-read timeout; closing");
+                        Ok(())
+                    }
                 }
             }
             Some(auto) => {
+                let service = {
+                    let shared = Arc::clone(&shared);
+                    service_fn(move |request: http::Request<Incoming>| Arc::clone(&shared).serve(request, peer, None))
+                };
                 let mut auto = auto.clone();
                 if let Some(sweeper) = &shared.header_timer {
                     auto.http1().timer(sweeper.timer());
