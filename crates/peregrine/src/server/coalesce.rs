@@ -15,10 +15,12 @@
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::lock;
 
 /// Most bytes held back; a write that would go past it first writes out what is buffered, then goes to the
 /// socket itself (so a large body is never copied, and a full socket makes the writer wait).
@@ -85,11 +87,6 @@ impl<I: AsyncWrite + Unpin> Buffered<I> {
         ready!(self.poll_drain(cx))?;
         Poll::Ready(Ok(false))
     }
-}
-
-fn lock<I>(shared: &Mutex<Buffered<I>>) -> MutexGuard<'_, Buffered<I>> {
-    // Only the connection's own task touches it, one call at a time; a poisoned lock still holds good bytes.
-    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The I/O hyper sees: reads pass through, writes are buffered, flushes are deferred to [`FlushWhenIdle`].

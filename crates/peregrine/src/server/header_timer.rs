@@ -7,7 +7,8 @@
 //! - [`Watchdog`], for HTTP/1 connections: armed when the connection starts and whenever a response body has
 //!   been handed to hyper in full, disarmed when a request reaches the service; when it fires, the connection
 //!   is closed. hyper's own header-read timeout is off there: with it on, hyper starts a tokio timer per
-//!   request and runs its read loop once more after every head, ~1,000 instructions per request.
+//!   request and runs its read loop once more after every head (`bench/scripts/callgrind.sh` /plaintext:
+//!   11,848 instructions per request with it, 10,805 with the watchdog, 10,562 with no timeout at all).
 //! - [`ConnectionTimer`], a hyper [`Timer`] for the connections hyper's auto builder serves (HTTP/2 on), where
 //!   hyper decides the protocol and keeps its own header-read timeout.
 
@@ -19,6 +20,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use hyper::rt::{Sleep, Timer};
+
+use super::lock;
 
 /// No deadline: the connection is not waiting for a head.
 const DISARMED: u64 = 0;
@@ -268,10 +271,6 @@ impl Drop for SlotSleep {
             self.slot.state.store(DISARMED, Ordering::Relaxed);
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -143,8 +143,9 @@ pub fn run(app: App, config: ServerConfig) -> io::Result<()> {
 /// Why: tokio's default (1,024) lets one poll wake hundreds of connections at once; past the worker's local
 /// queue of 256 the rest spill into the shared queue, which a busy worker visits only every few dozen tasks,
 /// so under 500 busy connections a few wait 10× longer than the others. Measured on `/json` at 500
-/// connections (`bench/scripts/wrk-pinned.sh`, one core): p99 64 ms with the default, 7–13 ms with this,
-/// the same throughput and the same at 100 connections.
+/// connections (`bench/scripts/wrk-pinned.sh`, one core, 3 runs): p99 64 ms with the default, 7–13 ms with
+/// this; the price is more polls, ~7 % more user CPU per request there (median 3.02 vs 2.83 µs). At 100
+/// connections nothing changed.
 pub const IO_EVENTS_PER_TICK: usize = EVENT_INTERVAL as usize;
 
 /// Scheduler ticks between two polls of the I/O driver by a busy worker (tokio's default, set explicitly
@@ -664,6 +665,12 @@ impl Connection {
             tracing::debug!(error = %e, peer = ?peer, "connection ended with an error");
         }
     }
+}
+
+/// Locks `m`, taking the data of a poisoned lock too: the server's mutexes guard plain state (buffers,
+/// wakers, lists) that a panic elsewhere leaves whole.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Completes on Ctrl-C, or on SIGTERM on Unix.
