@@ -51,10 +51,10 @@ impl Pipeline {
     /// Serves one request, start to finish.
     pub async fn handle(
         &self,
-        request: http::Request<RequestBody>,
+        head: http::request::Parts,
+        body: RequestBody,
         remote_addr: Option<SocketAddr>,
     ) -> http::Response<HyperBody> {
-        let (head, body) = request.into_parts();
         let mut req = Request::new(head, body, self.app.options.max_body_size, remote_addr);
         let mut resp = Response::new();
         let in_flight = self.app.options.metrics.as_ref().map(|m| m.start());

@@ -207,7 +207,8 @@ impl<'c> Simulation<'c> {
         for (name, value) in &self.headers {
             headers.append(name.clone(), value.clone());
         }
-        let response = self.client.pipeline.handle(request, self.remote_addr).await;
+        let (head, body) = request.into_parts();
+        let response = self.client.pipeline.handle(head, body, self.remote_addr).await;
         let (mut parts, body) = response.into_parts();
         // What hyper writes on the wire for a body of known length.
         if let Some(length) = http_body::Body::size_hint(&body).exact() {

@@ -401,7 +401,8 @@ impl Shared {
     }
 
     /// One request: admitted under the concurrency limit, or shed with 503 at once. Called as hyper's service
-    /// directly (no wrapping future: each layer would copy the request's whole state once more).
+    /// directly, and one function rather than several: each async layer would move the request's head (and
+    /// then the response) once more.
     /// With a `watchdog` (HTTP/1), the connection has no header-read deadline until the response body has been
     /// handed over.
     async fn serve(
@@ -410,26 +411,32 @@ impl Shared {
         peer: Option<SocketAddr>,
         watchdog: Option<Watchdog>,
     ) -> Result<http::Response<HyperBody>, Infallible> {
-        let Some(watchdog) = watchdog else {
-            return Ok(self.admit(request, peer).await);
+        if let Some(watchdog) = &watchdog {
+            watchdog.disarm();
+        }
+        let mut response = match self.limit.try_acquire() {
+            Some(_permit) => {
+                let (head, body) = request.into_parts();
+                self.pipeline.handle(head, RequestBody::Incoming(body), peer).await
+            }
+            None => self.shed(request),
         };
-        watchdog.disarm();
-        let mut response = self.admit(request, peer).await;
-        response.body_mut().arm_on_drop(watchdog);
+        if let Some(watchdog) = watchdog {
+            response.body_mut().arm_on_drop(watchdog);
+        }
         Ok(response)
     }
 
-    async fn admit(&self, request: http::Request<Incoming>, peer: Option<SocketAddr>) -> http::Response<HyperBody> {
-        let Some(_permit) = self.limit.try_acquire() else {
-            if let Some(metrics) = self.pipeline.metrics() {
-                metrics.record_shed();
-            }
-            let error = HttpError::service_unavailable()
-                .with_description("The server is at its limit of concurrent requests; retry after Retry-After.")
-                .with_header(RETRY_AFTER, self.retry_after.clone());
-            return self.pipeline.reject(request, error);
-        };
-        self.pipeline.handle(request.map(RequestBody::Incoming), peer).await
+    /// The 503 for a request over the concurrency limit.
+    #[cold]
+    fn shed(&self, request: http::Request<Incoming>) -> http::Response<HyperBody> {
+        if let Some(metrics) = self.pipeline.metrics() {
+            metrics.record_shed();
+        }
+        let error = HttpError::service_unavailable()
+            .with_description("The server is at its limit of concurrent requests; retry after Retry-After.")
+            .with_header(RETRY_AFTER, self.retry_after.clone());
+        self.pipeline.reject(request, error)
     }
 }
 
