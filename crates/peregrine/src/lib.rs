@@ -55,6 +55,7 @@
 mod app;
 mod body;
 mod error;
+mod header_pool;
 mod internal;
 mod media;
 mod negotiation;

@@ -32,6 +32,7 @@ use http::StatusCode;
 use crate::app::{App, Target};
 use crate::body::{HyperBody, RequestBody, ResponseBody};
 use crate::error::{ErrorParts, HttpError};
+use crate::header_pool;
 use crate::render::render_error;
 use crate::resource::{method_index, GET, HEAD, OPTIONS};
 use crate::routing::{Captures, Params};
@@ -106,7 +107,9 @@ impl Pipeline {
         if let Some(trace) = trace {
             trace.finish(&req, resp.status());
         }
-        finish(&req, resp)
+        let response = finish(&req, resp);
+        header_pool::give_back(std::mem::take(&mut req.head.headers));
+        response
     }
 
     /// The app's metrics, when it records them.

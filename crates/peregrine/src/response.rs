@@ -13,11 +13,11 @@ use serde::Serialize;
 
 use crate::body::{BoxError, ResponseBody};
 use crate::error::{HttpError, Result};
+use crate::header_pool;
 use crate::internal::Internal;
 use crate::media;
 
 /// An HTTP response under construction. The status starts at 200 and the body empty.
-#[derive(Default)]
 pub struct Response {
     status: StatusCode,
     headers: HeaderMap,
@@ -25,6 +25,16 @@ pub struct Response {
     pub(crate) error: Option<Box<HttpError>>,
     complete: bool,
 }
+
+impl Default for Response {
+    fn default() -> Self {
+        Response::new()
+    }
+}
+
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
+const JSON: HeaderValue = HeaderValue::from_static(media::JSON);
 
 /// Characters `set_location` percent-encodes: controls, space, and those RFC 3986 never allows in a URI.
 const LOCATION_ESCAPES: &AsciiSet = &CONTROLS
@@ -42,7 +52,13 @@ const LOCATION_ESCAPES: &AsciiSet = &CONTROLS
 impl Response {
     /// A 200 response with no headers and no body.
     pub fn new() -> Self {
-        Self::default()
+        Response {
+            status: StatusCode::OK,
+            headers: header_pool::take(),
+            body: ResponseBody::default(),
+            error: None,
+            complete: false,
+        }
     }
 
     /// The status.
@@ -116,10 +132,10 @@ impl Response {
         self.header(header::CONTENT_TYPE)
     }
 
-    fn default_content_type(&mut self, media_type: &'static str) {
-        self.headers
-            .entry(header::CONTENT_TYPE)
-            .or_insert_with(|| HeaderValue::from_static(media_type));
+    /// Sets `Content-Type` to `value` unless already set. The values are constants: `HeaderValue::from_static`
+    /// checks every byte when it runs, and in a `const` that check runs at compile time.
+    fn default_content_type(&mut self, value: HeaderValue) {
+        self.headers.entry(header::CONTENT_TYPE).or_insert(value);
     }
 
     /// Sets a text body; `Content-Type` becomes `text/plain; charset=utf-8` unless already set. A
@@ -129,13 +145,13 @@ impl Response {
             Cow::Borrowed(s) => Bytes::from_static(s.as_bytes()),
             Cow::Owned(s) => Bytes::from(s),
         });
-        self.default_content_type("text/plain; charset=utf-8");
+        self.default_content_type(TEXT_PLAIN);
     }
 
     /// Sets a bytes body; `Content-Type` becomes `application/octet-stream` unless already set.
     pub fn set_data(&mut self, data: impl Into<Bytes>) {
         self.body = ResponseBody::Full(data.into());
-        self.default_content_type("application/octet-stream");
+        self.default_content_type(OCTET_STREAM);
     }
 
     /// Serializes `value` as the JSON body; `Content-Type` becomes `application/json` unless already set.
@@ -144,7 +160,7 @@ impl Response {
     /// A value serde cannot serialize (a map with non-string keys, say) is a 500 whose detail is logged.
     pub fn set_media<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
         self.body = ResponseBody::Full(media::to_json(value)?);
-        self.default_content_type(media::JSON);
+        self.default_content_type(JSON);
         Ok(())
     }
 
