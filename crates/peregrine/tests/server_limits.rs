@@ -462,3 +462,98 @@ async fn a_body_streamed_for_longer_than_the_header_read_timeout_arrives_whole()
     // Once the body is done, the deadline for the next head runs again.
     assert!(c.closed_within(Duration::from_secs(3)).await);
 }
+
+/// `GET /db`: holds one of two "database connections" for 10 ms, so requests queue once more than two run.
+struct Db(std::sync::Arc<tokio::sync::Semaphore>);
+
+#[peregrine::resource]
+impl Db {
+    async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        let _connection = self.0.acquire().await.expect("never closed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        resp.set_text("row");
+        Ok(())
+    }
+}
+
+/// What a run of clients saw after its settling time: latencies of the 200s, and the number of 503s.
+struct Seen {
+    ok: Vec<Duration>,
+    shed: usize,
+}
+
+impl Seen {
+    fn median_ok(&mut self) -> Duration {
+        self.ok.sort();
+        self.ok[self.ok.len() / 2]
+    }
+}
+
+/// `clients` connections ask for `/db` in a loop for `run`; what the last `measure` of it saw. A client that
+/// gets a 503 waits 5 ms before asking again.
+async fn hammer_db(addr: SocketAddr, clients: usize, run: Duration, measure: Duration) -> Seen {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            tokio::spawn(async move {
+                let mut c = Conn::open(addr).await;
+                let mut seen = Seen {
+                    ok: Vec::new(),
+                    shed: 0,
+                };
+                while start.elapsed() < run {
+                    let asked = Instant::now();
+                    let status = c.exchange(&get("/db"), false).await.status;
+                    let counted = start.elapsed() > run - measure;
+                    match status {
+                        200 if counted => seen.ok.push(asked.elapsed()),
+                        200 => {}
+                        503 => {
+                            seen.shed += usize::from(counted);
+                            tokio::time::sleep(Duration::from_millis(5)).await;
+                        }
+                        other => panic!("unexpected status {other}"),
+                    }
+                }
+                seen
+            })
+        })
+        .collect();
+    let mut all = Seen {
+        ok: Vec::new(),
+        shed: 0,
+    };
+    for task in tasks {
+        let seen = task.await.unwrap();
+        all.ok.extend(seen.ok);
+        all.shed += seen.shed;
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_adaptive_limit_sheds_when_requests_queue_and_keeps_latency_near_normal() {
+    let app = App::new().add_route("/db", Db(std::sync::Arc::new(tokio::sync::Semaphore::new(2))));
+    let config = ServerConfig::new()
+        .max_concurrent_requests(64)
+        .adaptive_concurrency(true);
+    let server = start(app, config).await;
+    // Two clients: no queue; the server learns that /db takes about 10 ms.
+    let mut calm = hammer_db(server.addr, 2, Duration::from_millis(1500), Duration::from_millis(500)).await;
+    assert_eq!(calm.shed, 0, "nothing is shed while nothing queues");
+    let usual = calm.median_ok();
+    // Forty-eight clients: with a fixed limit of 64 all would queue for the two connections (~240 ms each).
+    let mut busy = hammer_db(server.addr, 48, Duration::from_secs(4), Duration::from_millis(1500)).await;
+    let median = busy.median_ok();
+    eprintln!(
+        "usual {usual:?}; under 48 clients: median {median:?}, {} answered, {} shed",
+        busy.ok.len(),
+        busy.shed
+    );
+    assert!(busy.shed > 0, "the limit came down and requests were shed");
+    assert!(
+        median < Duration::from_millis(100),
+        "median latency of admitted requests {median:?}"
+    );
+    server.stop_within(Duration::from_secs(5)).await;
+}

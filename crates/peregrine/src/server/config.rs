@@ -50,6 +50,7 @@ impl fmt::Display for BindAddr {
 /// | [`per_core`](Self::per_core) | `PEREGRINE_PER_CORE` | `false` |
 /// | [`max_connections`](Self::max_connections) | `PEREGRINE_MAX_CONNECTIONS` | 25 000 |
 /// | [`max_concurrent_requests`](Self::max_concurrent_requests) | `PEREGRINE_MAX_CONCURRENT_REQUESTS` (0: none) | 1 024 |
+/// | [`adaptive_concurrency`](Self::adaptive_concurrency) | `PEREGRINE_ADAPTIVE_CONCURRENCY` | `false` |
 /// | [`retry_after`](Self::retry_after) | `PEREGRINE_RETRY_AFTER_SECS` | 1 s |
 /// | [`header_read_timeout`](Self::header_read_timeout) | `PEREGRINE_HEADER_READ_TIMEOUT_MS` | 10 s |
 /// | [`request_timeout`](Self::request_timeout) | `PEREGRINE_REQUEST_TIMEOUT_MS` (0: none) | the app's (30 s) |
@@ -81,6 +82,7 @@ pub struct ServerConfig {
     pub(crate) per_core: bool,
     pub(crate) max_connections: usize,
     pub(crate) max_concurrent_requests: Option<usize>,
+    pub(crate) adaptive_concurrency: bool,
     pub(crate) retry_after: Duration,
     pub(crate) header_read_timeout: Option<Duration>,
     pub(crate) request_timeout: Option<Option<Duration>>,
@@ -114,6 +116,7 @@ impl Default for ServerConfig {
             per_core: false,
             max_connections: 25_000,
             max_concurrent_requests: Some(1024),
+            adaptive_concurrency: false,
             retry_after: Duration::from_secs(1),
             header_read_timeout: Some(Duration::from_secs(10)),
             request_timeout: None,
@@ -171,6 +174,9 @@ impl ServerConfig {
         if let Some(v) = get("PEREGRINE_MAX_CONCURRENT_REQUESTS") {
             let n: usize = parse("PEREGRINE_MAX_CONCURRENT_REQUESTS", &v, "a number (0 for no limit)")?;
             c.max_concurrent_requests = (n > 0).then_some(n);
+        }
+        if let Some(v) = get("PEREGRINE_ADAPTIVE_CONCURRENCY") {
+            c.adaptive_concurrency = flag("PEREGRINE_ADAPTIVE_CONCURRENCY", &v)?;
         }
         if let Some(v) = get("PEREGRINE_RETRY_AFTER_SECS") {
             c.retry_after = Duration::from_secs(parse("PEREGRINE_RETRY_AFTER_SECS", &v, "whole seconds")?);
@@ -283,6 +289,28 @@ impl ServerConfig {
     /// The limit set by [`max_concurrent_requests`](Self::max_concurrent_requests).
     pub fn get_max_concurrent_requests(&self) -> Option<usize> {
         self.max_concurrent_requests
+    }
+
+    /// Lets the concurrent-request limit follow latency (default off): it starts at
+    /// [`max_concurrent_requests`](Self::max_concurrent_requests) and comes down when requests start to take
+    /// more than 1.5× their usual time (they are queueing behind a slow database, say), back up when they no
+    /// longer do, never below 4. Requests past it are shed with 503 as with the fixed limit. Without a
+    /// maximum it does nothing. The policy is described in full in the server module's documentation.
+    ///
+    /// ```
+    /// use peregrine::server::ServerConfig;
+    ///
+    /// let config = ServerConfig::new().max_concurrent_requests(512).adaptive_concurrency(true);
+    /// assert!(config.get_adaptive_concurrency());
+    /// ```
+    pub fn adaptive_concurrency(mut self, on: bool) -> Self {
+        self.adaptive_concurrency = on;
+        self
+    }
+
+    /// Whether [`adaptive_concurrency`](Self::adaptive_concurrency) is on.
+    pub fn get_adaptive_concurrency(&self) -> bool {
+        self.adaptive_concurrency
     }
 
     /// The `Retry-After` sent with a shed request's 503 (default 1 s; whole seconds).
@@ -455,6 +483,7 @@ mod tests {
             ("PEREGRINE_HEADER_READ_TIMEOUT_MS", "2500"),
             ("PEREGRINE_REQUEST_TIMEOUT_MS", "0"),
             ("PEREGRINE_HTTP2", "on"),
+            ("PEREGRINE_ADAPTIVE_CONCURRENCY", "yes"),
         ]))
         .unwrap();
         assert_eq!(
@@ -468,6 +497,7 @@ mod tests {
         assert_eq!(c.header_read_timeout, Some(Duration::from_millis(2500)));
         assert_eq!(c.request_timeout, Some(None));
         assert!(c.http2);
+        assert!(c.adaptive_concurrency);
     }
 
     #[test]

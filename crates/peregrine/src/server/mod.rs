@@ -8,6 +8,8 @@
 //! - **Overload**: at [`max_connections`](ServerConfig::max_connections) it stops accepting until a
 //!   connection closes; past [`max_concurrent_requests`](ServerConfig::max_concurrent_requests) a request is
 //!   answered at once with 503 and `Retry-After`, before any app code runs. Nothing queues without bound.
+//!   With [`adaptive_concurrency`](ServerConfig::adaptive_concurrency) that maximum is a ceiling and the limit
+//!   follows latency (below).
 //! - **Timeouts**: a client that sends its headers too slowly (or idles on keep-alive) is disconnected at the
 //!   header-read timeout; a request that outlives its request timeout gets 504 and its future is dropped.
 //! - **Faults**: a panic in a responder, hook or middleware becomes a 500 with a generic body, logged with the
@@ -21,10 +23,33 @@
 //!   template, status, microseconds, request id from `X-Request-Id` or a counter) and an access-log `INFO`
 //!   event on `peregrine::access`; with no subscriber interested, neither allocates nor reads the clock.
 //!
+//! ## The adaptive concurrency limit
+//!
+//! A latency gradient, after Netflix's `Gradient2` and TCP Vegas. Requests are timed from admission until
+//! their response is ready. Every 100 ms (and at least 10 requests) the window's mean latency is the *short*
+//! latency. The *usual* latency is the lowest short latency seen, allowed to rise by 0.5 % per window (so
+//! ×1.65 in ten seconds: a latency that stays high for tens of seconds becomes the usual one). Then
+//!
+//! ```text
+//! gradient = clamp(1.5 × usual ÷ short, 0.5, 1)
+//! target   = limit × gradient + √limit       (no more than the limit if under half of it was in use)
+//! limit    = limit + (target − limit) × ½ going down, × ⅕ going up; within 4 ..= max_concurrent_requests
+//! ```
+//!
+//! It starts at the maximum. While requests take at most 1.5× their usual time nothing changes; when they
+//! queue (behind a slow database, or a saturated core) the limit falls by up to a quarter per window, and
+//! the 503s keep the latency of the requests it admits within a few times the usual instead of growing with
+//! the queue; when latency falls back, the limit grows by a fifth of √limit per window. In the socket test
+//! (48 clients on a route that holds one of two "database connections" for 10 ms), the admitted requests'
+//! median latency was 34 ms against a usual 12 ms; with the fixed limit it was 277 ms. When latency does not depend on concurrency (a responder that waits on a
+//! timer) there is nothing to learn and the limit stays at its maximum. Apps whose routes differ a lot in
+//! latency see the mix's mean: a burst of fast requests lowers the usual latency for a while.
+//!
 //! [`run`] builds the runtime from a [`ServerConfig`] (work-stealing over every core, or one runtime per core
 //! with `SO_REUSEPORT`); [`serve`] and [`Server`] run inside a runtime you already have, ideally one from
 //! [`runtime`], which bounds how many connections one poll of the OS wakes ([`IO_EVENTS_PER_TICK`]).
 
+mod adaptive;
 mod coalesce;
 mod config;
 pub(crate) mod header_timer;
@@ -384,7 +409,7 @@ impl Shared {
         });
         Ok(Arc::new(Shared {
             pipeline: Pipeline::new(app),
-            limit: ConcurrencyLimit::new(config.max_concurrent_requests),
+            limit: ConcurrencyLimit::new(config.max_concurrent_requests, config.adaptive_concurrency),
             retry_after: HeaderValue::from(config.retry_after.as_secs()),
             connections: Arc::new(Semaphore::new(config.max_connections)),
             coalesce_writes: config.pipeline_flush,
