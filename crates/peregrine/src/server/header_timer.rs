@@ -31,25 +31,34 @@ const FIRED: u64 = 1 << 63;
 const GENERATION_BITS: u32 = 20;
 const GENERATION_MASK: u64 = (1 << GENERATION_BITS) - 1;
 
-/// Wakes connections whose header-read deadline has passed. One per server; its thread ends soon after the
-/// server (the last [`Arc`] of it) is dropped.
+/// Wakes connections whose header-read deadline has passed, and (for the server's [`Lifecycle`]) every
+/// connection at once. One per server; its thread ends soon after the server (the last [`Arc`] of it) is
+/// dropped.
+///
+/// [`Lifecycle`]: super::lifecycle::Lifecycle
 pub(crate) struct Sweeper {
     epoch: Instant,
     tick: Duration,
-    timeout: Duration,
+    /// The header-read timeout; `None`: no deadlines, no thread, only [`Sweeper::wake_all`].
+    timeout: Option<Duration>,
     slots: Mutex<Vec<Weak<Slot>>>,
 }
 
 impl Sweeper {
     /// A sweeper for `timeout`, visiting the slots every tenth of it (between 5 ms and 1 s), on its own
-    /// thread.
-    pub(crate) fn start(timeout: Duration) -> Arc<Sweeper> {
+    /// thread; with no timeout, no thread.
+    pub(crate) fn start(timeout: Option<Duration>) -> Arc<Sweeper> {
         let sweeper = Arc::new(Sweeper {
             epoch: Instant::now(),
-            tick: (timeout / 10).clamp(Duration::from_millis(5), Duration::from_secs(1)),
+            tick: timeout.map_or(Duration::ZERO, |t| {
+                (t / 10).clamp(Duration::from_millis(5), Duration::from_secs(1))
+            }),
             timeout,
             slots: Mutex::new(Vec::new()),
         });
+        if timeout.is_none() {
+            return sweeper;
+        }
         let weak = Arc::downgrade(&sweeper);
         let spawned = std::thread::Builder::new()
             .name("peregrine-timeouts".to_owned())
@@ -66,12 +75,18 @@ impl Sweeper {
         sweeper
     }
 
+    /// The header-read timeout it keeps.
+    pub(crate) fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
     /// hyper's timer for one new connection.
     pub(crate) fn timer(&self) -> ConnectionTimer {
         ConnectionTimer { slot: self.slot() }
     }
 
-    /// The watchdog of one new connection, armed: its first request head is due within the timeout.
+    /// The watchdog of one new HTTP/1 connection, armed: its first request head is due within the timeout
+    /// (if there is one).
     pub(crate) fn watchdog(&self) -> Watchdog {
         let watchdog = Watchdog {
             slot: self.slot(),
@@ -79,6 +94,26 @@ impl Sweeper {
         };
         watchdog.arm();
         watchdog
+    }
+
+    /// A watchdog that is never armed: for a connection whose deadlines hyper keeps (the auto builder's),
+    /// woken only by [`Sweeper::wake_all`].
+    pub(crate) fn unarmed_watchdog(&self) -> Watchdog {
+        Watchdog {
+            slot: self.slot(),
+            timeout: None,
+        }
+    }
+
+    /// Wakes every open connection's task (the server's lifecycle has moved on).
+    pub(crate) fn wake_all(&self) {
+        let slots: Vec<Arc<Slot>> = lock(&self.slots).iter().filter_map(Weak::upgrade).collect();
+        for slot in slots {
+            let waker = lock(&slot.waker).take();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
     }
 
     fn slot(&self) -> Arc<Slot> {
@@ -169,17 +204,20 @@ impl Slot {
     }
 }
 
-/// One HTTP/1 connection's header-read deadline, kept by Peregrine (see the [module](self) docs).
+/// One HTTP/1 connection's header-read deadline, kept by Peregrine (see the [module](self) docs); also how
+/// the connection's task is woken when the server drains or stops.
 #[derive(Clone)]
 pub(crate) struct Watchdog {
     slot: Arc<Slot>,
-    timeout: Duration,
+    timeout: Option<Duration>,
 }
 
 impl Watchdog {
-    /// The next request head is due within the timeout from now.
+    /// The next request head is due within the timeout from now (with no timeout, nothing happens).
     pub(crate) fn arm(&self) {
-        self.slot.arm(Instant::now() + self.timeout);
+        if let Some(timeout) = self.timeout {
+            self.slot.arm(Instant::now() + timeout);
+        }
     }
 
     /// A request is being served: no deadline until it is done.
@@ -187,24 +225,10 @@ impl Watchdog {
         self.slot.state.store(DISARMED, Ordering::Release);
     }
 
-    /// Completes once the deadline has passed with the watchdog still armed.
-    pub(crate) fn expired(&self) -> Expired<'_> {
-        Expired(self)
-    }
-}
-
-/// See [`Watchdog::expired`].
-pub(crate) struct Expired<'a>(&'a Watchdog);
-
-impl Future for Expired<'_> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0.slot.poll_fired(None, cx) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
+    /// Registers the task to be woken by this watchdog (its deadline, or [`Sweeper::wake_all`]); true once
+    /// the deadline has passed with the watchdog still armed.
+    pub(crate) fn poll_expired(&self, cx: &mut Context<'_>) -> bool {
+        self.slot.poll_fired(None, cx)
     }
 }
 
@@ -279,7 +303,7 @@ mod tests {
 
     fn sweeper() -> Arc<Sweeper> {
         // Swept by hand below; the thread's own sweeps (every 5 ms) only ever fire what is due.
-        Sweeper::start(Duration::from_millis(50))
+        Sweeper::start(Some(Duration::from_millis(50)))
     }
 
     fn ready(sleep: &mut Pin<Box<dyn Sleep>>) -> bool {
@@ -344,5 +368,25 @@ mod tests {
         drop(timer);
         s.sweep(now);
         assert!(lock(&s.slots).is_empty());
+    }
+
+    #[test]
+    fn wake_all_wakes_a_registered_task_and_an_unarmed_watchdog_never_expires() {
+        struct Count(std::sync::atomic::AtomicUsize);
+        impl std::task::Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let s = Sweeper::start(None);
+        let watchdog = s.unarmed_watchdog();
+        let count = Arc::new(Count(0.into()));
+        let waker = Waker::from(Arc::clone(&count));
+        assert!(!watchdog.poll_expired(&mut Context::from_waker(&waker)));
+        s.sweep(Instant::now() + Duration::from_secs(3600));
+        assert_eq!(count.0.load(Ordering::Relaxed), 0, "nothing to fire");
+        s.wake_all();
+        assert_eq!(count.0.load(Ordering::Relaxed), 1);
+        assert!(!watchdog.poll_expired(&mut Context::from_waker(&waker)));
     }
 }

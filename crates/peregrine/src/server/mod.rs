@@ -59,6 +59,7 @@ mod coalesce;
 mod config;
 pub(crate) mod header_timer;
 mod health;
+mod lifecycle;
 mod limit;
 #[cfg(feature = "tls")]
 mod tls;
@@ -76,7 +77,6 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
@@ -88,6 +88,7 @@ use crate::body::{HyperBody, RequestBody};
 use crate::pipeline::Pipeline;
 use crate::{App, HttpError};
 use header_timer::{Sweeper, Watchdog};
+use lifecycle::{Ended, Lifecycle, Phase, Supervised};
 use limit::ConcurrencyLimit;
 
 /// Serves `app` on `addr` with the default [`ServerConfig`] until Ctrl-C or SIGTERM, then drains and returns.
@@ -349,13 +350,17 @@ struct Shared {
     limit: ConcurrencyLimit,
     retry_after: HeaderValue,
     connections: Arc<Semaphore>,
+    /// The size of `connections` (at most `u32::MAX`, so that draining can wait for every permit at once).
+    max_connections: u32,
     /// Gather the responses of one burst into one write ([`coalesce`]).
     coalesce_writes: bool,
     /// Without a timer: each connection gets its own from `header_timer` (when there is a header-read
     /// timeout).
     http1: http1::Builder,
     auto: Option<auto::Builder<TokioExecutor>>,
-    header_timer: Option<Arc<Sweeper>>,
+    sweeper: Arc<Sweeper>,
+    /// Serving, draining or stopped; every connection reads it when woken.
+    lifecycle: Lifecycle,
     #[cfg(feature = "tls")]
     tls: Option<tokio_rustls::TlsAcceptor>,
     /// What `tls` presents, reloaded from its files on SIGHUP.
@@ -412,15 +417,19 @@ impl Shared {
                 .keep_alive_timeout(Duration::from_secs(20));
             b
         });
+        let max_connections = u32::try_from(config.max_connections).unwrap_or(u32::MAX);
+        let sweeper = Sweeper::start(config.header_read_timeout);
         Ok(Arc::new(Shared {
             pipeline: Pipeline::new(app),
             limit: ConcurrencyLimit::new(config.max_concurrent_requests, config.adaptive_concurrency),
             retry_after: HeaderValue::from(config.retry_after.as_secs()),
-            connections: Arc::new(Semaphore::new(config.max_connections)),
+            connections: Arc::new(Semaphore::new(max_connections as usize)),
+            max_connections,
             coalesce_writes: config.pipeline_flush,
             http1,
             auto,
-            header_timer: config.header_read_timeout.map(Sweeper::start),
+            sweeper: Arc::clone(&sweeper),
+            lifecycle: Lifecycle::new(sweeper),
             #[cfg(feature = "tls")]
             tls,
             #[cfg(feature = "tls")]
@@ -479,7 +488,6 @@ async fn serve_listeners(
     shutdown: impl Future<Output = ()>,
     reload_tls: bool,
 ) {
-    let graceful = Arc::new(GracefulShutdown::new());
     let (stop, stopped) = watch::channel(false);
     #[cfg(all(feature = "tls", unix))]
     if let (true, Some(certificates)) = (reload_tls, &shared.certificates) {
@@ -493,17 +501,9 @@ async fn serve_listeners(
     }
     #[cfg(not(all(feature = "tls", unix)))]
     let _ = reload_tls;
-    // Dropping `kill` ends every connection still open when the drain timeout runs out.
-    let (kill, killed) = watch::channel(());
     let mut accepting = tokio::task::JoinSet::new();
     for listener in listeners {
-        accepting.spawn(accept_loop(
-            listener,
-            Arc::clone(&shared),
-            Arc::clone(&graceful),
-            stopped.clone(),
-            killed.clone(),
-        ));
+        accepting.spawn(accept_loop(listener, Arc::clone(&shared), stopped.clone()));
     }
     shutdown.await;
     if let Some(readiness) = &config.readiness {
@@ -511,18 +511,18 @@ async fn serve_listeners(
     }
     let _ = stop.send(true);
     while accepting.join_next().await.is_some() {}
-    let graceful = Arc::into_inner(graceful).expect("accept loops have ended");
-    tracing::info!(connections = graceful.count(), "shutting down: draining connections");
-    if tokio::time::timeout(config.drain_timeout, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    let open = shared.max_connections as usize - shared.connections.available_permits();
+    tracing::info!(connections = open, "shutting down: draining connections");
+    shared.lifecycle.enter(Phase::Draining);
+    // Every connection holds a permit until it closes: all of them back means all closed.
+    let all_closed = shared.connections.acquire_many(shared.max_connections);
+    if tokio::time::timeout(config.drain_timeout, all_closed).await.is_err() {
         tracing::warn!(
             timeout_ms = u64::try_from(config.drain_timeout.as_millis()).unwrap_or(u64::MAX),
             "drain timeout reached; closing the connections still open"
         );
     }
-    drop(kill);
+    shared.lifecycle.enter(Phase::Stopped);
 }
 
 /// Reloads the TLS certificate and key on every SIGHUP until the server stops; a pair that fails to load is
@@ -546,13 +546,7 @@ async fn reload_on_hangup(
     }
 }
 
-async fn accept_loop(
-    listener: Listener,
-    shared: Arc<Shared>,
-    graceful: Arc<GracefulShutdown>,
-    mut stopped: watch::Receiver<bool>,
-    killed: watch::Receiver<()>,
-) {
+async fn accept_loop(listener: Listener, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
     loop {
         let permit = tokio::select! {
             permit = Arc::clone(&shared.connections).acquire_owned() => permit.expect("the semaphore is never closed"),
@@ -565,7 +559,7 @@ async fn accept_loop(
         match accepted {
             Ok(Accepted::Tcp(stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                let connection = Connection::new(Some(peer), &shared, &graceful, &killed, permit);
+                let connection = Connection::new(Some(peer), &shared, permit);
                 #[cfg(feature = "tls")]
                 if let Some(acceptor) = shared.tls.clone() {
                     let timeout = shared.handshake_timeout;
@@ -582,7 +576,7 @@ async fn accept_loop(
             }
             #[cfg(unix)]
             Ok(Accepted::Unix(stream)) => {
-                tokio::spawn(Connection::new(None, &shared, &graceful, &killed, permit).serve(stream));
+                tokio::spawn(Connection::new(None, &shared, permit).serve(stream));
             }
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed; retrying shortly");
@@ -610,24 +604,14 @@ async fn accept(listener: &Listener) -> io::Result<Accepted> {
 struct Connection {
     peer: Option<SocketAddr>,
     shared: Arc<Shared>,
-    watcher: hyper_util::server::graceful::Watcher,
-    killed: watch::Receiver<()>,
     permit: OwnedSemaphorePermit,
 }
 
 impl Connection {
-    fn new(
-        peer: Option<SocketAddr>,
-        shared: &Arc<Shared>,
-        graceful: &GracefulShutdown,
-        killed: &watch::Receiver<()>,
-        permit: OwnedSemaphorePermit,
-    ) -> Self {
+    fn new(peer: Option<SocketAddr>, shared: &Arc<Shared>, permit: OwnedSemaphorePermit) -> Self {
         Connection {
             peer,
             shared: Arc::clone(shared),
-            watcher: graceful.watcher(),
-            killed: killed.clone(),
             permit,
         }
     }
@@ -652,34 +636,23 @@ impl Connection {
         let Connection {
             peer,
             shared,
-            watcher,
-            mut killed,
             permit: _permit,
         } = self;
         let io = TokioIo::new(io);
-        let result = match &shared.auto {
+        let ended = match &shared.auto {
             None => {
-                let watchdog = shared.header_timer.as_ref().map(|sweeper| sweeper.watchdog());
+                let watchdog = shared.sweeper.watchdog();
                 let service = {
                     let (shared, watchdog) = (Arc::clone(&shared), watchdog.clone());
                     service_fn(move |request: http::Request<Incoming>| {
-                        Arc::clone(&shared).serve(request, peer, watchdog.clone())
+                        Arc::clone(&shared).serve(request, peer, Some(watchdog.clone()))
                     })
                 };
-                let connection = watcher.watch(shared.http1.serve_connection(io, service));
-                let expired = async {
-                    match &watchdog {
-                        Some(watchdog) => watchdog.expired().await,
-                        None => std::future::pending().await,
-                    }
-                };
-                tokio::select! {
-                    result = connection => result.map_err(Into::into),
-                    _ = killed.changed() => Ok(()),
-                    () = expired => {
-                        tracing::debug!(peer = ?peer, "no request head within the header-read timeout; closing");
-                        Ok(())
-                    }
+                let connection = shared.http1.serve_connection(io, service);
+                match Supervised::new(connection, &watchdog, &shared.lifecycle).await {
+                    Ended::Done(result) => Ended::Done(result.map_err(Into::into)),
+                    Ended::TimedOut => Ended::TimedOut,
+                    Ended::Stopped => Ended::Stopped,
                 }
             }
             Some(auto) => {
@@ -688,15 +661,22 @@ impl Connection {
                     service_fn(move |request: http::Request<Incoming>| Arc::clone(&shared).serve(request, peer, None))
                 };
                 let mut auto = auto.clone();
-                if let Some(sweeper) = &shared.header_timer {
-                    auto.http1().timer(sweeper.timer());
+                if shared.sweeper.timeout().is_some() {
+                    auto.http1().timer(shared.sweeper.timer());
                 }
-                let connection = watcher.watch(auto.serve_connection(io, service));
-                tokio::select! {
-                    result = connection => result,
-                    _ = killed.changed() => Ok(()),
-                }
+                // hyper keeps this connection's deadlines; the watchdog only carries wake-ups.
+                let watchdog = shared.sweeper.unarmed_watchdog();
+                let connection = auto.serve_connection(io, service);
+                Supervised::new(connection, &watchdog, &shared.lifecycle).await
             }
+        };
+        let result: Result<(), Box<dyn std::error::Error + Send + Sync>> = match ended {
+            Ended::Done(result) => result,
+            Ended::TimedOut => {
+                tracing::debug!(peer = ?peer, "no request head within the header-read timeout; closing");
+                Ok(())
+            }
+            Ended::Stopped => Ok(()),
         };
         if let Err(e) = result {
             tracing::debug!(error = %e, peer = ?peer, "connection ended with an error");
