@@ -41,9 +41,10 @@
 //! the 503s keep the latency of the requests it admits within a few times the usual instead of growing with
 //! the queue; when latency falls back, the limit grows by a fifth of √limit per window. In the socket test
 //! (48 clients on a route that holds one of two "database connections" for 10 ms), the admitted requests'
-//! median latency was 34 ms against a usual 12 ms; with the fixed limit it was 277 ms. When latency does not depend on concurrency (a responder that waits on a
-//! timer) there is nothing to learn and the limit stays at its maximum. Apps whose routes differ a lot in
-//! latency see the mix's mean: a burst of fast requests lowers the usual latency for a while.
+//! median latency was 34 ms against a usual 12 ms; with the fixed limit it was 277 ms. When latency does not
+//! depend on concurrency (a responder that waits on a timer) there is nothing to learn and the limit stays
+//! at its maximum. Apps whose routes differ a lot in latency see the mix's mean: a burst of fast requests
+//! lowers the usual latency for a while.
 //!
 //! It is off by default because shedding is cheap, not free. Clients that honour `Retry-After` leave the
 //! admitted requests the machine; clients that retry a 503 at once do not. Measured with the users example
