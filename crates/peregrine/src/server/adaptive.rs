@@ -127,6 +127,13 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    /// `n` windows of `latency_ms`, each with `peak` requests in flight at most.
+    fn windows(g: &mut Gradient, n: usize, latency_ms: u64, peak: usize) {
+        for _ in 0..n {
+            g.update(ms(latency_ms), peak);
+        }
+    }
+
     #[test]
     fn steady_latency_keeps_the_limit_at_its_maximum() {
         let mut g = Gradient::new(100);
@@ -138,13 +145,9 @@ mod tests {
     #[test]
     fn queueing_brings_the_limit_down_and_recovery_brings_it_back() {
         let mut g = Gradient::new(256);
-        for _ in 0..20 {
-            g.update(ms(10), 256);
-        }
+        windows(&mut g, 20, 10, 256);
         // Requests now wait behind each other: latency four times the usual.
-        for _ in 0..30 {
-            g.update(ms(40), 256);
-        }
+        windows(&mut g, 30, 40, 256);
         let low = g.limit();
         assert!(low < 64, "limit after a slow spell: {low}");
         assert!(low >= MIN_LIMIT);
@@ -157,12 +160,8 @@ mod tests {
     #[test]
     fn latency_within_the_tolerance_does_not_shed() {
         let mut g = Gradient::new(200);
-        for _ in 0..20 {
-            g.update(ms(10), 200);
-        }
-        for _ in 0..20 {
-            g.update(ms(14), 200);
-        }
+        windows(&mut g, 20, 10, 200);
+        windows(&mut g, 20, 14, 200);
         assert_eq!(g.limit(), 200);
     }
 
@@ -179,16 +178,10 @@ mod tests {
     #[test]
     fn an_unused_limit_does_not_grow() {
         let mut g = Gradient::new(100);
-        for _ in 0..20 {
-            g.update(ms(10), 100);
-        }
-        for _ in 0..10 {
-            g.update(ms(40), 100);
-        }
+        windows(&mut g, 20, 10, 100);
+        windows(&mut g, 10, 40, 100);
         let low = g.limit();
-        for _ in 0..20 {
-            g.update(ms(10), low / 4);
-        }
+        windows(&mut g, 20, 10, low / 4);
         assert!(g.limit() <= low, "{} > {low}", g.limit());
     }
 
