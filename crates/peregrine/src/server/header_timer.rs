@@ -123,7 +123,14 @@ impl Sweeper {
             armings: AtomicU64::new(0),
             waker: Mutex::new(None),
         });
-        lock(&self.slots).push(Arc::downgrade(&slot));
+        let mut slots = lock(&self.slots);
+        if slots.len() == slots.capacity() {
+            // Forget closed connections before the list grows: without a sweeping thread (no timeout) nothing
+            // else would, and each forgotten `Weak` frees its slot's memory.
+            slots.retain(|weak| weak.strong_count() > 0);
+        }
+        slots.push(Arc::downgrade(&slot));
+        drop(slots);
         slot
     }
 
@@ -388,5 +395,17 @@ mod tests {
         s.wake_all();
         assert_eq!(count.0.load(Ordering::Relaxed), 1);
         assert!(!watchdog.poll_expired(&mut Context::from_waker(&waker)));
+    }
+
+    #[test]
+    fn without_a_thread_closed_connections_are_still_forgotten() {
+        let s = Sweeper::start(None);
+        let open: Vec<_> = (0..3).map(|_| s.watchdog()).collect();
+        for _ in 0..1000 {
+            drop(s.watchdog());
+        }
+        let kept = lock(&s.slots).len();
+        assert!(kept < 16, "{kept} slots kept for 3 open connections");
+        drop(open);
     }
 }
