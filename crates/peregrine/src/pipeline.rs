@@ -49,20 +49,20 @@ impl Pipeline {
         Arc::new(Pipeline { app })
     }
 
-    /// Serves one request, start to finish.
-    pub async fn handle(
-        &self,
-        head: http::request::Parts,
-        body: RequestBody,
-        remote_addr: Option<SocketAddr>,
-    ) -> http::Response<HyperBody> {
-        let mut req = Request::new(head, body, self.app.options.max_body_size, remote_addr);
+    /// The request the pipeline serves, from what hyper (or the test client) parsed.
+    pub fn request(&self, head: http::request::Parts, body: RequestBody, remote_addr: Option<SocketAddr>) -> Request {
+        Request::new(head, body, self.app.options.max_body_size, remote_addr)
+    }
+
+    /// Serves one request, start to finish. The caller owns the request, so its state is stored once, in the
+    /// caller's future, rather than once more in this one's arguments.
+    pub async fn handle(&self, req: &mut Request) -> http::Response<HyperBody> {
         let mut resp = Response::new();
         let in_flight = self.app.options.metrics.as_ref().map(|m| m.start());
-        let trace = RequestTrace::start(&req);
+        let trace = RequestTrace::start(req);
 
         let route_timeout = AtomicU64::new(0);
-        let dispatch = CatchUnwind::new(self.dispatch(&mut req, &mut resp, &route_timeout));
+        let dispatch = CatchUnwind::new(self.dispatch(req, &mut resp, &route_timeout));
         let deadline = Deadline::new(dispatch, self.app.options.request_timeout, &route_timeout);
         let outcome = match &trace {
             Some(trace) => deadline.instrument(trace.span().clone()).await,
@@ -71,11 +71,11 @@ impl Pipeline {
         let succeeded = match outcome {
             Some(Ok(Ok(()))) => true,
             Some(Ok(Err(e))) => {
-                self.handle_error(e, &req, &mut resp);
+                self.handle_error(e, req, &mut resp);
                 false
             }
             Some(Err(panic)) => {
-                self.handle_panic(panic, &req, &mut resp);
+                self.handle_panic(panic, req, &mut resp);
                 false
             }
             None => {
@@ -90,24 +90,24 @@ impl Pipeline {
                 false
             }
         };
-        self.render_pending_error(&req, &mut resp);
+        self.render_pending_error(req, &mut resp);
 
         for middleware in self.app.middleware.iter().rev() {
-            let outcome = CatchUnwind::new(middleware.process_response(&mut req, &mut resp, succeeded)).await;
+            let outcome = CatchUnwind::new(middleware.process_response(req, &mut resp, succeeded)).await;
             match outcome {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => self.handle_error(e, &req, &mut resp),
-                Err(panic) => self.handle_panic(panic, &req, &mut resp),
+                Ok(Err(e)) => self.handle_error(e, req, &mut resp),
+                Err(panic) => self.handle_panic(panic, req, &mut resp),
             }
-            self.render_pending_error(&req, &mut resp);
+            self.render_pending_error(req, &mut resp);
         }
         if let Some(in_flight) = in_flight {
-            in_flight.finish(&req, resp.status());
+            in_flight.finish(req, resp.status());
         }
         if let Some(trace) = trace {
-            trace.finish(&req, resp.status());
+            trace.finish(req, resp.status());
         }
-        let response = finish(&req, resp);
+        let response = finish(req, resp);
         header_pool::give_back(std::mem::take(&mut req.head.headers));
         response
     }

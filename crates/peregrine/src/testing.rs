@@ -208,7 +208,8 @@ impl<'c> Simulation<'c> {
             headers.append(name.clone(), value.clone());
         }
         let (head, body) = request.into_parts();
-        let response = self.client.pipeline.handle(head, body, self.remote_addr).await;
+        let mut req = self.client.pipeline.request(head, body, self.remote_addr);
+        let response = self.client.pipeline.handle(&mut req).await;
         let (mut parts, body) = response.into_parts();
         // What hyper writes on the wire for a body of known length.
         if let Some(length) = http_body::Body::size_hint(&body).exact() {

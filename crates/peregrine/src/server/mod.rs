@@ -457,7 +457,8 @@ impl Shared {
         let mut response = match self.limit.try_acquire() {
             Some(_permit) => {
                 let (head, body) = request.into_parts();
-                self.pipeline.handle(head, RequestBody::Incoming(body), peer).await
+                let mut req = self.pipeline.request(head, RequestBody::Incoming(body), peer);
+                self.pipeline.handle(&mut req).await
             }
             None => self.shed(request),
         };
