@@ -13,7 +13,7 @@ pub(crate) const MIN_SAMPLES: u64 = 10;
 pub(crate) const TOLERANCE: f64 = 1.5;
 /// How fast the usual latency may rise, per window (×1.65 in a hundred windows).
 pub(crate) const DRIFT: f64 = 0.005;
-/// The limit never goes below this.
+/// The limit never goes below this (nor above the configured maximum, when that is lower).
 pub(crate) const MIN_LIMIT: usize = 4;
 /// How far the limit moves toward its new value in one window: down fast, up slowly.
 const DOWN: f64 = 0.5;
@@ -23,17 +23,19 @@ const UP: f64 = 0.2;
 #[derive(Debug)]
 pub(crate) struct Gradient {
     limit: f64,
+    min: usize,
     max: usize,
     /// The usual latency, in seconds; `None` until the first window.
     usual: Option<f64>,
 }
 
 impl Gradient {
-    /// Starts at `max`.
+    /// Starts at `max`, the ceiling.
     pub fn new(max: usize) -> Self {
-        let max = max.max(MIN_LIMIT);
+        let max = max.max(1);
         Gradient {
             limit: max as f64,
+            min: MIN_LIMIT.min(max),
             max,
             usual: None,
         }
@@ -59,7 +61,7 @@ impl Gradient {
             target = target.min(self.limit);
         }
         let rate = if target < self.limit { DOWN } else { UP };
-        self.limit = (self.limit + (target - self.limit) * rate).clamp(MIN_LIMIT as f64, self.max as f64);
+        self.limit = (self.limit + (target - self.limit) * rate).clamp(self.min as f64, self.max as f64);
         self.limit()
     }
 }
@@ -173,6 +175,15 @@ mod tests {
             assert!(g.update(ms(1000), 64) >= MIN_LIMIT);
         }
         assert!(g.limit() < 10, "{}", g.limit());
+    }
+
+    #[test]
+    fn a_maximum_under_the_minimum_is_still_the_ceiling() {
+        let mut g = Gradient::new(2);
+        windows(&mut g, 20, 10, 2);
+        assert_eq!(g.limit(), 2);
+        windows(&mut g, 20, 1000, 2);
+        assert!(g.limit() >= 1 && g.limit() <= 2, "{}", g.limit());
     }
 
     #[test]

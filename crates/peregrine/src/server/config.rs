@@ -294,8 +294,9 @@ impl ServerConfig {
     /// Lets the concurrent-request limit follow latency (default off): it starts at
     /// [`max_concurrent_requests`](Self::max_concurrent_requests) and comes down when requests start to take
     /// more than 1.5× their usual time (they are queueing behind a slow database, say), back up when they no
-    /// longer do, never below 4. Requests past it are shed with 503 as with the fixed limit. Without a
-    /// maximum it does nothing. The policy is described in full in the server module's documentation.
+    /// longer do, never below 4 (or the maximum, if that is lower). Requests past it are shed with 503 as with
+    /// the fixed limit. Without a maximum it does nothing. The policy is described in full in the server
+    /// module's documentation.
     ///
     /// ```
     /// use peregrine::server::ServerConfig;

@@ -33,7 +33,7 @@
 //! ```text
 //! gradient = clamp(1.5 × usual ÷ short, 0.5, 1)
 //! target   = limit × gradient + √limit       (no more than the limit if under half of it was in use)
-//! limit    = limit + (target − limit) × ½ going down, × ⅕ going up; within 4 ..= max_concurrent_requests
+//! limit    = limit + (target − limit) × ½ going down, × ⅕ going up; within min(4, max) ..= max
 //! ```
 //!
 //! It starts at the maximum. While requests take at most 1.5× their usual time nothing changes; when they
