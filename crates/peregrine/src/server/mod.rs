@@ -168,7 +168,8 @@ pub fn run(app: App, config: ServerConfig) -> io::Result<()> {
     Ok(())
 }
 
-/// How many readiness events a runtime worker takes from the OS per poll: tokio's default interval, in
+/// How many readiness events a runtime worker takes from the OS per poll, unless
+/// [`ServerConfig::io_events_per_tick`] says otherwise: tokio's default interval, in
 /// scheduler ticks, between two polls of the I/O driver (61), so that one poll never wakes more connections
 /// than the worker runs before the next one.
 ///
@@ -185,8 +186,8 @@ pub const IO_EVENTS_PER_TICK: usize = EVENT_INTERVAL as usize;
 const EVENT_INTERVAL: u32 = 61;
 
 /// Builds the multi-threaded tokio runtime that [`run`] serves on: [`ServerConfig::workers`] threads
-/// (default: every core the process may run on), timers and I/O on, and at most [`IO_EVENTS_PER_TICK`]
-/// readiness events per poll. Use it when `main` has async set-up to do before serving (connecting a pool),
+/// (default: every core the process may run on), timers and I/O on, and at most
+/// [`ServerConfig::io_events_per_tick`] readiness events per poll. Use it when `main` has async set-up to do before serving (connecting a pool),
 /// where `#[tokio::main]` would build a runtime without that tuning.
 ///
 /// ```no_run
@@ -209,7 +210,7 @@ pub fn runtime(config: &ServerConfig) -> io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(worker_count(config))
         .event_interval(EVENT_INTERVAL)
-        .max_io_events_per_tick(IO_EVENTS_PER_TICK)
+        .max_io_events_per_tick(config.io_events_per_tick)
         .enable_all()
         .build()
 }
