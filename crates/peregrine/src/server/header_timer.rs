@@ -1,7 +1,9 @@
 //! The header-read timeout, coarse and cheap: each connection owns one [`Slot`], a single atomic word holding
 //! its deadline, so arming or disarming it is one store. A [`Sweeper`] thread visits every slot a few times
 //! per timeout and wakes the connections whose deadline has passed, so a timeout fires between the deadline
-//! and one sweep after it (a tenth of the timeout, between 5 ms and 1 s).
+//! and one sweep after it (a tenth of the timeout, between 5 ms and 1 s). The sweeper also keeps a coarse
+//! clock, read at each visit: a [`Watchdog`] counts its deadline from it plus one sweep, so arming reads no
+//! clock, and a head is cut off between the timeout and two sweeps after it.
 //!
 //! Two ways to use a slot:
 //! - [`Watchdog`], for HTTP/1 connections: armed when the connection starts and whenever a response body has
@@ -41,6 +43,8 @@ pub(crate) struct Sweeper {
     tick: Duration,
     /// The header-read timeout; `None`: no deadlines, no thread, only [`Sweeper::wake_all`].
     timeout: Option<Duration>,
+    /// Milliseconds from `epoch`, as the sweeper last read them (shared with every slot).
+    clock: Arc<AtomicU64>,
     slots: Mutex<Vec<Weak<Slot>>>,
 }
 
@@ -48,14 +52,7 @@ impl Sweeper {
     /// A sweeper for `timeout`, visiting the slots every tenth of it (between 5 ms and 1 s), on its own
     /// thread; with no timeout, no thread.
     pub(crate) fn start(timeout: Option<Duration>) -> Arc<Sweeper> {
-        let sweeper = Arc::new(Sweeper {
-            epoch: Instant::now(),
-            tick: timeout.map_or(Duration::ZERO, |t| {
-                (t / 10).clamp(Duration::from_millis(5), Duration::from_secs(1))
-            }),
-            timeout,
-            slots: Mutex::new(Vec::new()),
-        });
+        let sweeper = Sweeper::new(timeout);
         if timeout.is_none() {
             return sweeper;
         }
@@ -75,6 +72,19 @@ impl Sweeper {
         sweeper
     }
 
+    /// A sweeper that only sweeps when [`Sweeper::sweep`] is called.
+    fn new(timeout: Option<Duration>) -> Arc<Sweeper> {
+        Arc::new(Sweeper {
+            epoch: Instant::now(),
+            tick: timeout.map_or(Duration::ZERO, |t| {
+                (t / 10).clamp(Duration::from_millis(5), Duration::from_secs(1))
+            }),
+            timeout,
+            clock: Arc::new(AtomicU64::new(1)),
+            slots: Mutex::new(Vec::new()),
+        })
+    }
+
     /// The header-read timeout it keeps.
     pub(crate) fn timeout(&self) -> Option<Duration> {
         self.timeout
@@ -88,9 +98,11 @@ impl Sweeper {
     /// The watchdog of one new HTTP/1 connection, armed: its first request head is due within the timeout
     /// (if there is one).
     pub(crate) fn watchdog(&self) -> Watchdog {
+        // The coarse clock may be up to one sweep behind: count from one sweep later.
+        let lead = self.timeout.map(|t| millis_ceil(t + self.tick));
         let watchdog = Watchdog {
             slot: self.slot(),
-            timeout: self.timeout,
+            lead,
         };
         watchdog.arm();
         watchdog
@@ -101,7 +113,7 @@ impl Sweeper {
     pub(crate) fn unarmed_watchdog(&self) -> Watchdog {
         Watchdog {
             slot: self.slot(),
-            timeout: None,
+            lead: None,
         }
     }
 
@@ -119,6 +131,7 @@ impl Sweeper {
     fn slot(&self) -> Arc<Slot> {
         let slot = Arc::new(Slot {
             epoch: self.epoch,
+            clock: Arc::clone(&self.clock),
             state: AtomicU64::new(DISARMED),
             armings: AtomicU64::new(0),
             waker: Mutex::new(None),
@@ -137,6 +150,7 @@ impl Sweeper {
     /// Fires every armed slot whose deadline is at or before `now`, and forgets closed connections.
     fn sweep(&self, now: Instant) {
         let now_ms = millis(self.epoch, now);
+        self.clock.fetch_max(now_ms, Ordering::Relaxed);
         lock(&self.slots).retain(|weak| {
             let Some(slot) = weak.upgrade() else { return false };
             let state = slot.state.load(Ordering::Acquire);
@@ -150,18 +164,27 @@ impl Sweeper {
 
 /// Milliseconds from `epoch` to `at`, rounded up, and at least 1 (0 would read as disarmed).
 fn millis(epoch: Instant, at: Instant) -> u64 {
-    let d = at.saturating_duration_since(epoch);
-    let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
-    u64::try_from(ms).unwrap_or(u64::MAX >> (GENERATION_BITS + 1)).max(1)
+    millis_ceil(at.saturating_duration_since(epoch)).max(1)
 }
+
+/// `d` in whole milliseconds, rounded up (and capped to what a slot's state can hold).
+fn millis_ceil(d: Duration) -> u64 {
+    let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
+    u64::try_from(ms).unwrap_or(MAX_MILLIS).min(MAX_MILLIS)
+}
+
+/// The largest deadline a slot's state holds.
+const MAX_MILLIS: u64 = u64::MAX >> (GENERATION_BITS + 1);
 
 /// One connection's deadline: `deadline_ms << GENERATION_BITS | generation`, [`DISARMED`], or either with
 /// [`FIRED`] set.
 struct Slot {
     /// The sweeper's, which deadlines count from.
     epoch: Instant,
+    /// The sweeper's coarse clock.
+    clock: Arc<AtomicU64>,
     state: AtomicU64,
-    /// Armings so far (only the connection's own task arms).
+    /// Armings so far (only the connection's own task arms, so no read-modify-write is needed).
     armings: AtomicU64,
     waker: Mutex<Option<Waker>>,
 }
@@ -169,8 +192,14 @@ struct Slot {
 impl Slot {
     /// Sets the deadline; returns the state that stands for this arming.
     fn arm(&self, deadline: Instant) -> u64 {
-        let generation = self.armings.fetch_add(1, Ordering::Relaxed) & GENERATION_MASK;
-        let armed = millis(self.epoch, deadline) << GENERATION_BITS | generation;
+        self.arm_at(millis(self.epoch, deadline))
+    }
+
+    /// Sets the deadline, in milliseconds from the epoch.
+    fn arm_at(&self, deadline_ms: u64) -> u64 {
+        let armings = self.armings.load(Ordering::Relaxed);
+        self.armings.store(armings.wrapping_add(1), Ordering::Relaxed);
+        let armed = deadline_ms.min(MAX_MILLIS) << GENERATION_BITS | armings & GENERATION_MASK;
         self.state.store(armed, Ordering::Release);
         armed
     }
@@ -216,14 +245,16 @@ impl Slot {
 #[derive(Clone)]
 pub(crate) struct Watchdog {
     slot: Arc<Slot>,
-    timeout: Option<Duration>,
+    /// Milliseconds from the coarse clock to a new deadline (the timeout and one sweep); `None`: never armed.
+    lead: Option<u64>,
 }
 
 impl Watchdog {
-    /// The next request head is due within the timeout from now (with no timeout, nothing happens).
+    /// The next request head is due within the timeout from now: the deadline is not before it (while the
+    /// sweeping thread keeps time) and at most one sweep after it (with no timeout, nothing happens).
     pub(crate) fn arm(&self) {
-        if let Some(timeout) = self.timeout {
-            self.slot.arm(Instant::now() + timeout);
+        if let Some(lead) = self.lead {
+            self.slot.arm_at(self.slot.clock.load(Ordering::Relaxed) + lead);
         }
     }
 
@@ -395,6 +426,28 @@ mod tests {
         s.wake_all();
         assert_eq!(count.0.load(Ordering::Relaxed), 1);
         assert!(!watchdog.poll_expired(&mut Context::from_waker(&waker)));
+    }
+
+    #[test]
+    fn a_watchdog_counts_its_deadline_from_the_last_sweep_plus_one() {
+        let s = Sweeper::new(Some(Duration::from_millis(50)));
+        let expired = |w: &Watchdog| w.poll_expired(&mut Context::from_waker(Waker::noop()));
+        let start = s.epoch + Duration::from_secs(10);
+        s.sweep(start);
+        let watchdog = s.watchdog();
+        s.sweep(start + Duration::from_millis(54));
+        assert!(
+            !expired(&watchdog),
+            "due 50 ms (the timeout) + 5 ms (one sweep) after the clock"
+        );
+        s.sweep(start + Duration::from_millis(55));
+        assert!(expired(&watchdog));
+        watchdog.disarm();
+        watchdog.arm();
+        s.sweep(start + Duration::from_millis(109));
+        assert!(!expired(&watchdog), "re-armed from the clock the last sweep read");
+        s.sweep(start + Duration::from_millis(110));
+        assert!(expired(&watchdog));
     }
 
     #[test]
