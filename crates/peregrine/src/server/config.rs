@@ -284,10 +284,10 @@ impl ServerConfig {
     /// More lets one poll wake more connections than the worker runs before its next poll; its queue then
     /// outgrows its 256 places, and the connections that spill over wait: more requests per second at
     /// saturation (fewer connections are warm in the CPU's caches), a tail several times longer.
-    /// Measured on `/plaintext` at 500 connections on one core (`bench/scripts/wrk-pinned.sh`, 5 interleaved
-    /// rounds beside raw hyper): 61 gave 0.83× raw hyper's requests per second with a p99 of 11–14 ms,
-    /// 1 024 gave 0.94× with 57–67 ms (raw hyper: 51–64 ms). Per-core mode ignores it: a single-threaded
-    /// runtime's queue has no spill-over.
+    /// Measured on `/plaintext` at 500 connections on one core (`bench/scripts/io-events.sh`, two sets of 5
+    /// interleaved rounds beside raw hyper): 61 gave 0.83× and 0.87× raw hyper's median requests per second
+    /// with a p99 of 10–20 ms, 1 024 gave 0.94× both times with 56–67 ms (raw hyper: 48–66 ms). Per-core mode
+    /// ignores it: a single-threaded runtime's queue has no spill-over.
     pub fn io_events_per_tick(mut self, events: usize) -> Self {
         self.io_events_per_tick = events.max(1);
         self
