@@ -112,6 +112,21 @@ impl Pipeline {
         response
     }
 
+    /// Serves `req` as [`handle`](Self::handle) does, with the request and its future in one heap block rather
+    /// than in the connection's own future.
+    ///
+    /// Why: every request writes that state afresh, and a connection's future sits wherever the connection
+    /// was allocated, cold in the CPU's caches once there are hundreds of connections, while the allocator
+    /// hands out the block the previous request freed, still warm. The block stays within the sizes glibc's
+    /// malloc keeps in a cache per thread (1,032 bytes; a unit test checks); boxing a 1.4 KB future took
+    /// malloc's slower path instead, at 666 more instructions per request. Measured at 500 connections:
+    /// 62 L2 misses per request in place, 44 on the heap (`bench/scripts/callgrind.sh` with a 512 KiB L2
+    /// model), for ~260 more instructions (the allocation and a copy); user CPU per request 8 % lower (7
+    /// interleaved rounds, lower in each); at 100 connections no difference could be seen.
+    pub fn handle_on_heap(&self, mut req: Request) -> Pin<Box<impl Future<Output = http::Response<HyperBody>> + '_>> {
+        Box::pin(async move { self.handle(&mut req).await })
+    }
+
     /// The app's metrics, when it records them.
     pub fn metrics(&self) -> Option<&crate::metrics::Metrics> {
         self.app.options.metrics.as_ref()
@@ -383,5 +398,26 @@ impl<F: Future> Future for Deadline<'_, F> {
             Poll::Ready(()) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The largest block glibc's malloc serves from its per-thread cache.
+    const HEAP_STATE_MAX: usize = 1032;
+
+    #[test]
+    fn a_request_and_its_future_fit_the_allocators_thread_cache() {
+        let pipeline = Pipeline::new(App::new());
+        let head = http::Request::new(()).into_parts().0;
+        let req = pipeline.request(head, RequestBody::Full(bytes::Bytes::new()), None);
+        let state = pipeline.handle_on_heap(req);
+        let size = std::mem::size_of_val(&*state);
+        assert!(
+            size <= HEAP_STATE_MAX,
+            "the request and its future take {size} bytes, over {HEAP_STATE_MAX}: shrink Request or the pipeline's future"
+        );
     }
 }

@@ -25,8 +25,8 @@ pub struct Request {
     pub(crate) body: RequestBody,
     path: Option<Box<str>>,
     pub(crate) params: Params,
-    query: OnceLock<Vec<(String, String)>>,
-    cookies: OnceLock<Vec<(String, String)>>,
+    query: OnceLock<Box<[(String, String)]>>,
+    cookies: OnceLock<Box<[(String, String)]>>,
     context: Context,
     pub(crate) max_body_size: usize,
     remote_addr: Option<SocketAddr>,
@@ -235,8 +235,12 @@ impl Request {
     }
 
     pub(crate) fn query_pairs(&self) -> &[(String, String)] {
-        self.query
-            .get_or_init(|| self.query_string().map(parse_query).unwrap_or_default())
+        self.query.get_or_init(|| {
+            self.query_string()
+                .map(parse_query)
+                .unwrap_or_default()
+                .into_boxed_slice()
+        })
     }
 
     /// The value of cookie `name` (the first, if sent more than once).
@@ -271,7 +275,8 @@ impl Request {
                 .flat_map(|v| cookie::Cookie::split_parse_encoded(v.to_owned()))
                 .filter_map(|c| c.ok())
                 .map(|c| (c.name().to_owned(), c.value().to_owned()))
-                .collect()
+                .collect::<Vec<_>>()
+                .into_boxed_slice()
         })
     }
 
@@ -400,14 +405,16 @@ fn decode_form(text: &str) -> String {
 /// ```
 #[derive(Default)]
 pub struct Context {
-    values: Option<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
+    /// Boxed: most requests store nothing, and an empty `Context` is then one word of the request.
+    #[allow(clippy::box_collection)]
+    values: Option<Box<HashMap<TypeId, Box<dyn Any + Send + Sync>>>>,
 }
 
 impl Context {
     /// Stores `value`, returning the one of the same type it replaces.
     pub fn insert<T: Send + Sync + 'static>(&mut self, value: T) -> Option<T> {
         self.values
-            .get_or_insert_with(HashMap::new)
+            .get_or_insert_with(Box::default)
             .insert(TypeId::of::<T>(), Box::new(value))
             .and_then(|old| old.downcast().ok().map(|b| *b))
     }

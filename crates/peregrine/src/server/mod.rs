@@ -458,8 +458,8 @@ impl Shared {
         let mut response = match self.limit.try_acquire() {
             Some(_permit) => {
                 let (head, body) = request.into_parts();
-                let mut req = self.pipeline.request(head, RequestBody::Incoming(body), peer);
-                self.pipeline.handle(&mut req).await
+                let req = self.pipeline.request(head, RequestBody::Incoming(body), peer);
+                self.pipeline.handle_on_heap(req).await
             }
             None => self.shed(request),
         };
