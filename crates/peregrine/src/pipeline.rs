@@ -33,7 +33,8 @@ use crate::app::{App, Target};
 use crate::body::{HyperBody, RequestBody, ResponseBody};
 use crate::error::{ErrorParts, HttpError};
 use crate::header_pool;
-use crate::render::render_error;
+use crate::render::{render_error, PrerenderedError};
+use crate::request::accept_of;
 use crate::resource::{method_index, GET, HEAD, OPTIONS};
 use crate::routing::{Captures, Params};
 use crate::trace::RequestTrace;
@@ -107,7 +108,7 @@ impl Pipeline {
         if let Some(trace) = trace {
             trace.finish(req, resp.status());
         }
-        let response = finish(req, resp);
+        let response = finish(req.method(), resp);
         header_pool::give_back(std::mem::take(&mut req.head.headers));
         response
     }
@@ -133,13 +134,11 @@ impl Pipeline {
     }
 
     /// Renders `error` as the answer to a request the pipeline will not run (shed at the door, say), honouring
-    /// its `Accept`. No middleware runs.
-    pub fn reject<B>(&self, request: http::Request<B>, error: HttpError) -> http::Response<HyperBody> {
-        let (head, _) = request.into_parts();
-        let req = Request::new(head, RequestBody::Full(bytes::Bytes::new()), 0, None);
+    /// its `Accept`. No middleware runs, and no [`Request`] is built.
+    pub fn reject<B>(&self, request: &http::Request<B>, error: &PrerenderedError) -> http::Response<HyperBody> {
         let mut resp = Response::new();
-        render_error(&error, req.accept(), &mut resp);
-        finish(&req, resp)
+        error.render(accept_of(request.headers()), &mut resp);
+        finish(request.method(), resp)
     }
 
     async fn dispatch(&self, req: &mut Request, resp: &mut Response, route_timeout: &AtomicU64) -> Result {
@@ -272,14 +271,14 @@ impl Pipeline {
 }
 
 /// Turns the finished [`Response`] into what hyper sends.
-fn finish(req: &Request, resp: Response) -> http::Response<HyperBody> {
+fn finish(method: &http::Method, resp: Response) -> http::Response<HyperBody> {
     let (status, mut headers, body) = resp.into_parts();
     let body = if status.is_informational() || status == StatusCode::NO_CONTENT {
         headers.remove(header::CONTENT_LENGTH);
         ResponseBody::Empty
     } else if status == StatusCode::NOT_MODIFIED {
         ResponseBody::Empty
-    } else if req.method() == http::Method::HEAD {
+    } else if method == http::Method::HEAD {
         // The length the GET body would have had; hyper sends no body for HEAD.
         if let Some(length) = body.known_length() {
             headers

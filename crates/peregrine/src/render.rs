@@ -22,13 +22,67 @@ const OFFERS: [&str; 4] = [
 
 /// Replaces the response's status and body with `error`, keeping headers already set.
 pub(crate) fn render_error(error: &HttpError, accept: &str, resp: &mut Response) {
-    resp.set_status(error.status());
-    let headers = resp.headers_mut();
-    for (name, value) in error.headers() {
-        headers.insert(name.clone(), value.clone());
+    apply(error, negotiate(accept), |format| format.render(error), resp);
+}
+
+/// An error rendered once in every format, for an error the server sends often and always alike (the 503
+/// of shedding, which must stay cheap while the server is at its limit): answering with it costs the
+/// negotiation and a few header copies, no serialization.
+pub(crate) struct PrerenderedError {
+    error: HttpError,
+    /// Indexed by [`Format`].
+    bodies: [Bytes; 3],
+}
+
+impl PrerenderedError {
+    pub fn new(error: HttpError) -> Self {
+        let bodies = [Format::ProblemJson, Format::Xml, Format::Json].map(|f| f.render(&error));
+        PrerenderedError { error, bodies }
     }
-    headers.append(header::VARY, HeaderValue::from_static("Accept"));
-    headers.remove(header::CONTENT_TYPE);
+
+    /// As [`render_error`] with this error.
+    pub fn render(&self, accept: &str, resp: &mut Response) {
+        apply(
+            &self.error,
+            negotiate(accept),
+            |format| self.bodies[format as usize].clone(),
+            resp,
+        );
+    }
+}
+
+/// An error body's format, as the client's `Accept` chose it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Format {
+    ProblemJson = 0,
+    Xml = 1,
+    Json = 2,
+}
+
+impl Format {
+    /// The `Content-Type`; constants, so `from_static`'s byte check runs at compile time.
+    fn content_type(self) -> HeaderValue {
+        const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+json");
+        const XML: HeaderValue = HeaderValue::from_static("application/xml");
+        const JSON: HeaderValue = HeaderValue::from_static("application/json");
+        match self {
+            Format::ProblemJson => PROBLEM_JSON,
+            Format::Xml => XML,
+            Format::Json => JSON,
+        }
+    }
+
+    fn render(self, error: &HttpError) -> Bytes {
+        match self {
+            Format::ProblemJson => Bytes::from(problem_json(error)),
+            Format::Xml => Bytes::from(xml(error)),
+            Format::Json => Bytes::from(falcon_json(error)),
+        }
+    }
+}
+
+/// The format `accept` prefers; `None` when it accepts none of them (the body is then empty).
+fn negotiate(accept: &str) -> Option<Format> {
     let preferred = negotiation::prefers(accept, &OFFERS).or_else(|| {
         let lower = accept.to_ascii_lowercase();
         if lower.contains("+json") {
@@ -39,20 +93,30 @@ pub(crate) fn render_error(error: &HttpError, accept: &str, resp: &mut Response)
             None
         }
     });
-    match preferred {
-        Some("application/problem+json") => {
-            resp.set_content_type("application/problem+json");
-            resp.body = crate::body::ResponseBody::Full(Bytes::from(problem_json(error)));
+    match preferred? {
+        "application/problem+json" => Some(Format::ProblemJson),
+        "application/xml" | "text/xml" => Some(Format::Xml),
+        _ => Some(Format::Json),
+    }
+}
+
+/// Sets `error`'s status and headers (plus `Vary: Accept`) on `resp`, and the body `body` gives in `format`.
+fn apply(error: &HttpError, format: Option<Format>, body: impl FnOnce(Format) -> Bytes, resp: &mut Response) {
+    resp.set_status(error.status());
+    let headers = resp.headers_mut();
+    for (name, value) in error.headers() {
+        headers.insert(name.clone(), value.clone());
+    }
+    headers.append(header::VARY, HeaderValue::from_static("Accept"));
+    match format {
+        Some(format) => {
+            headers.insert(header::CONTENT_TYPE, format.content_type());
+            resp.body = crate::body::ResponseBody::Full(body(format));
         }
-        Some("application/xml") | Some("text/xml") => {
-            resp.set_content_type("application/xml");
-            resp.body = crate::body::ResponseBody::Full(Bytes::from(xml(error)));
+        None => {
+            headers.remove(header::CONTENT_TYPE);
+            resp.body = crate::body::ResponseBody::Empty;
         }
-        Some(_) => {
-            resp.set_content_type("application/json");
-            resp.body = crate::body::ResponseBody::Full(Bytes::from(falcon_json(error)));
-        }
-        None => resp.body = crate::body::ResponseBody::Empty,
     }
 }
 
@@ -141,4 +205,47 @@ fn push_element(out: &mut String, name: &str, text: &str) {
     out.push_str("</");
     out.push_str(name);
     out.push('>');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prerendered_error_answers_every_accept_as_rendering_it_afresh_would() {
+        let error = || {
+            HttpError::service_unavailable()
+                .with_description("Busy <now> & \"then\".")
+                .with_header(header::RETRY_AFTER, HeaderValue::from_static("7"))
+        };
+        let once = PrerenderedError::new(error());
+        for accept in [
+            "*/*",
+            "application/json",
+            "application/problem+json",
+            "application/xml;q=0.9, application/json;q=0.1",
+            "text/xml",
+            "application/vnd.api+json",
+            "application/atom+xml",
+            "text/plain",
+        ] {
+            let (mut fresh, mut cached) = (Response::new(), Response::new());
+            render_error(&error(), accept, &mut fresh);
+            once.render(accept, &mut cached);
+            assert_eq!(cached.status(), fresh.status(), "{accept}");
+            assert_eq!(cached.headers(), fresh.headers(), "{accept}");
+            assert_eq!(cached.body_bytes(), fresh.body_bytes(), "{accept}");
+        }
+        let mut xml = Response::new();
+        once.render("application/xml", &mut xml);
+        assert_eq!(xml.header("content-type"), Some("application/xml"));
+        assert_eq!(xml.header("retry-after"), Some("7"));
+        let body = xml.body_bytes().expect("a body");
+        assert!(std::str::from_utf8(body)
+            .unwrap()
+            .contains("Busy &lt;now&gt; &amp; &quot;then&quot;."));
+        let mut plain = Response::new();
+        once.render("text/plain", &mut plain);
+        assert_eq!(plain.body_bytes(), None);
+    }
 }

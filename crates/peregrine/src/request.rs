@@ -178,10 +178,7 @@ impl Request {
 
     /// `Accept`, or `*/*` when absent or empty (RFC 9110 §12.5.1).
     pub fn accept(&self) -> &str {
-        match self.header(header::ACCEPT) {
-            Some(a) if !a.trim().is_empty() => a,
-            _ => "*/*",
-        }
+        accept_of(&self.head.headers)
     }
 
     /// `User-Agent`, if present.
@@ -329,6 +326,14 @@ impl Request {
         media::check_json_content_type(self.content_type())?;
         let bytes = self.body_bytes().await?;
         media::from_json(&bytes)
+    }
+}
+
+/// `Accept` in `headers`, or `*/*` when absent, empty or not text (RFC 9110 §12.5.1).
+pub(crate) fn accept_of(headers: &HeaderMap) -> &str {
+    match headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) {
+        Some(a) if !a.trim().is_empty() => a,
+        _ => "*/*",
     }
 }
 

@@ -87,6 +87,7 @@ pub use health::{Liveness, Readiness};
 
 use crate::body::{HyperBody, RequestBody};
 use crate::pipeline::Pipeline;
+use crate::render::PrerenderedError;
 use crate::{App, HttpError};
 use header_timer::{Sweeper, Watchdog};
 use lifecycle::{Ended, Lifecycle, Phase, Supervised};
@@ -352,7 +353,8 @@ fn log_listening(listeners: &[Listener]) {
 struct Shared {
     pipeline: Arc<Pipeline>,
     limit: ConcurrencyLimit,
-    retry_after: HeaderValue,
+    /// The 503 (with `Retry-After`) of a request over the concurrency limit, rendered once.
+    shed_error: PrerenderedError,
     connections: Arc<Semaphore>,
     /// The size of `connections` (at most `u32::MAX`, so that draining can wait for every permit at once).
     max_connections: u32,
@@ -426,7 +428,11 @@ impl Shared {
         Ok(Arc::new(Shared {
             pipeline: Pipeline::new(app),
             limit: ConcurrencyLimit::new(config.max_concurrent_requests, config.adaptive_concurrency),
-            retry_after: HeaderValue::from(config.retry_after.as_secs()),
+            shed_error: PrerenderedError::new(
+                HttpError::service_unavailable()
+                    .with_description("The server is at its limit of concurrent requests; retry after Retry-After.")
+                    .with_header(RETRY_AFTER, HeaderValue::from(config.retry_after.as_secs())),
+            ),
             connections: Arc::new(Semaphore::new(max_connections as usize)),
             max_connections,
             coalesce_writes: config.pipeline_flush,
@@ -478,10 +484,7 @@ impl Shared {
         if let Some(metrics) = self.pipeline.metrics() {
             metrics.record_shed();
         }
-        let error = HttpError::service_unavailable()
-            .with_description("The server is at its limit of concurrent requests; retry after Retry-After.")
-            .with_header(RETRY_AFTER, self.retry_after.clone());
-        self.pipeline.reject(request, error)
+        self.pipeline.reject(&request, &self.shed_error)
     }
 }
 
