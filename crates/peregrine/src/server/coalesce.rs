@@ -7,11 +7,13 @@
 //! responder or a body stream), and once more when it ends; a shutdown writes it out first. Only small writes
 //! are gathered: one that would take the buffer past [`HIGH_WATER`] goes to the socket directly. No response
 //! waits on anything but the work the same task is already doing, and a client that sends one request at a
-//! time sees the same syscalls as without the buffer.
+//! time sees the same syscalls as without the buffer. Between bursts a connection holds no buffer: the
+//! allocation goes back to the thread for the next connection it runs (`SPARE`), still in the CPU's cache.
 //!
 //! hyper has a switch of its own for this (`pipeline_flush`), but with it hyper 1.12 skips the flush while
 //! unread bytes remain, so the 431 it writes for an oversized request head never leaves before the close.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -25,6 +27,15 @@ use super::lock;
 /// Most bytes held back; a write that would go past it first writes out what is buffered, then goes to the
 /// socket itself (so a large body is never copied, and a full socket makes the writer wait).
 const HIGH_WATER: usize = 64 * 1024;
+
+thread_local! {
+    /// The allocation behind the buffer of whichever connection this thread runs: a connection takes it for its
+    /// first write and gives it back once everything it wrote has reached the socket, so the next connection on
+    /// this thread writes its response into memory that is still in the CPU's cache, and a connection between
+    /// requests holds no buffer. A connection whose socket is full keeps its bytes (and this allocation) until
+    /// they are written; the next writer on the thread then allocates a new one.
+    static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
 
 /// Wraps `io`: hyper gets the [`CoalescedIo`], the connection's future is wrapped with the [`Flusher`].
 pub(crate) fn coalesce<I>(io: I) -> (CoalescedIo<I>, Flusher<I>) {
@@ -54,6 +65,23 @@ struct Buffered<I> {
 impl<I: AsyncWrite + Unpin> Buffered<I> {
     fn pending(&self) -> usize {
         self.buf.len() - self.written
+    }
+
+    /// Appends `data`, taking the thread's spare allocation when this connection holds none.
+    fn push(&mut self, data: &[u8]) {
+        if self.buf.capacity() == 0 {
+            self.buf = SPARE.take();
+        }
+        self.buf.extend_from_slice(data);
+    }
+
+    /// Hands an emptied buffer's allocation to the thread for the next connection it runs.
+    fn give_back(&mut self) {
+        if self.pending() == 0 && self.buf.capacity() != 0 {
+            self.buf.clear();
+            self.written = 0;
+            SPARE.set(std::mem::take(&mut self.buf));
+        }
     }
 
     /// Writes what is buffered until nothing is left or the socket would block.
@@ -107,7 +135,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for CoalescedIo<I> {
             // A large body goes straight to the socket, behind what was buffered, without a copy.
             return Pin::new(&mut b.io).poll_write(cx, data);
         }
-        b.buf.extend_from_slice(data);
+        b.push(data);
         Poll::Ready(Ok(data.len()))
     }
 
@@ -123,7 +151,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for CoalescedIo<I> {
         }
         let mut n = 0;
         for slice in slices {
-            b.buf.extend_from_slice(slice);
+            b.push(slice);
             n += slice.len();
         }
         Poll::Ready(Ok(n))
@@ -164,13 +192,13 @@ impl<I: AsyncWrite + Unpin> Flusher<I> {
 
     fn drain(&self, cx: &mut Context<'_>) {
         let mut b = lock(&self.shared);
-        if b.pending() == 0 {
-            return;
+        if b.pending() != 0 {
+            if let Poll::Ready(Err(e)) = b.poll_drain(cx) {
+                // The client is gone; hyper learns it from its next write or read.
+                b.broken = Some(e.kind());
+            }
         }
-        if let Poll::Ready(Err(e)) = b.poll_drain(cx) {
-            // The client is gone; hyper learns it from its next write or read.
-            b.broken = Some(e.kind());
-        }
+        b.give_back();
     }
 }
 
@@ -255,6 +283,71 @@ mod tests {
         assert_eq!(got.len(), expected);
         assert!(got.iter().all(|&b| b == 7));
         serving.await.unwrap();
+    }
+
+    /// The spare allocation this thread holds: (capacity, address).
+    fn spare() -> (usize, usize) {
+        let v = SPARE.take();
+        let seen = (v.capacity(), v.as_ptr() as usize);
+        SPARE.set(v);
+        seen
+    }
+
+    /// A connection that writes `bytes`, then waits for ever (so `FlushWhenIdle` writes them out).
+    fn writer<I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+        io: I,
+        bytes: &'static [u8],
+    ) -> impl Future<Output = ()> {
+        let (mut io, flusher) = coalesce(io);
+        flusher.flush_when_idle(async move {
+            io.write_all(bytes).await.unwrap();
+            io.flush().await.unwrap();
+            std::future::pending::<()>().await;
+        })
+    }
+
+    /// The next `n` bytes from `client`; fails the test after 5 s instead of hanging.
+    async fn read_exactly(client: &mut tokio::io::DuplexStream, n: usize) -> Vec<u8> {
+        let mut got = vec![0u8; n];
+        tokio::time::timeout(std::time::Duration::from_secs(5), client.read_exact(&mut got))
+            .await
+            .expect("the bytes arrived")
+            .unwrap();
+        got
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_next_connection_on_the_thread_writes_into_the_allocation_the_last_one_emptied() {
+        let (mut client_a, server_a) = tokio::io::duplex(1 << 16);
+        let a = tokio::spawn(writer(server_a, b"first response"));
+        assert_eq!(read_exactly(&mut client_a, 14).await, b"first response");
+        let (capacity, address) = spare();
+        assert!(capacity >= 14, "the emptied buffer went back to the thread");
+
+        let (mut client_b, server_b) = tokio::io::duplex(1 << 16);
+        let b = tokio::spawn(writer(server_b, b"second"));
+        assert_eq!(read_exactly(&mut client_b, 6).await, b"second");
+        assert_eq!(
+            spare(),
+            (capacity, address),
+            "the second connection used the same allocation"
+        );
+        a.abort();
+        b.abort();
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_connection_whose_socket_is_full_keeps_its_bytes_while_others_write() {
+        // A's socket takes 4 bytes at a time: most of its response waits in its buffer.
+        let (mut client_a, server_a) = tokio::io::duplex(4);
+        let a = tokio::spawn(writer(server_a, b"AAAAAAAAAAAAAAAAAAAAAAAA"));
+        tokio::task::yield_now().await;
+        let (mut client_b, server_b) = tokio::io::duplex(1 << 16);
+        let b = tokio::spawn(writer(server_b, b"BBBBBBBB"));
+        assert_eq!(read_exactly(&mut client_b, 8).await, b"BBBBBBBB");
+        assert_eq!(read_exactly(&mut client_a, 24).await, b"AAAAAAAAAAAAAAAAAAAAAAAA");
+        a.abort();
+        b.abort();
     }
 
     #[tokio::test]
