@@ -123,9 +123,15 @@ impl Pipeline {
     /// malloc's slower path instead, at 666 more instructions per request. Measured at 500 connections:
     /// 62 L2 misses per request in place, 44 on the heap (`bench/scripts/callgrind.sh` with a 512 KiB L2
     /// model), for ~260 more instructions (the allocation and a copy); user CPU per request 8 % lower (7
-    /// interleaved rounds, lower in each); at 100 connections no difference could be seen.
-    pub fn handle_on_heap(&self, mut req: Request) -> Pin<Box<impl Future<Output = http::Response<HyperBody>> + '_>> {
-        Box::pin(async move { self.handle(&mut req).await })
+    /// interleaved rounds, lower in each); at 100 connections no difference could be seen. The block also
+    /// holds a handle on the pipeline, so the future borrows nothing and the server's per-request future
+    /// around it stays a few words (`server::serving`).
+    pub fn handle_on_heap(
+        self: &Arc<Self>,
+        mut req: Request,
+    ) -> Pin<Box<impl Future<Output = http::Response<HyperBody>> + 'static>> {
+        let pipeline = Arc::clone(self);
+        Box::pin(async move { pipeline.handle(&mut req).await })
     }
 
     /// The app's metrics, when it records them.

@@ -2,6 +2,7 @@
 //! limit is fixed, or moved by [`Adaptive`] with the latency requests show.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::adaptive::Adaptive;
@@ -16,8 +17,9 @@ pub(crate) struct ConcurrencyLimit {
 }
 
 /// One admitted request; dropping it frees its place (and, with an adaptive limit, reports its latency).
-pub(crate) struct Permit<'a> {
-    limit: &'a ConcurrencyLimit,
+/// It owns a handle on the limit, so a request's future can carry it without borrowing the server.
+pub(crate) struct Permit {
+    limit: Arc<ConcurrencyLimit>,
     /// When it was admitted, if the limit is adaptive.
     start: Option<Instant>,
 }
@@ -43,14 +45,14 @@ impl ConcurrencyLimit {
     }
 
     /// Admits a request, or `None` when the limit is reached.
-    pub fn try_acquire(&self) -> Option<Permit<'_>> {
+    pub fn try_acquire(self: &Arc<Self>) -> Option<Permit> {
         let limit = self.limit.load(Ordering::Relaxed);
         if self.in_flight.fetch_add(1, Ordering::AcqRel) >= limit {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
             return None;
         }
         Some(Permit {
-            limit: self,
+            limit: Arc::clone(self),
             start: self.adaptive.as_ref().map(|_| Instant::now()),
         })
     }
@@ -68,7 +70,7 @@ impl ConcurrencyLimit {
     }
 }
 
-impl Drop for Permit<'_> {
+impl Drop for Permit {
     fn drop(&mut self) {
         let in_flight = self.limit.in_flight.fetch_sub(1, Ordering::AcqRel);
         if let (Some(adaptive), Some(start)) = (&self.limit.adaptive, self.start) {
@@ -87,7 +89,7 @@ mod tests {
 
     #[test]
     fn refuses_past_the_maximum_and_frees_places_on_drop() {
-        let limit = ConcurrencyLimit::new(Some(2), false);
+        let limit = Arc::new(ConcurrencyLimit::new(Some(2), false));
         let a = limit.try_acquire().unwrap();
         let _b = limit.try_acquire().unwrap();
         assert!(limit.try_acquire().is_none());
@@ -98,7 +100,7 @@ mod tests {
 
     #[test]
     fn without_a_maximum_it_only_counts() {
-        let limit = ConcurrencyLimit::new(None, false);
+        let limit = Arc::new(ConcurrencyLimit::new(None, false));
         let permits: Vec<_> = (0..1000).map(|_| limit.try_acquire().unwrap()).collect();
         assert_eq!(limit.in_flight(), 1000);
         drop(permits);
@@ -108,7 +110,7 @@ mod tests {
     #[test]
     fn an_adaptive_limit_comes_down_when_latency_climbs() {
         use std::time::Duration;
-        let limit = ConcurrencyLimit::new(Some(64), true);
+        let limit = Arc::new(ConcurrencyLimit::new(Some(64), true));
         assert_eq!(limit.current(), 64);
         // Ten requests at a time, each taking `latency`; a window closes every 100 ms.
         let round = |latency: Duration| {
@@ -132,7 +134,7 @@ mod tests {
 
     #[test]
     fn a_fixed_limit_does_not_move() {
-        let limit = ConcurrencyLimit::new(Some(8), false);
+        let limit = Arc::new(ConcurrencyLimit::new(Some(8), false));
         for _ in 0..20 {
             drop(limit.try_acquire());
         }

@@ -62,10 +62,10 @@ pub(crate) mod header_timer;
 mod health;
 mod lifecycle;
 mod limit;
+mod serving;
 #[cfg(feature = "tls")]
 mod tls;
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -92,6 +92,7 @@ use crate::{App, HttpError};
 use header_timer::{Sweeper, Watchdog};
 use lifecycle::{Ended, Lifecycle, Phase, Supervised};
 use limit::ConcurrencyLimit;
+use serving::Serving;
 
 /// Serves `app` on `addr` with the default [`ServerConfig`] until Ctrl-C or SIGTERM, then drains and returns.
 /// Call it inside a multi-threaded tokio runtime and connections spread over every core; [`runtime`] builds
@@ -366,7 +367,7 @@ fn log_listening(listeners: &[Listener]) {
 /// What every connection of one server shares.
 struct Shared {
     pipeline: Arc<Pipeline>,
-    limit: ConcurrencyLimit,
+    limit: Arc<ConcurrencyLimit>,
     /// The 503 (with `Retry-After`) of a request over the concurrency limit, rendered once.
     shed_error: PrerenderedError,
     connections: Arc<Semaphore>,
@@ -441,7 +442,10 @@ impl Shared {
         let sweeper = Sweeper::start(config.header_read_timeout);
         Ok(Arc::new(Shared {
             pipeline: Pipeline::new(app),
-            limit: ConcurrencyLimit::new(config.max_concurrent_requests, config.adaptive_concurrency),
+            limit: Arc::new(ConcurrencyLimit::new(
+                config.max_concurrent_requests,
+                config.adaptive_concurrency,
+            )),
             shed_error: PrerenderedError::new(
                 HttpError::service_unavailable()
                     .with_description("The server is at its limit of concurrent requests; retry after Retry-After.")
@@ -463,33 +467,29 @@ impl Shared {
         }))
     }
 
-    /// One request: admitted under the concurrency limit, or shed with 503 at once. Called as hyper's service
-    /// directly, and one function rather than several: each async layer would move the request's head (and
-    /// then the response) once more.
+    /// One request: admitted under the concurrency limit, or shed with 503 at once; hyper's service. The
+    /// request is turned into Peregrine's here, before any future exists, so that hyper's own future for it
+    /// stays a few words ([`serving`]).
     ///
     /// With a `watchdog` (HTTP/1), the connection has no header-read deadline until the response body has been
     /// handed over.
-    async fn serve(
-        self: Arc<Self>,
+    fn serve(
+        &self,
         request: http::Request<Incoming>,
         peer: Option<SocketAddr>,
         watchdog: Option<Watchdog>,
-    ) -> Result<http::Response<HyperBody>, Infallible> {
+    ) -> Serving<impl Future<Output = http::Response<HyperBody>> + Send + 'static> {
         if let Some(watchdog) = &watchdog {
             watchdog.disarm();
         }
-        let mut response = match self.limit.try_acquire() {
-            Some(_permit) => {
+        match self.limit.try_acquire() {
+            Some(permit) => {
                 let (head, body) = request.into_parts();
                 let req = self.pipeline.request(head, RequestBody::Incoming(body), peer);
-                self.pipeline.handle_on_heap(req).await
+                Serving::admitted(self.pipeline.handle_on_heap(req), permit, watchdog)
             }
-            None => self.shed(request),
-        };
-        if let Some(watchdog) = watchdog {
-            response.body_mut().arm_on_drop(watchdog);
+            None => Serving::shed(self.shed(request), watchdog),
         }
-        Ok(response)
     }
 
     /// The 503 for a request over the concurrency limit.
@@ -668,7 +668,7 @@ impl Connection {
                 let service = {
                     let (shared, watchdog) = (Arc::clone(&shared), watchdog.clone());
                     service_fn(move |request: http::Request<Incoming>| {
-                        Arc::clone(&shared).serve(request, peer, Some(watchdog.clone()))
+                        shared.serve(request, peer, Some(watchdog.clone()))
                     })
                 };
                 let connection = shared.http1.serve_connection(io, service);
@@ -681,7 +681,7 @@ impl Connection {
             Some(auto) => {
                 let service = {
                     let shared = Arc::clone(&shared);
-                    service_fn(move |request: http::Request<Incoming>| Arc::clone(&shared).serve(request, peer, None))
+                    service_fn(move |request: http::Request<Incoming>| shared.serve(request, peer, None))
                 };
                 let mut auto = auto.clone();
                 if shared.sweeper.timeout().is_some() {
