@@ -36,7 +36,7 @@ pub(crate) struct PrerenderedError {
 
 impl PrerenderedError {
     pub fn new(error: HttpError) -> Self {
-        let bodies = [Format::ProblemJson, Format::Xml, Format::Json].map(|f| f.render(&error));
+        let bodies = Format::ALL.map(|f| f.render(&error));
         PrerenderedError { error, bodies }
     }
 
@@ -52,7 +52,7 @@ impl PrerenderedError {
 }
 
 /// An error body's format, as the client's `Accept` chose it.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy)]
 enum Format {
     ProblemJson = 0,
     Xml = 1,
@@ -60,6 +60,9 @@ enum Format {
 }
 
 impl Format {
+    /// Every format, each at the index its value gives.
+    const ALL: [Format; 3] = [Format::ProblemJson, Format::Xml, Format::Json];
+
     /// The `Content-Type`; constants, so `from_static`'s byte check runs at compile time.
     fn content_type(self) -> HeaderValue {
         const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+json");

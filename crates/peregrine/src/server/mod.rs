@@ -203,9 +203,10 @@ const GLOBAL_QUEUE_INTERVAL: u32 = 8;
 
 /// Builds the multi-threaded tokio runtime that [`run`] serves on: [`ServerConfig::workers`] threads
 /// (default: every core the process may run on), timers and I/O on, and at most
-/// [`ServerConfig::io_events_per_tick`] readiness events per poll, the shared queue looked at every 8
-/// tasks (so that under overload the longest-waiting connections are not the last served). Use it when `main` has async set-up to do
-/// before serving (connecting a pool), where `#[tokio::main]` would build a runtime without that tuning.
+/// [`ServerConfig::io_events_per_tick`] readiness events per poll, and the shared queue looked at every 8
+/// tasks (so that under overload the longest-waiting connections are not the last served). Use it when
+/// `main` has async set-up to do before serving (connecting a pool), where `#[tokio::main]` would build a
+/// runtime without that tuning.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
