@@ -7,7 +7,9 @@ absent in older files). NAME is
 `<peer>@<scenario>` (or `<peer>-<scenario>`, split at the first dash); rows are grouped by scenario and
 connections, and each row's req/s is divided by each reference peer's (REFERENCES: comma-separated, default
 `hyper`) in the same group, and its user CPU by the first reference's. The median run is the one with the
-median req/s; its latencies and CPU figures are reported with it. `--tsv` also writes
+median req/s; its latencies and CPU figures are reported with it. "per round" is the median, over the
+rounds both ran, of the peer's req/s divided by the first reference's in the same round: `bench/run` runs
+every peer once per round, so a drift of the machine between rounds cancels out of it. `--tsv` also writes
 `group peer req/s p50 p99` rows (milliseconds) for plotting.
 """
 
@@ -16,7 +18,7 @@ import sys
 from collections import defaultdict
 
 LINE = re.compile(
-    r"^(?P<name>\S+) c=(?P<c>\d+) run=\d+ req/s=(?P<rps>[\d.]+) (?:p50=(?P<p50>\S+) )?p99=(?P<p99>\S+) "
+    r"^(?P<name>\S+) c=(?P<c>\d+) run=(?P<run>\d+) req/s=(?P<rps>[\d.]+) (?:p50=(?P<p50>\S+) )?p99=(?P<p99>\S+) "
     r"user_us/req=(?P<user>[\d.]+) sys_us/req=(?P<sys>[\d.]+) errors=(?P<errors>.*)$"
 )
 
@@ -57,10 +59,21 @@ def main():
     for key, ms_ in runs.items():
         ordered = sorted(ms_, key=lambda m: float(m["rps"]))
         medians[key] = ordered[len(ordered) // 2]
+    def per_round(scenario, c, peer):
+        """Median over shared rounds of this peer's req/s over the first reference's, or None."""
+        ref = {m["run"]: float(m["rps"]) for m in runs.get((scenario, c, references[0]), [])}
+        ratios = sorted(
+            float(m["rps"]) / ref[m["run"]] for m in runs[(scenario, c, peer)] if ref.get(m["run"])
+        )
+        return ratios[len(ratios) // 2] if ratios else None
+
     groups = sorted({(s, c) for s, c, _ in medians})
     ratio_heads = " | ".join(f"×{r}" for r in references)
-    print(f"| scenario | conns | peer | req/s (median) | {ratio_heads} | p50 ms | p99 ms | user µs/req | ×{references[0]} | sys µs/req | errors |")
-    print("|---|---|---|---|" + "---|" * len(references) + "---|---|---|---|---|---|")
+    print(
+        f"| scenario | conns | peer | req/s (median) | {ratio_heads} | ×{references[0]} per round | p50 ms | p99 ms "
+        f"| user µs/req | ×{references[0]} | sys µs/req | errors |"
+    )
+    print("|---|---|---|---|" + "---|" * len(references) + "---|---|---|---|---|---|---|")
     rows = []
     for scenario, c in groups:
         for (s, cc, peer), m in sorted(medians.items(), key=lambda kv: -float(kv[1]["rps"])):
@@ -75,7 +88,8 @@ def main():
             r_user = f"{user / float(first['user']):.2f}" if first and float(first["user"]) else "-"
             errors = m["errors"].strip().rstrip(";") or "0"
             print(
-                f"| {scenario} | {c} | {peer} | {rps:,.0f} | {' | '.join(ratios)} | {fmt(ms(m['p50']))} | {fmt(ms(m['p99']))} | {user:.2f} "
+                f"| {scenario} | {c} | {peer} | {rps:,.0f} | {' | '.join(ratios)} | {fmt(per_round(scenario, c, peer))} "
+                f"| {fmt(ms(m['p50']))} | {fmt(ms(m['p99']))} | {user:.2f} "
                 f"| {r_user} | {float(m['sys']):.2f} | {errors} |"
             )
             p50 = ms(m["p50"])
