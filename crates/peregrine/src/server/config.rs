@@ -309,7 +309,7 @@ impl ServerConfig {
     /// that wait at their number divided by the server's rate (Little's law), whatever the order of service.
     /// Measured with `bench/scripts/saturation.sh` (`/wait/50`, this limit at 256, `wrk -c2000`, one core):
     /// ~100,000 answers/s, so ~20 ms on average; wrk's median 8–9 ms and p99 80–110 ms, while a separate
-    /// client asking every 5 ms got its 503s in 0.4–0.8 ms at the median.
+    /// client asking every 5 ms got its 503s in 0.35–0.8 ms at the median.
     pub fn max_concurrent_requests(mut self, n: impl Into<Option<usize>>) -> Self {
         self.max_concurrent_requests = n.into().filter(|&n| n > 0);
         self
