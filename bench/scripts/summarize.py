@@ -24,10 +24,14 @@ LINE = re.compile(
 
 
 def ms(latency):
-    """wrk's latency (`812.00us`, `1.92ms`, `1.20s`) in milliseconds; None when absent."""
+    """wrk's latency (`812.00us`, `1.92ms`, `1.20s`) in milliseconds; None when absent or zero. A zero is
+    wrk's fault, not a measurement: under a pipelining script its latency histogram often reads 0 at some
+    percentiles (wg/wrk#236, #354)."""
     if not latency:
         return None
     value = float(re.sub(r"[a-z]+$", "", latency))
+    if value == 0:
+        return None
     if latency.endswith("us"):
         return value / 1000
     if latency.endswith("ms"):
@@ -37,6 +41,10 @@ def ms(latency):
 
 def fmt(value):
     return "-" if value is None else f"{value:.2f}"
+
+
+def tsv_ms(value):
+    return "NaN" if value is None else f"{value:.3f}"
 
 
 def main():
@@ -92,8 +100,8 @@ def main():
                 f"| {fmt(ms(m['p50']))} | {fmt(ms(m['p99']))} | {user:.2f} "
                 f"| {r_user} | {float(m['sys']):.2f} | {errors} |"
             )
-            p50 = ms(m["p50"])
-            rows.append(f"{scenario}-c{c}\t{peer}\t{rps:.0f}\t{'NaN' if p50 is None else f'{p50:.3f}'}\t{ms(m['p99']):.3f}")
+            p50, p99 = ms(m["p50"]), ms(m["p99"])
+            rows.append(f"{scenario}-c{c}\t{peer}\t{rps:.0f}\t{tsv_ms(p50)}\t{tsv_ms(p99)}")
     if tsv:
         with open(tsv, "w", encoding="utf-8") as out:
             out.write("\n".join(rows) + "\n")
