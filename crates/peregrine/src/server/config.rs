@@ -286,8 +286,9 @@ impl ServerConfig {
     /// saturation (fewer connections are warm in the CPU's caches), a tail several times longer.
     /// Measured on `/plaintext` at 500 connections on one core (`bench/scripts/io-events.sh`, two sets of 5
     /// interleaved rounds beside raw hyper): 61 gave 0.83× and 0.87× raw hyper's median requests per second
-    /// with a p99 of 10–20 ms, 1 024 gave 0.94× both times with 56–67 ms (raw hyper: 48–66 ms). Per-core mode
-    /// ignores it: a single-threaded runtime's queue has no spill-over.
+    /// with a p99 of 10–20 ms, 1 024 gave 0.94× both times with 56–67 ms (raw hyper: 48–66 ms); on another
+    /// machine, per-round medians 0.87× and 1.08×, p99 12–16 ms and 44–64 ms. Per-core mode ignores it: a
+    /// single-threaded runtime's queue has no spill-over.
     pub fn io_events_per_tick(mut self, events: usize) -> Self {
         self.io_events_per_tick = events.max(1);
         self
