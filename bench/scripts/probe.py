@@ -41,5 +41,5 @@ for _ in range(count):
         status = type(e).__name__
         conn.close()
         conn = connect()
-    print(status, f"{time.perf_counter() - start:.6f}", f"{start - began:.3f}", flush=False)
+    print(status, f"{time.perf_counter() - start:.6f}", f"{start - began:.3f}")
     time.sleep(interval)

@@ -87,6 +87,14 @@ mod tests {
     }
 
     #[test]
+    fn hypers_future_for_a_request_stays_a_few_words() {
+        // hyper writes this future into the connection's memory for every request; the module's docs give
+        // the cache misses a larger one cost. The pipeline's future is boxed, so its type does not matter.
+        let size = std::mem::size_of::<Serving<std::future::Ready<http::Response<HyperBody>>>>();
+        assert!(size <= 64, "hyper's per-request future grew to {size} bytes");
+    }
+
+    #[test]
     fn the_place_under_the_limit_is_freed_when_the_answer_is_ready() {
         let limit = Arc::new(ConcurrencyLimit::new(Some(1), false));
         let permit = limit.try_acquire().unwrap();
