@@ -1,7 +1,12 @@
-//! Request and response bodies as hyper sees them.
+//! Request and response bodies, as the pipeline reads and writes them and as hyper (or any `http_body`
+//! consumer) takes them.
+//!
+//! Architecture invariant: this module knows no transport. The request body is bytes or any boxed
+//! [`http_body::Body`]; the response body tells whoever registered a [`BodyDone`] when it is finished with
+//! (the server's header-read watchdog today), without knowing who that is.
 
-use crate::server::header_timer::{ArmOnDrop, Watchdog};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -11,10 +16,14 @@ use http_body::{Body, Frame, SizeHint};
 use crate::error::HttpError;
 use crate::Result;
 
-/// A request body: in memory (test client), streaming from hyper (server), or already read.
+/// A streamed request body: any `http_body` body of bytes, boxed (the server's is hyper's).
+pub(crate) type BoxBody = Pin<Box<dyn Body<Data = Bytes, Error = BoxError> + Send + 'static>>;
+
+/// A request body: in memory (the test client, a request without a body, or a body already read), or
+/// streamed from the connection.
 pub(crate) enum RequestBody {
     Full(Bytes),
-    Incoming(hyper::body::Incoming),
+    Stream(BoxBody),
 }
 
 impl RequestBody {
@@ -28,13 +37,12 @@ impl RequestBody {
                 }
                 return Ok(b.clone());
             }
-            RequestBody::Incoming(incoming) => {
-                if incoming.size_hint().lower() > limit as u64 {
+            RequestBody::Stream(stream) => {
+                if stream.size_hint().lower() > limit as u64 {
                     return Err(too_large(limit).into());
                 }
                 let mut collected = bytes::BytesMut::new();
-                let mut pinned = Pin::new(incoming);
-                while let Some(frame) = std::future::poll_fn(|cx| pinned.as_mut().poll_frame(cx)).await {
+                while let Some(frame) = std::future::poll_fn(|cx| stream.as_mut().poll_frame(cx)).await {
                     let frame = frame.map_err(|_| {
                         HttpError::bad_request()
                             .with_title("Incomplete request body")
@@ -84,24 +92,51 @@ impl ResponseBody {
     }
 }
 
-/// The body type Peregrine hands to hyper.
+/// Told once that a response body is finished with: its consumer took the last byte, or dropped it first
+/// (the client left). The one place where work can follow a response; the server's header-read watchdog
+/// uses it to start the next head's deadline.
+pub(crate) trait BodyDone: Send + Sync + 'static {
+    /// The body is finished with.
+    fn body_done(&self);
+}
+
+/// The body Peregrine hands to hyper: an [`http_body::Body`] of [`Bytes`].
 pub struct HyperBody {
     inner: ResponseBody,
-    /// The connection's header-read watchdog, armed again when hyper drops the body (it has taken it all).
-    arm_on_drop: Option<ArmOnDrop>,
+    /// Told when the body is dropped.
+    on_done: Option<Arc<dyn BodyDone>>,
 }
 
 impl HyperBody {
     pub(crate) fn new(inner: ResponseBody) -> Self {
-        HyperBody {
-            inner,
-            arm_on_drop: None,
-        }
+        HyperBody { inner, on_done: None }
     }
 
-    /// Arms `watchdog` when this body is dropped.
-    pub(crate) fn arm_on_drop(&mut self, watchdog: Watchdog) {
-        self.arm_on_drop = Some(ArmOnDrop(watchdog));
+    /// Tells `done` when this body is finished with.
+    pub(crate) fn on_done(&mut self, done: Arc<dyn BodyDone>) {
+        self.on_done = Some(done);
+    }
+}
+
+impl Drop for HyperBody {
+    fn drop(&mut self) {
+        if let Some(done) = self.on_done.take() {
+            done.body_done();
+        }
+    }
+}
+
+impl std::fmt::Debug for HyperBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match &self.inner {
+            ResponseBody::Empty => "empty",
+            ResponseBody::Full(_) => "bytes",
+            ResponseBody::Stream(_) => "stream",
+        };
+        f.debug_struct("HyperBody")
+            .field("body", &kind)
+            .field("length", &self.inner.known_length())
+            .finish()
     }
 }
 

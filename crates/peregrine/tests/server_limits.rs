@@ -49,7 +49,7 @@ fn app() -> App {
 }
 
 async fn start(app: App, config: ServerConfig) -> Running {
-    let server = Server::bind_with(config.bind(BindAddr::Tcp("127.0.0.1:0".parse().unwrap())))
+    let server = Server::bind(config.bind(BindAddr::Tcp("127.0.0.1:0".parse().unwrap())))
         .await
         .unwrap();
     let addr = server.local_addr().unwrap();
@@ -275,7 +275,7 @@ async fn serves_on_a_unix_socket() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let path = std::env::temp_dir().join(format!("peregrine-test-{}.sock", std::process::id()));
-    let server = Server::bind_with(ServerConfig::new().bind(BindAddr::Unix(path.clone())))
+    let server = Server::bind(ServerConfig::new().bind(BindAddr::Unix(path.clone())))
         .await
         .unwrap();
     let (stop, stopped) = oneshot::channel::<()>();

@@ -5,6 +5,7 @@ mod support;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use peregrine::server::{BindAddr, ServerConfig};
 use peregrine::{App, Request, Response, Result, Server};
 use support::http1::Conn;
 use tokio::net::TcpStream;
@@ -32,7 +33,9 @@ async fn start() -> (
     oneshot::Sender<()>,
     tokio::task::JoinHandle<std::io::Result<()>>,
 ) {
-    let server = Server::bind("127.0.0.1:0").await.unwrap();
+    let server = Server::bind(ServerConfig::new().bind(BindAddr::Tcp("127.0.0.1:0".parse().unwrap())))
+        .await
+        .unwrap();
     let addr = server.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     let app = App::new().add_route("/api/{x}", Api);

@@ -39,7 +39,7 @@ async fn start(tls: &Tls, http2: bool) -> SocketAddr {
         .bind(BindAddr::Tcp("127.0.0.1:0".parse().unwrap()))
         .tls(tls.dir.join("cert.pem"), tls.dir.join("key.pem"))
         .http2(http2);
-    let server = Server::bind_with(config).await.unwrap();
+    let server = Server::bind(config).await.unwrap();
     let addr = server.local_addr().unwrap();
     tokio::spawn(server.run_until(App::new().add_route("/health", Liveness), std::future::pending()));
     addr
@@ -117,7 +117,7 @@ async fn a_missing_certificate_file_fails_at_start_naming_it() {
     let config = ServerConfig::new()
         .bind(BindAddr::Tcp("127.0.0.1:0".parse().unwrap()))
         .tls("/nonexistent/cert.pem", "/nonexistent/key.pem");
-    let server = Server::bind_with(config).await.unwrap();
+    let server = Server::bind(config).await.unwrap();
     let e = server.run_until(App::new(), async {}).await.unwrap_err();
     assert!(e.to_string().contains("/nonexistent/cert.pem"), "{e}");
 }

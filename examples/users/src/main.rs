@@ -52,7 +52,7 @@ async fn serve(server_config: ServerConfig) -> Result<(), Box<dyn std::error::Er
     }
 
     let readiness = Readiness::new();
-    let server = peregrine::Server::bind_with(server_config.readiness(readiness.clone())).await?;
+    let server = peregrine::Server::bind(server_config.readiness(readiness.clone())).await?;
     println!(
         "listening on http://{} ({:?} at {})",
         server.local_addr()?,

@@ -1,5 +1,28 @@
-//! The adaptive concurrency limit: how many requests may run at once, moved with the latency they show. The
-//! policy is documented on the server module (`server/mod.rs`); the constants below are its figures.
+//! The adaptive concurrency limit: how many requests may run at once, moved with the latency they show
+//! ([`ServerConfig::adaptive_concurrency`](super::ServerConfig::adaptive_concurrency)).
+//!
+//! A latency gradient, after Netflix's `Gradient2` and TCP Vegas. Requests are timed from admission until
+//! their response is ready. Every 100 ms (and at least 10 requests) the window's mean latency is the *short*
+//! latency. The *usual* latency is the lowest short latency seen, allowed to rise by 0.5 % per window (so
+//! ×1.65 in ten seconds: a latency that stays high for tens of seconds becomes the usual one). Then
+//!
+//! ```text
+//! gradient = clamp(1.5 × usual ÷ short, 0.5, 1)
+//! target   = limit × gradient + √limit       (no more than the limit if under half of it was in use)
+//! limit    = limit + (target − limit) × ½ going down, × ⅕ going up; within min(4, max) ..= max
+//! ```
+//!
+//! It starts at the maximum. While requests take at most 1.5× their usual time nothing changes; when they
+//! queue (behind a slow database, or a saturated core) the limit falls by up to a quarter per window, and
+//! the 503s keep the latency of the requests it admits within a few times the usual instead of growing with
+//! the queue; when latency falls back, the limit grows by a fifth of √limit per window. When latency does not
+//! depend on concurrency (a responder that waits on a timer) there is nothing to learn and the limit stays
+//! at its maximum. Apps whose routes differ a lot in latency see the mix's mean: a burst of fast requests
+//! lowers the usual latency for a while.
+//!
+//! It is off by default because shedding is cheap, not free. Clients that honour `Retry-After` leave the
+//! admitted requests the machine; clients that retry a 503 at once do not: their 503s can take the core.
+// PERF: the measurements behind both paragraphs are in bench/NOTES.md ("Adaptive concurrency").
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;

@@ -27,7 +27,7 @@ impl FromStr for BindAddr {
         }
         s.parse()
             .map(BindAddr::Tcp)
-            .map_err(|_| ConfigError::new("address", s, "an IP:port (`[::1]:8000` for IPv6) or unix:/path"))
+            .map_err(|_| ConfigError::new("address", s, ADDR_EXPECTED))
     }
 }
 
@@ -45,7 +45,7 @@ impl fmt::Display for BindAddr {
 ///
 /// | setting | variable | default |
 /// |---|---|---|
-/// | [`bind`](Self::bind) | `PEREGRINE_ADDR` (comma-separated) | `127.0.0.1:8000` |
+/// | [`bind`](Self::bind) | `PEREGRINE_ADDR` (comma-separated); else `PORT` (listens on `0.0.0.0:$PORT`) | `127.0.0.1:8000` |
 /// | [`workers`](Self::workers) | `PEREGRINE_WORKERS` | every core |
 /// | [`per_core`](Self::per_core) | `PEREGRINE_PER_CORE` | `false` |
 /// | [`io_events_per_tick`](Self::io_events_per_tick) | `PEREGRINE_IO_EVENTS_PER_TICK` | 61 |
@@ -87,7 +87,7 @@ pub struct ServerConfig {
     pub(crate) adaptive_concurrency: bool,
     pub(crate) retry_after: Duration,
     pub(crate) header_read_timeout: Option<Duration>,
-    pub(crate) request_timeout: Option<Option<Duration>>,
+    pub(crate) request_timeout: RequestTimeout,
     pub(crate) drain_timeout: Duration,
     pub(crate) keep_alive: bool,
     pub(crate) max_header_size: usize,
@@ -122,7 +122,7 @@ impl Default for ServerConfig {
             adaptive_concurrency: false,
             retry_after: Duration::from_secs(1),
             header_read_timeout: Some(Duration::from_secs(10)),
-            request_timeout: None,
+            request_timeout: RequestTimeout::App,
             drain_timeout: Duration::from_secs(30),
             keep_alive: true,
             max_header_size: 32 * 1024,
@@ -144,7 +144,9 @@ impl ServerConfig {
         Self::default()
     }
 
-    /// The defaults, overridden by every `PEREGRINE_*` variable that is set.
+    /// The defaults, overridden by every `PEREGRINE_*` variable that is set (the table above). When
+    /// `PEREGRINE_ADDR` is unset and `PORT` is set (as container platforms do), the server listens on
+    /// `0.0.0.0:$PORT`.
     ///
     /// # Errors
     /// When a variable is set to something that does not parse; the error names it.
@@ -159,72 +161,20 @@ impl ServerConfig {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut c = Self::default();
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        if let Some(v) = get("PEREGRINE_ADDR") {
-            c.addrs = v
-                .split(',')
-                .map(|a| a.trim().parse().map_err(|e: ConfigError| e.named("PEREGRINE_ADDR")))
-                .collect::<Result<_, _>>()?;
+        for variable in VARIABLES {
+            if let Some(value) = get(variable.name) {
+                c = (variable.set)(c, value.trim())
+                    .map_err(|expected| ConfigError::new(variable.name, &value, expected))?;
+            }
         }
-        if let Some(v) = get("PEREGRINE_WORKERS") {
-            c.workers = Some(parse("PEREGRINE_WORKERS", &v, "a number of threads")?);
-        }
-        if let Some(v) = get("PEREGRINE_PER_CORE") {
-            c.per_core = flag("PEREGRINE_PER_CORE", &v)?;
-        }
-        if let Some(v) = get("PEREGRINE_IO_EVENTS_PER_TICK") {
-            let n: usize = parse("PEREGRINE_IO_EVENTS_PER_TICK", &v, "a number")?;
-            c = c.io_events_per_tick(n);
-        }
-        if let Some(v) = get("PEREGRINE_MAX_CONNECTIONS") {
-            c.max_connections = parse("PEREGRINE_MAX_CONNECTIONS", &v, "a number")?;
-        }
-        if let Some(v) = get("PEREGRINE_MAX_CONCURRENT_REQUESTS") {
-            let n: usize = parse("PEREGRINE_MAX_CONCURRENT_REQUESTS", &v, "a number (0 for no limit)")?;
-            c.max_concurrent_requests = (n > 0).then_some(n);
-        }
-        if let Some(v) = get("PEREGRINE_ADAPTIVE_CONCURRENCY") {
-            c.adaptive_concurrency = flag("PEREGRINE_ADAPTIVE_CONCURRENCY", &v)?;
-        }
-        if let Some(v) = get("PEREGRINE_RETRY_AFTER_SECS") {
-            c.retry_after = Duration::from_secs(parse("PEREGRINE_RETRY_AFTER_SECS", &v, "whole seconds")?);
-        }
-        if let Some(v) = get("PEREGRINE_HEADER_READ_TIMEOUT_MS") {
-            c.header_read_timeout = millis("PEREGRINE_HEADER_READ_TIMEOUT_MS", &v)?;
-        }
-        if let Some(v) = get("PEREGRINE_REQUEST_TIMEOUT_MS") {
-            c.request_timeout = Some(millis("PEREGRINE_REQUEST_TIMEOUT_MS", &v)?);
-        }
-        if let Some(v) = get("PEREGRINE_DRAIN_TIMEOUT_MS") {
-            c.drain_timeout = millis("PEREGRINE_DRAIN_TIMEOUT_MS", &v)?.unwrap_or(Duration::ZERO);
-        }
-        if let Some(v) = get("PEREGRINE_KEEP_ALIVE") {
-            c.keep_alive = flag("PEREGRINE_KEEP_ALIVE", &v)?;
-        }
-        if let Some(v) = get("PEREGRINE_MAX_HEADER_SIZE") {
-            c.max_header_size = parse("PEREGRINE_MAX_HEADER_SIZE", &v, "a number of bytes")?;
-        }
-        if let Some(v) = get("PEREGRINE_MAX_HEADERS") {
-            c.max_headers = parse("PEREGRINE_MAX_HEADERS", &v, "a number")?;
-        }
-        if let Some(v) = get("PEREGRINE_MAX_BODY_SIZE") {
-            c.max_body_size = Some(parse("PEREGRINE_MAX_BODY_SIZE", &v, "a number of bytes")?);
-        }
-        if let Some(v) = get("PEREGRINE_PIPELINE_FLUSH") {
-            c.pipeline_flush = flag("PEREGRINE_PIPELINE_FLUSH", &v)?;
-        }
-        if let Some(v) = get("PEREGRINE_HTTP2") {
-            c.http2 = flag("PEREGRINE_HTTP2", &v)?;
-        }
-        if let Some(v) = get("PEREGRINE_H2_MAX_STREAMS") {
-            c.h2_max_concurrent_streams = parse("PEREGRINE_H2_MAX_STREAMS", &v, "a number")?;
+        if get("PEREGRINE_ADDR").is_none() {
+            if let Some(port) = get("PORT") {
+                let port: u16 = number(&port, "a port number").map_err(|e| ConfigError::new("PORT", &port, e))?;
+                c.addrs = vec![BindAddr::Tcp(SocketAddr::from(([0, 0, 0, 0], port)))];
+            }
         }
         match (get("PEREGRINE_TLS_CERT"), get("PEREGRINE_TLS_KEY")) {
-            (Some(cert), Some(key)) => {
-                c.tls = Some(TlsFiles {
-                    cert: cert.into(),
-                    key: key.into(),
-                })
-            }
+            (Some(cert), Some(key)) => c = c.tls(cert, key),
             (None, None) => {}
             (Some(_), None) => {
                 return Err(ConfigError::new(
@@ -240,9 +190,6 @@ impl ServerConfig {
                     "a certificate file beside PEREGRINE_TLS_KEY",
                 ))
             }
-        }
-        if let Some(v) = get("PEREGRINE_H2_MAX_PENDING_RESETS") {
-            c.h2_max_pending_reset_streams = parse("PEREGRINE_H2_MAX_PENDING_RESETS", &v, "a number")?;
         }
         Ok(c)
     }
@@ -361,7 +308,7 @@ impl ServerConfig {
     /// Replaces the app's [`request_timeout`](crate::App::request_timeout) (`None`: no limit). Routes with
     /// their own [`route_timeout`](crate::App::route_timeout) keep it.
     pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.request_timeout = Some(timeout.into());
+        self.request_timeout = RequestTimeout::Replace(timeout.into());
         self
     }
 
@@ -462,11 +409,6 @@ impl ConfigError {
             expected,
         }
     }
-
-    fn named(mut self, name: &str) -> Self {
-        self.name = name.to_owned();
-        self
-    }
 }
 
 impl fmt::Display for ConfigError {
@@ -477,23 +419,132 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-fn parse<T: FromStr>(name: &str, value: &str, expected: &'static str) -> Result<T, ConfigError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| ConfigError::new(name, value, expected))
+/// The request timeout the server applies: the app's, or one that replaces it (`None`: no limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestTimeout {
+    App,
+    Replace(Option<Duration>),
 }
 
-fn millis(name: &str, value: &str) -> Result<Option<Duration>, ConfigError> {
-    let ms: u64 = parse(name, value, "milliseconds (0 for no limit)")?;
+impl RequestTimeout {
+    /// The timeout to use, given the app's own.
+    pub(crate) fn applied_to(self, app: Option<Duration>) -> Option<Duration> {
+        match self {
+            RequestTimeout::App => app,
+            RequestTimeout::Replace(timeout) => timeout,
+        }
+    }
+}
+
+/// One `PEREGRINE_*` variable: its name, and which setter its (trimmed, non-empty) value goes to; `Err`
+/// holds what was expected instead.
+struct Variable {
+    name: &'static str,
+    set: fn(ServerConfig, &str) -> Result<ServerConfig, &'static str>,
+}
+
+/// Every variable [`ServerConfig::from_lookup`] reads but `PORT` and the TLS pair, which are read together.
+const VARIABLES: &[Variable] = &[
+    Variable {
+        name: "PEREGRINE_ADDR",
+        set: |mut c, v| {
+            c.addrs = v
+                .split(',')
+                .map(|a| a.trim().parse().map_err(|_| ADDR_EXPECTED))
+                .collect::<Result<_, _>>()?;
+            Ok(c)
+        },
+    },
+    Variable {
+        name: "PEREGRINE_WORKERS",
+        set: |c, v| Ok(c.workers(number(v, "a number of threads")?)),
+    },
+    Variable {
+        name: "PEREGRINE_PER_CORE",
+        set: |c, v| Ok(c.per_core(flag(v)?)),
+    },
+    Variable {
+        name: "PEREGRINE_IO_EVENTS_PER_TICK",
+        set: |c, v| Ok(c.io_events_per_tick(number(v, "a number")?)),
+    },
+    Variable {
+        name: "PEREGRINE_MAX_CONNECTIONS",
+        set: |c, v| Ok(c.max_connections(number(v, "a number")?)),
+    },
+    Variable {
+        name: "PEREGRINE_MAX_CONCURRENT_REQUESTS",
+        set: |c, v| Ok(c.max_concurrent_requests(number::<usize>(v, "a number (0 for no limit)")?)),
+    },
+    Variable {
+        name: "PEREGRINE_ADAPTIVE_CONCURRENCY",
+        set: |c, v| Ok(c.adaptive_concurrency(flag(v)?)),
+    },
+    Variable {
+        name: "PEREGRINE_RETRY_AFTER_SECS",
+        set: |c, v| Ok(c.retry_after(Duration::from_secs(number(v, "whole seconds")?))),
+    },
+    Variable {
+        name: "PEREGRINE_HEADER_READ_TIMEOUT_MS",
+        set: |c, v| Ok(c.header_read_timeout(millis(v)?)),
+    },
+    Variable {
+        name: "PEREGRINE_REQUEST_TIMEOUT_MS",
+        set: |c, v| Ok(c.request_timeout(millis(v)?)),
+    },
+    Variable {
+        name: "PEREGRINE_DRAIN_TIMEOUT_MS",
+        set: |c, v| Ok(c.drain_timeout(millis(v)?.unwrap_or(Duration::ZERO))),
+    },
+    Variable {
+        name: "PEREGRINE_KEEP_ALIVE",
+        set: |c, v| Ok(c.keep_alive(flag(v)?)),
+    },
+    Variable {
+        name: "PEREGRINE_MAX_HEADER_SIZE",
+        set: |c, v| Ok(c.max_header_size(number(v, "a number of bytes")?)),
+    },
+    Variable {
+        name: "PEREGRINE_MAX_HEADERS",
+        set: |c, v| Ok(c.max_headers(number(v, "a number")?)),
+    },
+    Variable {
+        name: "PEREGRINE_MAX_BODY_SIZE",
+        set: |c, v| Ok(c.max_body_size(number(v, "a number of bytes")?)),
+    },
+    Variable {
+        name: "PEREGRINE_PIPELINE_FLUSH",
+        set: |c, v| Ok(c.pipeline_flush(flag(v)?)),
+    },
+    Variable {
+        name: "PEREGRINE_HTTP2",
+        set: |c, v| Ok(c.http2(flag(v)?)),
+    },
+    Variable {
+        name: "PEREGRINE_H2_MAX_STREAMS",
+        set: |c, v| Ok(c.h2_max_concurrent_streams(number(v, "a number")?)),
+    },
+    Variable {
+        name: "PEREGRINE_H2_MAX_PENDING_RESETS",
+        set: |c, v| Ok(c.h2_max_pending_reset_streams(number(v, "a number")?)),
+    },
+];
+
+const ADDR_EXPECTED: &str = "an IP:port (`[::1]:8000` for IPv6) or unix:/path";
+
+fn number<T: FromStr>(value: &str, expected: &'static str) -> Result<T, &'static str> {
+    value.trim().parse().map_err(|_| expected)
+}
+
+fn millis(value: &str) -> Result<Option<Duration>, &'static str> {
+    let ms: u64 = number(value, "milliseconds (0 for no limit)")?;
     Ok((ms > 0).then(|| Duration::from_millis(ms)))
 }
 
-fn flag(name: &str, value: &str) -> Result<bool, ConfigError> {
+fn flag(value: &str) -> Result<bool, &'static str> {
     match value.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(ConfigError::new(name, value, "true or false")),
+        _ => Err("true or false"),
     }
 }
 
@@ -527,7 +578,7 @@ mod tests {
         );
         assert_eq!(c.max_concurrent_requests, None);
         assert_eq!(c.header_read_timeout, Some(Duration::from_millis(2500)));
-        assert_eq!(c.request_timeout, Some(None));
+        assert_eq!(c.request_timeout, RequestTimeout::Replace(None));
         assert!(c.http2);
         assert!(c.adaptive_concurrency);
         assert_eq!(c.io_events_per_tick, 1, "a poll takes at least one event");
@@ -537,7 +588,7 @@ mod tests {
     fn unset_variables_keep_the_defaults() {
         let c = ServerConfig::from_lookup(env(&[])).unwrap();
         assert_eq!(c.max_concurrent_requests, Some(1024));
-        assert_eq!(c.request_timeout, None);
+        assert_eq!(c.request_timeout, RequestTimeout::App);
         assert_eq!(c.io_events_per_tick, 61);
         assert_eq!(c.addrs, ServerConfig::new().addrs);
     }
@@ -555,5 +606,28 @@ mod tests {
             ("PEREGRINE_TLS_KEY", "/k.pem"),
         ]));
         assert_eq!(c.unwrap().tls.unwrap().key, PathBuf::from("/k.pem"));
+    }
+
+    #[test]
+    fn port_is_honoured_when_peregrine_addr_is_unset() {
+        let c = ServerConfig::from_lookup(env(&[("PORT", "9090")])).unwrap();
+        assert_eq!(c.addrs, vec![BindAddr::Tcp("0.0.0.0:9090".parse().unwrap())]);
+        let c = ServerConfig::from_lookup(env(&[("PORT", "9090"), ("PEREGRINE_ADDR", "127.0.0.1:1")])).unwrap();
+        assert_eq!(c.addrs, vec![BindAddr::Tcp("127.0.0.1:1".parse().unwrap())]);
+        let e = ServerConfig::from_lookup(env(&[("PORT", "http")])).unwrap_err();
+        assert_eq!(e.to_string(), "PORT is 'http'; expected a port number");
+    }
+
+    #[test]
+    fn every_variable_is_in_the_documented_table() {
+        let source = include_str!("config.rs");
+        let table = &source[..source.find("pub struct ServerConfig").unwrap()];
+        for v in VARIABLES {
+            assert!(
+                table.contains(&format!("`{}`", v.name)),
+                "{} is read but not in the table",
+                v.name
+            );
+        }
     }
 }

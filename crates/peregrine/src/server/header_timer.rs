@@ -270,13 +270,10 @@ impl Watchdog {
     }
 }
 
-/// Arms its watchdog when dropped: carried by a response body, so the next head's deadline starts once hyper
-/// has taken the whole body.
-pub(crate) struct ArmOnDrop(pub(crate) Watchdog);
-
-impl Drop for ArmOnDrop {
-    fn drop(&mut self) {
-        self.0.arm();
+/// A response body is finished with: the next head is due within the timeout from now.
+impl crate::body::BodyDone for Watchdog {
+    fn body_done(&self) {
+        self.arm();
     }
 }
 

@@ -4,7 +4,9 @@
 //! header-read deadline). [`Lifecycle::enter`] stores the new [`Phase`] and wakes every watchdog's task
 //! through the [`Sweeper`]; a [`Supervised`] connection reads the phase whenever it is polled. A channel per
 //! connection (tokio's `watch`, as hyper-util's graceful shutdown uses) costs a lock on every wake-up
-//! instead: ~370 instructions per request on `/plaintext` for the two it replaced.
+//! instead (see bench/NOTES.md, "Lifecycle wake-ups").
+//!
+//! The shutdown signal that starts the drain is here too: [`shutdown_signal`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -108,6 +110,30 @@ impl<C: GracefulConnection> Future for Supervised<'_, C> {
             Phase::Stopped => return Poll::Ready(Ended::Stopped),
         }
         this.conn.poll(cx).map(Ended::Done)
+    }
+}
+
+/// Completes on Ctrl-C, or on SIGTERM on Unix: the usual `shutdown` for [`Server::run_until`].
+///
+/// [`Server::run_until`]: super::Server::run_until
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
     }
 }
 

@@ -13,6 +13,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use super::header_timer::Watchdog;
@@ -22,9 +23,9 @@ use crate::body::HyperBody;
 /// hyper's future for one request.
 pub(crate) struct Serving<F> {
     state: State<F>,
-    /// Armed when the response body is dropped (HTTP/1): the connection has no header-read deadline while
-    /// its request is served.
-    watchdog: Option<Watchdog>,
+    /// Armed when the response body is finished with (HTTP/1): the connection has no header-read deadline
+    /// while its request is served.
+    watchdog: Option<Arc<Watchdog>>,
 }
 
 enum State<F> {
@@ -38,7 +39,7 @@ enum State<F> {
 
 impl<F> Serving<F> {
     /// A request admitted under `permit`, answered by `handling`.
-    pub fn admitted(handling: Pin<Box<F>>, permit: Permit, watchdog: Option<Watchdog>) -> Self {
+    pub fn admitted(handling: Pin<Box<F>>, permit: Permit, watchdog: Option<Arc<Watchdog>>) -> Self {
         Serving {
             state: State::Admitted {
                 handling,
@@ -49,7 +50,7 @@ impl<F> Serving<F> {
     }
 
     /// A request refused with `response`.
-    pub fn shed(response: http::Response<HyperBody>, watchdog: Option<Watchdog>) -> Self {
+    pub fn shed(response: http::Response<HyperBody>, watchdog: Option<Arc<Watchdog>>) -> Self {
         Serving {
             state: State::Shed(Some(Box::new(response))),
             watchdog,
@@ -70,7 +71,7 @@ impl<F: Future<Output = http::Response<HyperBody>>> Future for Serving<F> {
         // Frees the place under the limit (and the heap block) as soon as the answer is ready.
         this.state = State::Done;
         if let Some(watchdog) = this.watchdog.take() {
-            response.body_mut().arm_on_drop(watchdog);
+            response.body_mut().on_done(watchdog);
         }
         Poll::Ready(Ok(response))
     }
@@ -80,7 +81,6 @@ impl<F: Future<Output = http::Response<HyperBody>>> Future for Serving<F> {
 mod tests {
     use super::*;
     use crate::server::limit::ConcurrencyLimit;
-    use std::sync::Arc;
 
     fn ok() -> http::Response<HyperBody> {
         http::Response::new(HyperBody::new(crate::body::ResponseBody::Empty))

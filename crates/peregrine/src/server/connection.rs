@@ -1,0 +1,273 @@
+//! Serving one connection: hyper's HTTP/1 (or auto-detected HTTP/1 and HTTP/2) connection over the socket,
+//! the header-read watchdog that supervises it, and for each request the concurrency limit's verdict: the
+//! pipeline's answer, or the 503 of shedding, rendered once at start-up.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{HeaderValue, RETRY_AFTER};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::coalesce;
+use super::config::ServerConfig;
+use super::header_timer::{Sweeper, Watchdog};
+use super::lifecycle::{Ended, Lifecycle, Supervised};
+use super::limit::ConcurrencyLimit;
+use super::serving::Serving;
+#[cfg(feature = "tls")]
+use super::tls;
+use crate::body::{HyperBody, RequestBody};
+use crate::pipeline::Pipeline;
+use crate::render::PrerenderedError;
+use crate::{App, HttpError};
+
+/// What every connection of one server shares.
+pub(super) struct Shared {
+    pub(super) pipeline: Arc<Pipeline>,
+    limit: Arc<ConcurrencyLimit>,
+    /// The 503 (with `Retry-After`) of a request over the concurrency limit, rendered once.
+    shed_error: PrerenderedError,
+    pub(super) connections: Arc<Semaphore>,
+    /// The size of `connections` (at most `u32::MAX`, so that draining can wait for every permit at once).
+    pub(super) max_connections: u32,
+    /// Gather the responses of one burst into one write ([`coalesce`]).
+    coalesce_writes: bool,
+    /// Without a timer: each connection gets its own from `header_timer` (when there is a header-read
+    /// timeout).
+    http1: http1::Builder,
+    auto: Option<auto::Builder<TokioExecutor>>,
+    sweeper: Arc<Sweeper>,
+    /// Serving, draining or stopped; every connection reads it when woken.
+    pub(super) lifecycle: Lifecycle,
+    #[cfg(feature = "tls")]
+    pub(super) tls: Option<tokio_rustls::TlsAcceptor>,
+    /// What `tls` presents, reloaded from its files on SIGHUP.
+    #[cfg(feature = "tls")]
+    pub(super) certificates: Option<Arc<tls::Certificates>>,
+    /// How long a TLS handshake may take.
+    #[cfg(feature = "tls")]
+    pub(super) handshake_timeout: Duration,
+}
+
+impl Shared {
+    pub(super) fn new(mut app: App, config: &ServerConfig) -> io::Result<Arc<Self>> {
+        #[cfg(feature = "tls")]
+        let (tls, certificates) = match &config.tls {
+            Some(files) => {
+                let (acceptor, certificates) = tls::acceptor(files, config.http2)?;
+                (Some(acceptor), Some(certificates))
+            }
+            None => (None, None),
+        };
+        #[cfg(not(feature = "tls"))]
+        if config.tls.is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "TLS is configured but peregrine was built without its `tls` feature",
+            ));
+        }
+        if let Some(bytes) = config.max_body_size {
+            app.options.max_body_size = bytes;
+        }
+        app.options.request_timeout = config.request_timeout.applied_to(app.options.request_timeout);
+        // The HTTP/1 settings, for hyper's HTTP/1-only builder and for the auto builder's HTTP/1 side.
+        macro_rules! http1_settings {
+            ($builder:expr) => {
+                $builder
+                    .keep_alive(config.keep_alive)
+                    .max_headers(config.max_headers)
+                    .max_buf_size(config.max_header_size.max(8192))
+            };
+        }
+        let mut http1 = http1::Builder::new();
+        // The header-read timeout of HTTP/1-only connections is Peregrine's (a `Watchdog`); hyper's is off.
+        http1_settings!(http1.header_read_timeout(None));
+        let auto = config.http2.then(|| {
+            let mut b = auto::Builder::new(TokioExecutor::new());
+            http1_settings!(b.http1().header_read_timeout(config.header_read_timeout));
+            b.http2()
+                .timer(TokioTimer::new())
+                .max_concurrent_streams(config.h2_max_concurrent_streams)
+                .max_pending_accept_reset_streams(config.h2_max_pending_reset_streams)
+                .max_header_list_size(u32::try_from(config.max_header_size).unwrap_or(u32::MAX))
+                .keep_alive_interval(config.header_read_timeout)
+                .keep_alive_timeout(Duration::from_secs(20));
+            b
+        });
+        let max_connections = u32::try_from(config.max_connections).unwrap_or(u32::MAX);
+        let sweeper = Sweeper::start(config.header_read_timeout);
+        Ok(Arc::new(Shared {
+            pipeline: Pipeline::new(app),
+            limit: Arc::new(ConcurrencyLimit::new(
+                config.max_concurrent_requests,
+                config.adaptive_concurrency,
+            )),
+            shed_error: PrerenderedError::new(
+                HttpError::service_unavailable()
+                    .with_description("The server is at its limit of concurrent requests; retry after Retry-After.")
+                    .with_header(RETRY_AFTER, HeaderValue::from(config.retry_after.as_secs())),
+            ),
+            connections: Arc::new(Semaphore::new(max_connections as usize)),
+            max_connections,
+            coalesce_writes: config.pipeline_flush,
+            http1,
+            auto,
+            sweeper: Arc::clone(&sweeper),
+            lifecycle: Lifecycle::new(sweeper),
+            #[cfg(feature = "tls")]
+            tls,
+            #[cfg(feature = "tls")]
+            certificates,
+            #[cfg(feature = "tls")]
+            handshake_timeout: config.header_read_timeout.unwrap_or(Duration::from_secs(10)),
+        }))
+    }
+
+    /// One request: admitted under the concurrency limit, or shed with 503 at once; hyper's service. The
+    /// request is turned into Peregrine's here, before any future exists, so that hyper's own future for it
+    /// stays a few words ([`serving`]).
+    ///
+    /// With a `watchdog` (HTTP/1), the connection has no header-read deadline until the response body has been
+    /// handed over.
+    fn serve(
+        &self,
+        request: http::Request<Incoming>,
+        peer: Option<SocketAddr>,
+        watchdog: Option<&Arc<Watchdog>>,
+    ) -> Serving<impl Future<Output = http::Response<HyperBody>> + Send + 'static> {
+        if let Some(watchdog) = &watchdog {
+            watchdog.disarm();
+        }
+        match self.limit.try_acquire() {
+            Some(permit) => {
+                let (head, body) = request.into_parts();
+                let req = self.pipeline.request(head, request_body(body), peer);
+                Serving::admitted(self.pipeline.handle_on_heap(req), permit, watchdog.cloned())
+            }
+            None => Serving::shed(self.shed(request), watchdog.cloned()),
+        }
+    }
+
+    /// The 503 for a request over the concurrency limit.
+    #[cold]
+    fn shed(&self, request: http::Request<Incoming>) -> http::Response<HyperBody> {
+        if let Some(metrics) = self.pipeline.metrics() {
+            metrics.record_shed();
+        }
+        self.pipeline.reject(&request, &self.shed_error)
+    }
+}
+
+/// The core's request body for hyper's: nothing to box when the request has no body (a GET, say).
+fn request_body(body: Incoming) -> RequestBody {
+    use http_body::Body;
+    use http_body_util::BodyExt;
+    if body.is_end_stream() {
+        RequestBody::Full(bytes::Bytes::new())
+    } else {
+        RequestBody::Stream(Box::pin(body.map_err(crate::BoxError::from)))
+    }
+}
+
+/// One accepted connection, ready to be served once its transport is ready (TLS handshake done).
+pub(super) struct Connection {
+    peer: Option<SocketAddr>,
+    shared: Arc<Shared>,
+    permit: OwnedSemaphorePermit,
+}
+
+impl Connection {
+    pub(super) fn new(peer: Option<SocketAddr>, shared: &Arc<Shared>, permit: OwnedSemaphorePermit) -> Self {
+        Connection {
+            peer,
+            shared: Arc::clone(shared),
+            permit,
+        }
+    }
+
+    /// Serves HTTP on `io` until the connection ends, the drain ends, or the server is killed.
+    pub(super) async fn serve<I>(self, io: I)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        if self.shared.coalesce_writes {
+            let (io, flusher) = coalesce::coalesce(io);
+            flusher.flush_when_idle(self.serve_io(io)).await;
+        } else {
+            self.serve_io(io).await;
+        }
+    }
+
+    async fn serve_io<I>(self, io: I)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let Connection {
+            peer,
+            shared,
+            permit: _permit,
+        } = self;
+        let io = TokioIo::new(io);
+        let ended = match &shared.auto {
+            None => {
+                let watchdog = Arc::new(shared.sweeper.watchdog());
+                let service = {
+                    let (shared, watchdog) = (Arc::clone(&shared), Arc::clone(&watchdog));
+                    service_fn(move |request: http::Request<Incoming>| shared.serve(request, peer, Some(&watchdog)))
+                };
+                let connection = shared.http1.serve_connection(io, service);
+                match Supervised::new(connection, &watchdog, &shared.lifecycle).await {
+                    Ended::Done(result) => Ended::Done(result.map_err(Into::into)),
+                    Ended::TimedOut => Ended::TimedOut,
+                    Ended::Stopped => Ended::Stopped,
+                }
+            }
+            Some(auto) => {
+                let service = {
+                    let shared = Arc::clone(&shared);
+                    service_fn(move |request: http::Request<Incoming>| shared.serve(request, peer, None))
+                };
+                let mut auto = auto.clone();
+                if shared.sweeper.timeout().is_some() {
+                    auto.http1().timer(shared.sweeper.timer());
+                }
+                // hyper keeps this connection's deadlines; the watchdog only carries wake-ups.
+                let watchdog = shared.sweeper.unarmed_watchdog();
+                let connection = auto.serve_connection(io, service);
+                Supervised::new(connection, &watchdog, &shared.lifecycle).await
+            }
+        };
+        let result: Result<(), Box<dyn std::error::Error + Send + Sync>> = match ended {
+            Ended::Done(result) => result,
+            Ended::TimedOut => {
+                tracing::debug!(peer = %Peer(peer), "no request head within the header-read timeout; closing");
+                Ok(())
+            }
+            Ended::Stopped => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::debug!(error = %e, peer = %Peer(peer), "connection ended with an error");
+        }
+    }
+}
+
+/// A connection's peer for logs: its address, or `unix` for a Unix socket.
+pub(crate) struct Peer(pub(crate) Option<SocketAddr>);
+
+impl std::fmt::Display for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(addr) => write!(f, "{addr}"),
+            None => f.write_str("unix"),
+        }
+    }
+}
