@@ -7,10 +7,6 @@ use quote::quote;
 use syn::spanned::Spanned;
 use syn::{parse_macro_input, Attribute, Error, ImplItem, ItemImpl, Path};
 
-const METHODS: [&str; 9] = [
-    "get", "head", "post", "put", "delete", "connect", "options", "trace", "patch",
-];
-
 /// Turns an `impl` block into a Peregrine resource.
 ///
 /// Every method named `on_<method>` (`on_get`, `on_post`, … for RFC 9110's methods and PATCH) becomes the
@@ -28,7 +24,8 @@ pub fn resource(args: TokenStream, item: TokenStream) -> TokenStream {
     match expand(block.clone()) {
         Ok(tokens) => tokens.into(),
         Err(e) => {
-            // Keep the block (minus hook attributes) so the only error shown is the one that matters.
+            // Keep the block (minus hook attributes) and a placeholder impl, so the only error shown is the
+            // one that matters, not a second "is not a Peregrine resource" where the type is routed.
             let mut block = block;
             let _ = take_hooks(&mut block.attrs);
             for item in &mut block.items {
@@ -37,7 +34,8 @@ pub fn resource(args: TokenStream, item: TokenStream) -> TokenStream {
                 }
             }
             let error = e.to_compile_error();
-            quote! { #block #error }.into()
+            let placeholder = (block.trait_.is_none()).then(|| resource_impl(&block, &[], &[]));
+            quote! { #block #error #placeholder }.into()
         }
     }
 }
@@ -122,19 +120,31 @@ fn expand(mut block: ItemImpl) -> syn::Result<TokenStream2> {
             continue;
         };
         let (method, suffix) = rest.split_once('_').unwrap_or((rest, ""));
-        if !METHODS.contains(&method) {
+        if method.is_empty() || !method.bytes().all(|b| b.is_ascii_lowercase()) {
             return Err(Error::new(
                 f.sig.ident.span(),
                 format!(
-                    "`{name}` looks like a responder, but `{method}` is not an HTTP method; responders are on_get, on_head, on_post, on_put, on_delete, on_connect, on_options, on_trace and on_patch, optionally followed by _<suffix>"
+                    "`{name}` looks like a responder, but `{method}` is not an HTTP method; responders are on_get, on_post, on_put, on_delete, ... (lower case), optionally followed by _<suffix>"
                 ),
             ));
         }
         check_responder_signature(&f.sig, &name)?;
         let index = specs.len();
-        let upper = method.to_ascii_uppercase();
-        specs.push(quote! { ::peregrine::ResponderSpec { method: #upper, suffix: #suffix } });
         let ident = &f.sig.ident;
+        // The method is looked up in peregrine's own table, in a constant: an unknown one is a compile error
+        // at the responder's name.
+        let method_of =
+            quote::quote_spanned! { ident.span() => ::peregrine::__macro_support::responder_method(#method) };
+        let before_names: Vec<String> = block_hooks
+            .before
+            .iter()
+            .chain(&fn_hooks.before)
+            .map(path_text)
+            .collect();
+        let after_names: Vec<String> = fn_hooks.after.iter().chain(&block_hooks.after).map(path_text).collect();
+        specs.push(quote! {
+            ::peregrine::ResponderSpec::new(#method_of, #suffix).with_hooks(&[#(#before_names),*], &[#(#after_names),*])
+        });
         let call = quote_spanned_call(ident);
         let befores = block_hooks.before.iter().chain(&fn_hooks.before);
         let afters = fn_hooks.after.iter().chain(&block_hooks.after);
@@ -145,14 +155,14 @@ fn expand(mut block: ItemImpl) -> syn::Result<TokenStream2> {
         arms.push(if has_hooks {
             quote! {
                 #index => ::std::boxed::Box::pin(async move {
-                    #( ::peregrine::__private::hook(#befores, &mut *req, &mut *resp).await?; )*
-                    ::peregrine::__private::responder(#call, self, &mut *req, &mut *resp).await?;
-                    #( ::peregrine::__private::hook(#afters, &mut *req, &mut *resp).await?; )*
+                    #( ::peregrine::__macro_support::hook(#befores, &mut *req, &mut *resp).await?; )*
+                    ::peregrine::__macro_support::responder(#call, self, &mut *req, &mut *resp).await?;
+                    #( ::peregrine::__macro_support::hook(#afters, &mut *req, &mut *resp).await?; )*
                     ::std::result::Result::Ok(())
                 }),
             }
         } else {
-            quote! { #index => ::peregrine::__private::responder(#call, self, req, resp), }
+            quote! { #index => ::peregrine::__macro_support::responder(#call, self, req, resp), }
         });
     }
     if specs.is_empty() {
@@ -161,11 +171,18 @@ fn expand(mut block: ItemImpl) -> syn::Result<TokenStream2> {
             "this resource has no responders: add `async fn on_get(&self, req: &mut Request, resp: &mut Response) -> peregrine::Result` (or on_post, on_put, ...)",
         ));
     }
-    let self_ty = &block.self_ty;
-    let (impl_generics, _, where_clause) = block.generics.split_for_impl();
+    let resource = resource_impl(&block, &specs, &arms);
     Ok(quote! {
         #block
+        #resource
+    })
+}
 
+/// The `Resource` impl for `block`'s type, with these responder specs and `match` arms.
+fn resource_impl(block: &ItemImpl, specs: &[TokenStream2], arms: &[TokenStream2]) -> TokenStream2 {
+    let self_ty = &block.self_ty;
+    let (impl_generics, _, where_clause) = block.generics.split_for_impl();
+    quote! {
         impl #impl_generics ::peregrine::Resource for #self_ty #where_clause {
             fn responders(&self) -> &'static [::peregrine::ResponderSpec] {
                 const RESPONDERS: &[::peregrine::ResponderSpec] = &[#(#specs),*];
@@ -178,13 +195,14 @@ fn expand(mut block: ItemImpl) -> syn::Result<TokenStream2> {
                 req: &'a mut ::peregrine::Request,
                 resp: &'a mut ::peregrine::Response,
             ) -> ::peregrine::BoxFuture<'a, ::peregrine::Result> {
+                let _ = (&req, &resp);
                 match index {
                     #(#arms)*
                     _ => ::std::unreachable!("peregrine asked for a responder this resource does not list"),
                 }
             }
         }
-    })
+    }
 }
 
 /// Checks the shape of a responder's signature, so a mistake reads as what to write instead.
@@ -257,6 +275,11 @@ fn is_mut_ref_to(ty: &syn::Type, name: &str) -> bool {
         },
         _ => false,
     }
+}
+
+/// A hook's path as written, for route tables (`check_token`, `auth::check`).
+fn path_text(path: &Path) -> String {
+    quote!(#path).to_string().replace(' ', "")
 }
 
 /// `Self::on_get`, spanned at the responder's name so a signature error points at it.

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
-use crate::inspect::RouteDescription;
+use crate::inspect::Route;
+use crate::methods::{self, METHODS, OPTIONS};
 use crate::middleware::{DynMiddleware, Middleware};
-use crate::resource::{self, BoxFuture, Resource, ResponderSpec, METHODS, OPTIONS};
+use crate::resource::{Resource, ResponderSpec};
 use crate::routing::{Converter, ConverterArgs, RouteError, Router};
-use crate::{Request, Response, Result};
+use crate::{Request, Response};
 
 /// Default request body limit: 1 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 1024 * 1024;
@@ -57,14 +58,13 @@ pub(crate) struct AppOptions {
 /// What a route serves: the resource, its responder for each method, and the `Allow` values.
 pub(crate) struct Target {
     pub resource: Arc<dyn Resource>,
-    pub type_name: &'static str,
-    pub suffix: String,
+    /// The route as `App::routes` lists it and `process_resource` is told.
+    pub route: Route,
     pub responders: [Option<u8>; METHODS.len()],
     /// `Allow` for 405: the methods served (HEAD when GET is), then OPTIONS.
     pub allow_405: HeaderValue,
     /// `Allow` for the default OPTIONS answer: the methods served, without OPTIONS (as Falcon).
     pub allow_options: HeaderValue,
-    pub methods: Vec<&'static str>,
     /// This route's own request timeout, replacing the app's.
     pub timeout: Option<Duration>,
 }
@@ -135,7 +135,7 @@ impl App {
         suffix: &str,
     ) -> std::result::Result<(), RouteError> {
         let type_name = std::any::type_name::<R>();
-        let target = Target::new(Arc::new(resource), type_name, suffix)
+        let target = Target::new(Arc::new(resource), template, type_name, suffix)
             .map_err(|why| RouteError::new(format!("cannot route '{template}' to {type_name}: {why}")))?;
         self.router.add(template, target)
     }
@@ -263,19 +263,22 @@ impl App {
     }
 
     /// The route table: template, resource type, suffix and methods served, in the order added.
-    pub fn routes(&self) -> Vec<RouteDescription> {
-        crate::inspect::describe(&self.router)
+    pub fn routes(&self) -> Vec<Route> {
+        self.router.routes().map(|(_, target)| target.route.clone()).collect()
     }
 }
 
 impl Target {
-    fn new(resource: Arc<dyn Resource>, type_name: &'static str, suffix: &str) -> std::result::Result<Self, String> {
+    fn new(
+        resource: Arc<dyn Resource>,
+        template: &str,
+        type_name: &'static str,
+        suffix: &str,
+    ) -> std::result::Result<Self, String> {
         let specs: &[ResponderSpec] = resource.responders();
         let mut responders = [None; METHODS.len()];
         for (i, spec) in specs.iter().enumerate().filter(|(_, s)| s.suffix == suffix) {
-            let m = METHODS
-                .iter()
-                .position(|m| *m == spec.method)
+            let m = methods::index_of_name(spec.method)
                 .ok_or_else(|| format!("'{}' is not a method Peregrine serves", spec.method))?;
             responders[m] = Some(u8::try_from(i).map_err(|_| "more than 255 responders".to_owned())?);
         }
@@ -287,7 +290,7 @@ impl Target {
             };
             return Err(format!("the resource has {wanted}"));
         }
-        let served = |m: usize| responders[m].is_some() || (m == resource::HEAD && responders[resource::GET].is_some());
+        let served = |m: usize| responders[m].is_some() || (m == methods::HEAD && responders[methods::GET].is_some());
         let methods: Vec<&'static str> = (0..METHODS.len()).filter(|&m| served(m)).map(|m| METHODS[m]).collect();
         let without_options: Vec<&str> = methods.iter().copied().filter(|m| *m != "OPTIONS").collect();
         let mut with_options = methods.clone();
@@ -298,24 +301,16 @@ impl Target {
             |list: &[&str]| HeaderValue::try_from(list.join(", ")).expect("method names are valid header text");
         Ok(Target {
             resource,
-            type_name,
-            suffix: suffix.to_owned(),
+            route: Route {
+                template: template.to_owned(),
+                resource: type_name,
+                suffix: suffix.to_owned(),
+                methods,
+            },
             responders,
             allow_405: header(&with_options),
             allow_options: header(&without_options),
-            methods,
             timeout: None,
         })
-    }
-}
-
-/// The same resource can serve several routes: share it with `Arc`.
-impl<R: Resource> Resource for Arc<R> {
-    fn responders(&self) -> &'static [ResponderSpec] {
-        (**self).responders()
-    }
-
-    fn respond<'a>(&'a self, index: usize, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result> {
-        (**self).respond(index, req, resp)
     }
 }

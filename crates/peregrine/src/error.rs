@@ -523,3 +523,24 @@ mod tests {
         assert_eq!(HttpError::bad_request().with_title("Nope").title(), "Nope");
     }
 }
+
+/// A programming error found while serving a request (a missing URI field, an unserializable body, a bad
+/// header value): it becomes a 500 whose detail goes to the log, never to the client.
+#[derive(Debug)]
+pub(crate) struct Internal {
+    message: String,
+}
+
+impl Internal {
+    pub(crate) fn new(message: String) -> Self {
+        Internal { message }
+    }
+}
+
+impl fmt::Display for Internal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Internal {}

@@ -1,16 +1,37 @@
-//! The route table, for printing at start-up and for tests.
+//! Routes as the app serves them: what [`App::routes`](crate::App::routes) lists and what middleware's
+//! `process_resource` is told.
+//!
+//! Architecture invariant: this module imports nothing else from the crate; the app builds its routes.
 
 use std::fmt;
 
-use crate::app::Target;
-use crate::routing::Router;
-
-/// One route as the app will serve it.
+/// One route as the app serves it: template, resource type, suffix and methods.
+///
+/// ```
+/// use peregrine::{App, Request, Response, Result};
+///
+/// struct Things;
+///
+/// #[peregrine::resource]
+/// impl Things {
+///     async fn on_get(&self, _req: &mut Request, _resp: &mut Response) -> Result {
+///         Ok(())
+///     }
+/// }
+///
+/// let app = App::new().add_route("/things/{id:int}", Things);
+/// let route = &app.routes()[0];
+/// assert_eq!(route.template, "/things/{id:int}");
+/// assert_eq!(route.methods, ["GET", "HEAD"]);
+/// assert!(route.resource.ends_with("::Things"));
+/// assert!(route.to_string().ends_with("::Things [GET, HEAD]"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteDescription {
-    /// The URI template.
+#[non_exhaustive]
+pub struct Route {
+    /// The URI template, as added.
     pub template: String,
-    /// The resource's type name.
+    /// The resource's type name (`std::any::type_name`).
     pub resource: &'static str,
     /// The responder suffix (`""` for none).
     pub suffix: String,
@@ -19,7 +40,7 @@ pub struct RouteDescription {
     pub methods: Vec<&'static str>,
 }
 
-impl fmt::Display for RouteDescription {
+impl fmt::Display for Route {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} -> {}", self.template, self.resource)?;
         if !self.suffix.is_empty() {
@@ -27,16 +48,4 @@ impl fmt::Display for RouteDescription {
         }
         write!(f, " [{}]", self.methods.join(", "))
     }
-}
-
-pub(crate) fn describe(router: &Router<Target>) -> Vec<RouteDescription> {
-    router
-        .routes()
-        .map(|(info, target)| RouteDescription {
-            template: info.template().to_owned(),
-            resource: target.type_name,
-            suffix: target.suffix.clone(),
-            methods: target.methods.clone(),
-        })
-        .collect()
 }

@@ -56,11 +56,11 @@ mod app;
 mod body;
 mod error;
 mod header_pool;
-mod internal;
+mod macro_support;
 mod media;
+mod methods;
 mod negotiation;
 mod pipeline;
-mod private;
 mod query;
 mod render;
 mod response;
@@ -78,6 +78,7 @@ pub mod testing;
 pub use app::{App, DEFAULT_MAX_BODY_SIZE, DEFAULT_REQUEST_TIMEOUT};
 pub use body::{BodyStream, BoxError};
 pub use error::{Error, HttpError, HttpStatus, Link, Result};
+pub use inspect::Route;
 pub use middleware::Middleware;
 pub use request::Request;
 pub use resource::{BoxFuture, Resource, ResponderSpec};
@@ -90,8 +91,9 @@ pub use peregrine_macros::{after, before, resource};
 /// The `cookie` crate, for building cookies to set.
 pub use cookie;
 
-/// What `#[peregrine::resource]` expands to uses. Not public API.
+/// What `#[peregrine::resource]` expands to calls. Not public API.
 #[doc(hidden)]
-pub mod __private {
-    pub use crate::private::*;
+pub mod __macro_support {
+    pub use crate::macro_support::*;
+    pub use crate::methods::responder_method;
 }

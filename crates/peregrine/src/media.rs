@@ -4,8 +4,8 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::error::Internal;
 use crate::error::{HttpError, Result};
-use crate::internal::Internal;
 
 /// `application/json`.
 pub const JSON: &str = "application/json";

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use http::Method;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -143,7 +142,7 @@ impl InFlight<'_> {
     pub fn finish(self, req: &Request, status: http::StatusCode) {
         let inner = &self.metrics.inner;
         let route = req.uri_template_shared().unwrap_or(&inner.unmatched).clone();
-        let method = method_label(req.method());
+        let method = crate::methods::label(req.method());
         inner
             .latency
             .get_or_create(&RouteLabels {
@@ -168,25 +167,7 @@ impl Drop for InFlight<'_> {
     }
 }
 
-fn method_label(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        Method::CONNECT => "CONNECT",
-        Method::TRACE => "TRACE",
-        _ => "OTHER",
-    }
-}
-
-const GET_ONLY: &[ResponderSpec] = &[ResponderSpec {
-    method: "GET",
-    suffix: "",
-}];
+const GET_ONLY: &[ResponderSpec] = &[ResponderSpec::new("GET", "")];
 
 impl Resource for Metrics {
     fn responders(&self) -> &'static [ResponderSpec] {

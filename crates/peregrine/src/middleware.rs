@@ -1,7 +1,8 @@
 //! Middleware: code that runs around every request, in three places.
 //!
 //! `process_request` runs before routing (in the order middleware was added) and may end the request early
-//! with an error or [`Response::complete`]; `process_resource` runs after routing, before the responder;
+//! with an error or [`Response::complete`]; `process_resource` runs after routing, before the responder, and
+//! is told the [`Route`] that matched (URI fields are on the request);
 //! `process_response` runs last, in reverse order, for every middleware, told whether the request succeeded.
 //!
 //! ```
@@ -19,6 +20,7 @@
 use std::future::Future;
 
 use crate::error::Result;
+use crate::inspect::Route;
 use crate::resource::BoxFuture;
 use crate::{Request, Response};
 
@@ -26,7 +28,7 @@ use crate::{Request, Response};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not Peregrine middleware",
     label = "this needs `impl peregrine::Middleware for {Self}`",
-    note = "middleware implements any of `async fn process_request(&self, req: &mut Request, resp: &mut Response) -> Result`, `process_resource` (same) and `process_response(&self, req, resp, req_succeeded: bool)`"
+    note = "middleware implements any of `async fn process_request(&self, req: &mut Request, resp: &mut Response) -> Result`, `process_resource(&self, req, resp, route: &Route)` and `process_response(&self, req, resp, req_succeeded: bool)`"
 )]
 pub trait Middleware: Send + Sync + 'static {
     /// Before routing. Return an error, or call `resp.complete()`, to skip routing and the responder.
@@ -35,9 +37,16 @@ pub trait Middleware: Send + Sync + 'static {
         async { Ok(()) }
     }
 
-    /// After routing (`req.uri_template()` and URI fields are known), before hooks and the responder.
-    fn process_resource(&self, req: &mut Request, resp: &mut Response) -> impl Future<Output = Result> + Send {
-        let _ = (req, resp);
+    /// After routing, before hooks and the responder: `route` is the route that matched (its template,
+    /// resource type and methods), and the request's URI fields are known. Not called when no route matched
+    /// (404). Return an error, or call `resp.complete()`, to skip the responder.
+    fn process_resource(
+        &self,
+        req: &mut Request,
+        resp: &mut Response,
+        route: &Route,
+    ) -> impl Future<Output = Result> + Send {
+        let _ = (req, resp, route);
         async { Ok(()) }
     }
 
@@ -56,7 +65,12 @@ pub trait Middleware: Send + Sync + 'static {
 /// [`Middleware`] with its futures boxed, so the app can hold a list of different kinds.
 pub(crate) trait DynMiddleware: Send + Sync {
     fn process_request<'a>(&'a self, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result>;
-    fn process_resource<'a>(&'a self, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result>;
+    fn process_resource<'a>(
+        &'a self,
+        req: &'a mut Request,
+        resp: &'a mut Response,
+        route: &'a Route,
+    ) -> BoxFuture<'a, Result>;
     fn process_response<'a>(&'a self, req: &'a mut Request, resp: &'a mut Response, ok: bool) -> BoxFuture<'a, Result>;
 }
 
@@ -65,8 +79,13 @@ impl<M: Middleware> DynMiddleware for M {
         Box::pin(Middleware::process_request(self, req, resp))
     }
 
-    fn process_resource<'a>(&'a self, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result> {
-        Box::pin(Middleware::process_resource(self, req, resp))
+    fn process_resource<'a>(
+        &'a self,
+        req: &'a mut Request,
+        resp: &'a mut Response,
+        route: &'a Route,
+    ) -> BoxFuture<'a, Result> {
+        Box::pin(Middleware::process_resource(self, req, resp, route))
     }
 
     fn process_response<'a>(&'a self, req: &'a mut Request, resp: &'a mut Response, ok: bool) -> BoxFuture<'a, Result> {

@@ -33,9 +33,9 @@ use crate::app::{App, Target};
 use crate::body::{HyperBody, RequestBody, ResponseBody};
 use crate::error::{ErrorParts, HttpError};
 use crate::header_pool;
+use crate::methods::{self, GET, HEAD, OPTIONS};
 use crate::render::{render_error, PrerenderedError};
 use crate::request::accept_of;
-use crate::resource::{method_index, GET, HEAD, OPTIONS};
 use crate::routing::{Captures, Params};
 use crate::trace::RequestTrace;
 use crate::{Error, Request, Response, Result};
@@ -167,13 +167,13 @@ impl Pipeline {
         }
 
         for middleware in &self.app.middleware {
-            middleware.process_resource(req, resp).await?;
+            middleware.process_resource(req, resp, &target.route).await?;
             if resp.is_complete() {
                 return Ok(());
             }
         }
 
-        let Some(method) = method_index(req.method()) else {
+        let Some(method) = methods::index(req.method()) else {
             return Err(HttpError::not_implemented()
                 .with_description(format!("The method {} is not recognized by this server.", req.method()))
                 .into());

@@ -14,8 +14,8 @@ use http::{Method, Uri, Version};
 use serde::de::DeserializeOwned;
 
 use crate::body::RequestBody;
+use crate::error::Internal;
 use crate::error::{HttpError, Result};
-use crate::internal::Internal;
 use crate::routing::{FromParam, Params};
 use crate::{media, negotiation};
 

@@ -19,8 +19,8 @@
 //! }
 //! ```
 //!
-//! Without the macro, implement [`Resource`] by hand: `responders` lists `(method, suffix)` pairs and
-//! `respond` calls the one at an index.
+//! Without the macro, implement [`Resource`] by hand: `responders` lists [`ResponderSpec`]s and `respond`
+//! calls the one at an index.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -31,13 +31,47 @@ use crate::{Request, Response};
 /// A boxed, sendable future: what a responder call returns once the resource is type-erased.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// One responder of a resource: the method it serves and its route suffix (`""` for none).
+/// One responder of a resource: the method it serves, its route suffix (`""` for none), and the names of
+/// its hooks (for route tables; the hooks themselves are compiled into [`Resource::respond`]).
+///
+/// ```
+/// use peregrine::ResponderSpec;
+///
+/// const SPECS: &[ResponderSpec] = &[ResponderSpec::new("GET", ""), ResponderSpec::new("GET", "item")];
+/// assert_eq!(SPECS[1].suffix, "item");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResponderSpec {
     /// The method in upper case, such as `"GET"`.
     pub method: &'static str,
     /// The suffix (`"item"` for `on_get_item`), or `""`.
     pub suffix: &'static str,
+    /// The before hooks' names, in the order they run (as written, such as `"check_token"`).
+    pub before: &'static [&'static str],
+    /// The after hooks' names, in the order they run.
+    pub after: &'static [&'static str],
+}
+
+impl ResponderSpec {
+    /// The responder for `method` (upper case) with `suffix` (`""` for none), without hooks.
+    #[must_use]
+    pub const fn new(method: &'static str, suffix: &'static str) -> Self {
+        ResponderSpec {
+            method,
+            suffix,
+            before: &[],
+            after: &[],
+        }
+    }
+
+    /// The same responder, with the names of its hooks.
+    #[must_use]
+    pub const fn with_hooks(mut self, before: &'static [&'static str], after: &'static [&'static str]) -> Self {
+        self.before = before;
+        self.after = after;
+        self
+    }
 }
 
 /// Something `App::add_route` can serve. Write `#[peregrine::resource]` above the `impl` block that holds
@@ -55,28 +89,13 @@ pub trait Resource: Send + Sync + 'static {
     fn respond<'a>(&'a self, index: usize, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result>;
 }
 
-/// The methods Peregrine recognizes (RFC 9110's eight and PATCH), in the order `Allow` lists them.
-pub(crate) const METHODS: [&str; 9] = [
-    "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE",
-];
+/// The same resource can serve several routes: share it with `Arc`.
+impl<R: Resource> Resource for std::sync::Arc<R> {
+    fn responders(&self) -> &'static [ResponderSpec] {
+        (**self).responders()
+    }
 
-pub(crate) const GET: usize = 2;
-pub(crate) const HEAD: usize = 3;
-pub(crate) const OPTIONS: usize = 4;
-
-/// The index of a method in [`METHODS`], or `None` for a method Peregrine does not recognize.
-pub(crate) fn method_index(method: &http::Method) -> Option<usize> {
-    use http::Method as M;
-    Some(match *method {
-        M::GET => GET,
-        M::POST => 6,
-        M::PUT => 7,
-        M::DELETE => 1,
-        M::HEAD => HEAD,
-        M::OPTIONS => OPTIONS,
-        M::PATCH => 5,
-        M::CONNECT => 0,
-        M::TRACE => 8,
-        _ => return None,
-    })
+    fn respond<'a>(&'a self, index: usize, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result> {
+        (**self).respond(index, req, resp)
+    }
 }

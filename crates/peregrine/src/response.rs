@@ -12,9 +12,9 @@ use percent_encoding::{AsciiSet, CONTROLS};
 use serde::Serialize;
 
 use crate::body::{BoxError, ResponseBody};
+use crate::error::Internal;
 use crate::error::{HttpError, Result};
 use crate::header_pool;
-use crate::internal::Internal;
 use crate::media;
 
 /// An HTTP response under construction. The status starts at 200 and the body empty.

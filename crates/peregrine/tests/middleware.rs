@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use peregrine::testing::TestClient;
-use peregrine::{App, HttpError, Middleware, Request, Response, Result};
+use peregrine::{App, HttpError, Middleware, Request, Response, Result, Route};
 
 type Log = Arc<Mutex<Vec<String>>>;
 
@@ -23,12 +23,13 @@ impl Middleware for Recorder {
         Ok(())
     }
 
-    async fn process_resource(&self, req: &mut Request, _resp: &mut Response) -> Result {
-        let template = req.uri_template().unwrap_or("-").to_owned();
+    async fn process_resource(&self, req: &mut Request, _resp: &mut Response, route: &Route) -> Result {
+        assert_eq!(req.uri_template(), Some(route.template.as_str()));
+        let resource = route.resource.rsplit("::").next().unwrap_or("-");
         self.log
             .lock()
             .unwrap()
-            .push(format!("{}:resource {template}", self.name));
+            .push(format!("{}:resource {} {resource}", self.name, route.template));
         Ok(())
     }
 
@@ -73,8 +74,8 @@ async fn middleware_runs_in_order_and_responses_in_reverse() {
         [
             "a:request",
             "b:request",
-            "a:resource /x",
-            "b:resource /x",
+            "a:resource /x Logged",
+            "b:resource /x Logged",
             "responder",
             "b:response 200 true",
             "a:response 200 true"
@@ -173,6 +174,17 @@ impl Guarded {
 
 fn guarded() -> TestClient {
     TestClient::new(App::new().add_route("/g", Guarded))
+}
+
+#[test]
+fn responder_specs_name_their_hooks_in_running_order() {
+    use peregrine::Resource;
+    let specs = Guarded.responders();
+    let post = specs.iter().find(|s| s.method == "POST").expect("on_post is listed");
+    assert_eq!(post.before, ["require_token", "mark_before"]);
+    assert_eq!(post.after, ["add_header", "outer_after"]);
+    let put = specs.iter().find(|s| s.method == "PUT").expect("on_put is listed");
+    assert_eq!((put.before, put.after), (&["require_token"][..], &["outer_after"][..]));
 }
 
 #[tokio::test]

@@ -10,10 +10,7 @@ use http::StatusCode;
 use crate::resource::{BoxFuture, Resource, ResponderSpec};
 use crate::{Request, Response, Result};
 
-const GET_ONLY: &[ResponderSpec] = &[ResponderSpec {
-    method: "GET",
-    suffix: "",
-}];
+const GET_ONLY: &[ResponderSpec] = &[ResponderSpec::new("GET", "")];
 
 /// Answers `GET` with 200 `{"status":"ok"}` while the process can serve requests at all: mount it at
 /// `/health` for a liveness probe.

@@ -1,4 +1,4 @@
-use peregrine::{Request, Response};
+use peregrine::{App, Request, Response};
 
 struct Things;
 
@@ -10,4 +10,7 @@ impl Things {
     }
 }
 
-fn main() {}
+fn main() {
+    // Routing the type adds no second error: the macro's sentence is the only one.
+    let _app = App::new().add_route("/things", Things);
+}

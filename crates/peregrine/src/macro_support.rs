@@ -1,4 +1,5 @@
-//! What `#[peregrine::resource]` expands to calls. Not public API: names here may change at any time.
+//! What `#[peregrine::resource]` expands to calls (through `peregrine::__macro_support`). Not public API:
+//! names here may change at any time.
 //!
 //! The traits exist to turn a wrong signature into a sentence: a responder or hook whose signature does not
 //! fit fails a bound whose `on_unimplemented` message says what to write.
