@@ -255,7 +255,7 @@ fn check_responder_signature(sig: &syn::Signature, name: &str) -> syn::Result<()
     if let Some(extra) = typed.next() {
         return Err(Error::new(
             extra.span(),
-            format!("responder `{name}` takes exactly a request and a response; read URI fields with `req.param(..)`: `{expected}`"),
+            format!("responder `{name}` takes exactly a request and a response; read URI fields with `req.field(..)`: `{expected}`"),
         ));
     }
     if let syn::ReturnType::Default = sig.output {

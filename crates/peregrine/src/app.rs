@@ -144,12 +144,12 @@ impl App {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use peregrine::routing::{Converter, ParamValue};
+    /// use peregrine::routing::{Converter, FieldValue};
     ///
     /// struct Upper;
     /// impl Converter for Upper {
-    ///     fn convert(&self, segment: &str) -> Option<ParamValue> {
-    ///         segment.chars().all(|c| c.is_ascii_uppercase()).then_some(ParamValue::Text)
+    ///     fn convert(&self, segment: &str) -> Option<FieldValue> {
+    ///         segment.chars().all(|c| c.is_ascii_uppercase()).then_some(FieldValue::Text)
     ///     }
     /// }
     /// let app = peregrine::App::new().add_converter("upper", |_args| Ok(Upper));

@@ -190,13 +190,27 @@ impl HttpError {
         self
     }
 
-    /// Adds a header to the error response. Values with CR, LF or other control characters are refused with a
-    /// panic, since they are a programming error, never client input.
-    pub fn with_header(mut self, name: HeaderName, value: impl TryInto<HeaderValue>) -> Self {
-        let Ok(value) = value.try_into() else {
-            panic!("invalid value for header {name}: control characters are not allowed");
-        };
-        self.headers.push((name, value));
+    /// Adds a header to the error response; `name` is a `&str` in any case (`"Retry-After"`) or a
+    /// [`HeaderName`], as with [`Response::set_header`](crate::Response::set_header).
+    ///
+    /// ```
+    /// let e = peregrine::HttpError::service_unavailable().with_header("Retry-After", "30");
+    /// assert_eq!(e.headers()[0].0, "retry-after");
+    /// ```
+    ///
+    /// # Panics
+    /// Where it is called, when `name` is not a header-name token or `value` holds CR, LF or another control
+    /// character: a programming error, found the first time the line runs rather than turned into a 500 on
+    /// every request.
+    #[track_caller]
+    pub fn with_header<N, V>(mut self, name: N, value: V) -> Self
+    where
+        N: TryInto<HeaderName>,
+        N::Error: fmt::Display,
+        V: TryInto<HeaderValue>,
+        V::Error: fmt::Display,
+    {
+        self.headers.push(header_pair_or_panic(name, value));
         self
     }
 
@@ -354,7 +368,7 @@ constructors! {
     im_a_teapot => IM_A_TEAPOT;
     /// 421 Misdirected Request.
     misdirected_request => MISDIRECTED_REQUEST;
-    /// 422 Unprocessable Content.
+    /// 422 Unprocessable Content (RFC 9110's name; see also [`HttpError::unprocessable_entity`]).
     unprocessable_content => UNPROCESSABLE_ENTITY;
     /// 423 Locked.
     locked => LOCKED;
@@ -392,6 +406,33 @@ constructors! {
     not_extended => NOT_EXTENDED;
     /// 511 Network Authentication Required.
     network_authentication_required => NETWORK_AUTHENTICATION_REQUIRED;
+}
+
+impl HttpError {
+    /// 422 Unprocessable Content, under the name Falcon and RFC 4918 give it (`HTTPUnprocessableEntity`);
+    /// the same error as [`HttpError::unprocessable_content`].
+    pub fn unprocessable_entity() -> Self {
+        Self::unprocessable_content()
+    }
+}
+
+/// A header name and value, or a panic at the caller's line naming what is wrong.
+#[track_caller]
+fn header_pair_or_panic<N, V>(name: N, value: V) -> (HeaderName, HeaderValue)
+where
+    N: TryInto<HeaderName>,
+    N::Error: fmt::Display,
+    V: TryInto<HeaderValue>,
+    V::Error: fmt::Display,
+{
+    let name = match name.try_into() {
+        Ok(name) => name,
+        Err(e) => panic!("invalid header name: {e}"),
+    };
+    match value.try_into() {
+        Ok(value) => (name, value),
+        Err(e) => panic!("invalid value for header {name}: {e}"),
+    }
 }
 
 impl fmt::Display for HttpError {
@@ -433,12 +474,19 @@ impl HttpStatus {
         }
     }
 
-    /// Adds a header; panics on a value with control characters (a programming error).
-    pub fn with_header(mut self, name: HeaderName, value: impl TryInto<HeaderValue>) -> Self {
-        let Ok(value) = value.try_into() else {
-            panic!("invalid value for header {name}: control characters are not allowed");
-        };
-        self.headers.push((name, value));
+    /// Adds a header, as [`HttpError::with_header`] does.
+    ///
+    /// # Panics
+    /// Where it is called, when the name is not a token or the value holds control characters.
+    #[track_caller]
+    pub fn with_header<N, V>(mut self, name: N, value: V) -> Self
+    where
+        N: TryInto<HeaderName>,
+        N::Error: fmt::Display,
+        V: TryInto<HeaderValue>,
+        V::Error: fmt::Display,
+    {
+        self.headers.push(header_pair_or_panic(name, value));
         self
     }
 

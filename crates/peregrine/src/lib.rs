@@ -15,7 +15,7 @@
 //! #[peregrine::resource]
 //! impl Users {
 //!     async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result {
-//!         let id: u64 = req.param("id")?;                          // from {id:int}
+//!         let id: u64 = req.field("id")?;                          // from {id:int}
 //!         let verbose = req.get_param_as_bool("verbose")?.unwrap_or(false);
 //!         if id == 0 {
 //!             return Err(HttpError::not_found().into());
@@ -90,6 +90,11 @@ pub use peregrine_macros::{after, before, resource};
 
 /// The `cookie` crate, for building cookies to set.
 pub use cookie;
+
+/// The date types of [`Request::get_param_as_date`] and [`Request::get_param_as_datetime`] (from `chrono`).
+pub use chrono::{NaiveDate, NaiveDateTime};
+/// The UUID type of [`Request::get_param_as_uuid`] and `{id:uuid}` fields (from `uuid`).
+pub use uuid::Uuid;
 
 /// What `#[peregrine::resource]` expands to calls. Not public API.
 #[doc(hidden)]

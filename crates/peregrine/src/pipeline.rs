@@ -36,7 +36,7 @@ use crate::header_pool;
 use crate::methods::{self, GET, HEAD, OPTIONS};
 use crate::render::{render_error, PrerenderedError};
 use crate::request::accept_of;
-use crate::routing::{Captures, Params};
+use crate::routing::{Captures, Fields};
 use crate::trace::RequestTrace;
 use crate::{Error, Request, Response, Result};
 
@@ -204,7 +204,7 @@ impl Pipeline {
         }
         let mut captures = Captures::new();
         let entry = self.app.router.find_entry(path, &mut captures)?;
-        req.params = Params {
+        req.fields = Fields {
             info: Some(entry.info.clone()),
             captures,
         };

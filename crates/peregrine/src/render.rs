@@ -241,8 +241,8 @@ mod tests {
         }
         let mut xml = Response::new();
         once.render("application/xml", &mut xml);
-        assert_eq!(xml.header("content-type"), Some("application/xml"));
-        assert_eq!(xml.header("retry-after"), Some("7"));
+        assert_eq!(xml.get_header("content-type"), Some("application/xml"));
+        assert_eq!(xml.get_header("retry-after"), Some("7"));
         let body = xml.body_bytes().expect("a body");
         assert!(std::str::from_utf8(body)
             .unwrap()

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use crate::body::RequestBody;
 use crate::error::Internal;
 use crate::error::{HttpError, Result};
-use crate::routing::{FromParam, Params};
+use crate::routing::{Fields, FromField};
 use crate::{media, negotiation};
 
 /// An HTTP request as a responder sees it.
@@ -24,7 +24,7 @@ pub struct Request {
     pub(crate) head: http::request::Parts,
     pub(crate) body: RequestBody,
     path: Option<Box<str>>,
-    pub(crate) params: Params,
+    pub(crate) fields: Fields,
     query: OnceLock<Box<[(String, String)]>>,
     cookies: OnceLock<Box<[(String, String)]>>,
     context: Context,
@@ -43,7 +43,7 @@ impl Request {
             head,
             body,
             path: None,
-            params: Params::default(),
+            fields: Fields::default(),
             query: OnceLock::new(),
             cookies: OnceLock::new(),
             context: Context::default(),
@@ -100,42 +100,62 @@ impl Request {
 
     /// The template of the route that matched, such as `/users/{id:int}`.
     pub fn uri_template(&self) -> Option<&str> {
-        self.params.info.as_deref().map(|i| i.template())
+        self.fields.info.as_deref().map(|i| i.template())
     }
 
     /// The matched template, shared.
     pub(crate) fn uri_template_shared(&self) -> Option<&std::sync::Arc<str>> {
-        self.params.info.as_deref().map(|i| i.template_shared())
+        self.fields.info.as_deref().map(|i| i.template_shared())
     }
 
-    /// URI field `name` converted to `T`.
+    /// URI field `name` converted to `T` (Falcon passes these to responders as keyword arguments).
     ///
-    /// A value that does not convert is a 404 (the path names no resource), like a converter that refuses
-    /// it; a name the route's template does not have is a programming error and becomes a 500.
-    ///
-    /// ```ignore
-    /// let user_id: u64 = req.param("user_id")?;   // route "/users/{user_id:int}"
     /// ```
-    pub fn param<T: FromParam>(&self, name: &str) -> Result<T> {
-        let Some((text, value)) = self.params.lookup(self.path(), name) else {
+    /// use peregrine::testing::TestClient;
+    /// use peregrine::{App, Request, Response, Result};
+    ///
+    /// struct User;
+    ///
+    /// #[peregrine::resource]
+    /// impl User {
+    ///     async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result {
+    ///         let id: u64 = req.field("id")?;
+    ///         resp.set_text(format!("user {id}"));
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let client = TestClient::new(App::new().add_route("/users/{id}", User));
+    /// assert_eq!(client.simulate_get("/users/7").await.text(), "user 7");
+    /// assert_eq!(client.simulate_get("/users/seven").await.status(), 404);
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// - **404 Not Found** ("The URI field 'id' must be a whole number in range.") when the text does not
+    ///   convert to `T`: the path names no resource, as when a converter refuses it.
+    /// - **500** (detail only in the log) when the route's template has no field `name`: a programming error.
+    pub fn field<T: FromField>(&self, name: &str) -> Result<T> {
+        let Some((text, value)) = self.fields.lookup(self.path(), name) else {
             let template = self.uri_template().unwrap_or("(no route)");
             return Err(Internal::new(format!("the route '{template}' has no field '{name}'")).into());
         };
-        T::from_param(text, &value).ok_or_else(|| {
+        T::from_field(text, &value).ok_or_else(|| {
             HttpError::not_found()
                 .with_description(format!("The URI field '{name}' must be a {}.", type_word::<T>()))
                 .into()
         })
     }
 
-    /// URI field `name` as text, if the route has it.
-    pub fn param_str(&self, name: &str) -> Option<&str> {
-        self.params.lookup(self.path(), name).map(|(t, _)| t)
+    /// URI field `name` as text (percent-decoded, as routed), or `None` when the route has no such field.
+    pub fn field_str(&self, name: &str) -> Option<&str> {
+        self.fields.lookup(self.path(), name).map(|(t, _)| t)
     }
 
-    /// All URI fields as `(name, text)`, in template order.
-    pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.params.iter(self.path())
+    /// Every URI field as `(name, text)`, in template order; empty before routing.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fields.iter(self.path())
     }
 
     /// All headers.
@@ -143,12 +163,28 @@ impl Request {
         &self.head.headers
     }
 
-    /// Header `name` (case-insensitive) as text; `None` when absent or not visible ASCII.
-    pub fn header(&self, name: impl header::AsHeaderName) -> Option<&str> {
+    /// Header `name` (case-insensitive) as text, or `None` when absent or not visible ASCII (Falcon's
+    /// `get_header`). Of a header sent several times, the first value.
+    ///
+    /// ```
+    /// let req = peregrine::testing::create_req("GET", "/", &[("X-Token", "s3cret")]);
+    /// assert_eq!(req.get_header("x-token"), Some("s3cret"));
+    /// assert_eq!(req.get_header("x-other"), None);
+    /// ```
+    pub fn get_header(&self, name: impl header::AsHeaderName) -> Option<&str> {
         self.head.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// Header `name`, or 400 "Missing header value" when absent.
+    /// Header `name` as text.
+    ///
+    /// ```
+    /// let req = peregrine::testing::create_req("GET", "/", &[]);
+    /// let error = req.require_header("X-Token").unwrap_err();
+    /// assert_eq!(error.as_http_error().unwrap().title(), "Missing header value");
+    /// ```
+    ///
+    /// # Errors
+    /// **400 "Missing header value"** when absent; **400 "Invalid header value"** when not visible ASCII.
     pub fn require_header(&self, name: &str) -> Result<&str> {
         match self.head.headers.get(name) {
             None => Err(HttpError::missing_header(name).into()),
@@ -158,9 +194,67 @@ impl Request {
         }
     }
 
+    /// Header `name` as an integer (Falcon's `get_header_as_int`), or `None` when absent.
+    ///
+    /// ```
+    /// let req = peregrine::testing::create_req("GET", "/", &[("X-Retries", "3")]);
+    /// assert_eq!(req.get_header_as_int("x-retries").unwrap(), Some(3));
+    /// ```
+    ///
+    /// # Errors
+    /// **400 "Invalid header value"** naming the header when it is not an integer.
+    pub fn get_header_as_int(&self, name: &str) -> Result<Option<i64>> {
+        match self.get_header(name) {
+            None => Ok(None),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| HttpError::invalid_header(name, "It must be an integer.").into()),
+        }
+    }
+
+    /// Header `name` as an integer.
+    ///
+    /// # Errors
+    /// As [`Request::get_header_as_int`], and **400 "Missing header value"** when absent.
+    pub fn require_header_as_int(&self, name: &str) -> Result<i64> {
+        self.get_header_as_int(name)?
+            .ok_or_else(|| HttpError::missing_header(name).into())
+    }
+
+    /// Header `name` as an HTTP date (RFC 9110 §5.6.7; Falcon's `get_header_as_datetime`), or `None` when
+    /// absent.
+    ///
+    /// ```
+    /// let req = peregrine::testing::create_req("GET", "/", &[("If-Modified-Since", "Sun, 06 Nov 1994 08:49:37 GMT")]);
+    /// let since = req.get_header_as_datetime("if-modified-since").unwrap().unwrap();
+    /// assert_eq!(since, std::time::UNIX_EPOCH + std::time::Duration::from_secs(784_111_777));
+    /// ```
+    ///
+    /// # Errors
+    /// **400 "Invalid header value"** naming the header when it is not an HTTP date.
+    pub fn get_header_as_datetime(&self, name: &str) -> Result<Option<SystemTime>> {
+        match self.get_header(name) {
+            None => Ok(None),
+            Some(v) => httpdate::parse_http_date(v).map(Some).map_err(|_| {
+                HttpError::invalid_header(name, "It must be an HTTP date (RFC 9110, Section 5.6.7).").into()
+            }),
+        }
+    }
+
+    /// Header `name` as an HTTP date.
+    ///
+    /// # Errors
+    /// As [`Request::get_header_as_datetime`], and **400 "Missing header value"** when absent.
+    pub fn require_header_as_datetime(&self, name: &str) -> Result<SystemTime> {
+        self.get_header_as_datetime(name)?
+            .ok_or_else(|| HttpError::missing_header(name).into())
+    }
+
     /// `Content-Type`, if present.
     pub fn content_type(&self) -> Option<&str> {
-        self.header(header::CONTENT_TYPE)
+        self.get_header(header::CONTENT_TYPE)
     }
 
     /// `Content-Length`, or 400 when it is not a non-negative integer.
@@ -183,37 +277,60 @@ impl Request {
 
     /// `User-Agent`, if present.
     pub fn user_agent(&self) -> Option<&str> {
-        self.header(header::USER_AGENT)
+        self.get_header(header::USER_AGENT)
     }
 
-    /// `Host`, else the authority of an absolute request target (HTTP/2's `:authority`).
+    /// The host the request was sent to, without the port: the authority of an absolute-form target
+    /// (`GET http://a.example/x`, or HTTP/2's `:authority`) first, else the `Host` header (RFC 9112 §3.2.2).
+    /// `None` when neither is present.
+    ///
+    /// ```
+    /// let req = peregrine::testing::create_req("GET", "/", &[("Host", "api.example:8443")]);
+    /// assert_eq!(req.host(), Some("api.example"));
+    /// assert_eq!(req.netloc(), Some("api.example:8443"));
+    /// let absolute = peregrine::testing::create_req("GET", "http://b.example/x", &[("Host", "ignored")]);
+    /// assert_eq!(absolute.host(), Some("b.example"));
+    /// ```
     pub fn host(&self) -> Option<&str> {
-        self.header(header::HOST).or_else(|| self.head.uri.host())
+        let netloc = self.netloc()?;
+        Some(match netloc.rsplit_once(':') {
+            // `[::1]:8000` and `a.example:80`, but not the colons inside `[::1]`.
+            Some((host, port)) if !port.contains(']') => host,
+            _ => netloc,
+        })
     }
 
-    /// Header `name` as an HTTP date; 400 "Invalid header value" when it is not one.
-    pub fn header_as_datetime(&self, name: &str) -> Result<Option<SystemTime>> {
-        match self.header(name) {
-            None => Ok(None),
-            Some(v) => httpdate::parse_http_date(v).map(Some).map_err(|_| {
-                HttpError::invalid_header(name, "It must be an HTTP date (RFC 9110, Section 5.6.7).").into()
-            }),
+    /// The host and port the request was sent to, as written (`api.example:8443`, `[::1]:8000`, or a host
+    /// alone): from an absolute-form target first, else `Host` (Falcon's `netloc`).
+    pub fn netloc(&self) -> Option<&str> {
+        match self.head.uri.authority() {
+            Some(authority) => Some(authority.as_str()),
+            None => self.get_header(header::HOST),
         }
     }
 
     /// `Date`, parsed.
+    ///
+    /// # Errors
+    /// **400 "Invalid header value"** when it is not an HTTP date.
     pub fn date(&self) -> Result<Option<SystemTime>> {
-        self.header_as_datetime("Date")
+        self.get_header_as_datetime("Date")
     }
 
     /// `If-Modified-Since`, parsed.
+    ///
+    /// # Errors
+    /// **400 "Invalid header value"** when it is not an HTTP date.
     pub fn if_modified_since(&self) -> Result<Option<SystemTime>> {
-        self.header_as_datetime("If-Modified-Since")
+        self.get_header_as_datetime("If-Modified-Since")
     }
 
     /// `If-Unmodified-Since`, parsed.
+    ///
+    /// # Errors
+    /// **400 "Invalid header value"** when it is not an HTTP date.
     pub fn if_unmodified_since(&self) -> Result<Option<SystemTime>> {
-        self.header_as_datetime("If-Unmodified-Since")
+        self.get_header_as_datetime("If-Unmodified-Since")
     }
 
     /// Whether the client accepts `media_type` (`type/subtype`).

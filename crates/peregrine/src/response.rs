@@ -81,8 +81,8 @@ impl Response {
         &mut self.headers
     }
 
-    /// Header `name` as text.
-    pub fn header(&self, name: impl header::AsHeaderName) -> Option<&str> {
+    /// Header `name` as text (Falcon's `get_header`), or `None` when unset or not visible ASCII.
+    pub fn get_header(&self, name: impl header::AsHeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
@@ -129,7 +129,7 @@ impl Response {
 
     /// The `Content-Type`, if set.
     pub fn content_type(&self) -> Option<&str> {
-        self.header(header::CONTENT_TYPE)
+        self.get_header(header::CONTENT_TYPE)
     }
 
     /// Sets `Content-Type` to `value` unless already set. The values are constants: `HeaderValue::from_static`
@@ -199,26 +199,40 @@ impl Response {
         self.headers.insert(header::LAST_MODIFIED, value);
     }
 
-    /// Adds a `Set-Cookie` header for `cookie`.
+    /// Adds a `Set-Cookie` header for `cookie` (RFC 6265 §4.1; the name and value are percent-encoded).
     ///
     /// ```
     /// # let mut resp = peregrine::Response::new();
     /// use peregrine::cookie::Cookie;
-    /// resp.set_cookie(Cookie::build(("session", "abc")).http_only(true).secure(true).path("/"));
+    /// resp.set_cookie(Cookie::build(("session", "abc")).http_only(true).secure(true).path("/"))?;
+    /// assert_eq!(resp.get_header("set-cookie"), Some("session=abc; HttpOnly; Secure; Path=/"));
+    /// # Ok::<(), peregrine::Error>(())
     /// ```
-    pub fn set_cookie(&mut self, cookie: impl Into<cookie::Cookie<'static>>) {
-        let text = cookie.into().encoded().to_string();
-        if let Ok(value) = HeaderValue::try_from(text) {
-            self.headers.append(header::SET_COOKIE, value);
-        }
+    ///
+    /// # Errors
+    /// An attribute holding CR, LF or another control character (a `Path` or `Domain` built from input, say)
+    /// is refused: `?` turns that into a 500 whose detail is logged, and no header is added.
+    pub fn set_cookie(&mut self, cookie: impl Into<cookie::Cookie<'static>>) -> Result {
+        let cookie = cookie.into();
+        let value = HeaderValue::try_from(cookie.encoded().to_string()).map_err(|_| {
+            Internal::new(format!(
+                "cookie '{}' has an attribute with control characters",
+                cookie.name()
+            ))
+        })?;
+        self.headers.append(header::SET_COOKIE, value);
+        Ok(())
     }
 
     /// Tells the client to drop cookie `name` (an expired `Set-Cookie` with `path`).
-    pub fn unset_cookie(&mut self, name: &str, path: &str) {
+    ///
+    /// # Errors
+    /// As [`Response::set_cookie`], for a `path` with control characters.
+    pub fn unset_cookie(&mut self, name: &str, path: &str) -> Result {
         let mut c = cookie::Cookie::new(name.to_owned(), "");
         c.set_path(path.to_owned());
         c.make_removal();
-        self.set_cookie(c);
+        self.set_cookie(c)
     }
 
     /// Makes `error` the response; it is rendered per the client's `Accept` once the responder (or error
@@ -294,7 +308,7 @@ mod tests {
         assert!(r.set_header("x-a", "fine").is_ok());
         assert!(r.set_header("x-b", "evil\r\nSet-Cookie: a=b").is_err());
         assert!(r.set_header("bad name", "v").is_err());
-        assert_eq!(r.header("x-a"), Some("fine"));
+        assert_eq!(r.get_header("x-a"), Some("fine"));
         assert!(r.headers().get("x-b").is_none());
     }
 
@@ -302,6 +316,6 @@ mod tests {
     fn location_is_encoded_never_refused() {
         let mut r = Response::new();
         r.set_location("/users/a b\r\nx");
-        assert_eq!(r.header("location"), Some("/users/a%20b%0D%0Ax"));
+        assert_eq!(r.get_header("location"), Some("/users/a%20b%0D%0Ax"));
     }
 }

@@ -40,6 +40,38 @@ use crate::body::RequestBody;
 use crate::pipeline::Pipeline;
 use crate::App;
 
+/// A request built in memory and not routed, as the pipeline would build it from `method`, `target` (a path
+/// with an optional query string, or an absolute URI) and `headers` (Falcon's `testing.create_req`): for unit
+/// tests of hooks, helpers and middleware that read a request, and for examples. `Host: localhost` is added
+/// unless `headers` has a Host; the body is empty; URI fields are empty (nothing was routed).
+///
+/// ```
+/// let req = peregrine::testing::create_req("GET", "/things?limit=5", &[("Accept", "application/json")]);
+/// assert_eq!(req.get_param_as_int("limit").unwrap(), Some(5));
+/// assert!(req.client_accepts_json());
+/// ```
+///
+/// # Panics
+/// When the method, target or a header is invalid (a mistake in the test itself).
+#[track_caller]
+pub fn create_req(method: &str, target: &str, headers: &[(&str, &str)]) -> crate::Request {
+    let mut request = http::Request::new(RequestBody::Full(Bytes::new()));
+    *request.method_mut() = Method::from_bytes(method.as_bytes()).expect("a valid HTTP method token");
+    *request.uri_mut() = target.parse().expect("a valid request target");
+    for (name, value) in headers {
+        let name = HeaderName::try_from(*name).expect("a valid header name");
+        let value = HeaderValue::try_from(*value).expect("a valid header value");
+        request.headers_mut().append(name, value);
+    }
+    if !request.headers().contains_key(header::HOST) {
+        request
+            .headers_mut()
+            .insert(header::HOST, HeaderValue::from_static("localhost"));
+    }
+    let (head, body) = request.into_parts();
+    crate::Request::new(head, body, crate::DEFAULT_MAX_BODY_SIZE, None)
+}
+
 /// Simulates requests against an app.
 #[derive(Clone)]
 pub struct TestClient {

@@ -40,7 +40,7 @@ impl RequestTrace {
             micros = Empty,
         );
         if !span.is_disabled() {
-            match req.header("x-request-id") {
+            match req.get_header("x-request-id") {
                 Some(id) => span.record("request_id", id),
                 None => span.record("request_id", NEXT_ID.fetch_add(1, Ordering::Relaxed)),
             };

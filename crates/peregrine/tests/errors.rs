@@ -199,3 +199,34 @@ async fn a_panic_in_a_responder_is_a_500_and_the_app_goes_on() {
     assert!(!r.text().contains("hunter2"));
     assert_eq!(client.simulate_get("/teapot").await.status(), 418);
 }
+
+#[test]
+fn with_header_takes_a_str_name_in_any_case() {
+    let e = HttpError::too_many_requests().with_header("X-Rate-Limit", "0");
+    assert_eq!(e.headers()[0].0.as_str(), "x-rate-limit");
+    let s = peregrine::HttpStatus::found("/a").with_header("X-From", "b");
+    assert_eq!(s.status(), 302);
+}
+
+#[test]
+fn a_bad_header_name_panics_saying_so() {
+    let caught = std::panic::catch_unwind(|| HttpError::bad_request().with_header("bad name", "x"));
+    let message = caught.err().and_then(|p| p.downcast_ref::<String>().cloned()).unwrap();
+    assert!(message.starts_with("invalid header name"), "{message}");
+}
+
+#[test]
+fn with_header_is_track_caller() {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Option<u32>>> = Arc::default();
+    let hook_seen = Arc::clone(&seen);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        *hook_seen.lock().unwrap() = info.location().map(|l| l.line());
+    }));
+    let line = line!() + 1;
+    let caught = std::panic::catch_unwind(|| HttpError::bad_request().with_header("x", "a\nb"));
+    std::panic::set_hook(previous);
+    assert!(caught.is_err());
+    assert_eq!(*seen.lock().unwrap(), Some(line), "the panic names the caller's line");
+}

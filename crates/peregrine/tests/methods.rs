@@ -23,7 +23,7 @@ impl Users {
     }
 
     async fn on_get_item(&self, req: &mut Request, resp: &mut Response) -> Result {
-        let id: u32 = req.param("id")?;
+        let id: u32 = req.field("id")?;
         resp.set_text(format!("user {id}"));
         Ok(())
     }

@@ -127,7 +127,7 @@ async fn an_error_in_process_request_becomes_the_response() {
 }
 
 async fn require_token(req: &mut Request, _resp: &mut Response) -> Result {
-    if req.header("x-token") == Some("s3cret") {
+    if req.get_header("x-token") == Some("s3cret") {
         Ok(())
     } else {
         Err(HttpError::unauthorized().into())
@@ -144,7 +144,7 @@ async fn add_header(_req: &mut Request, resp: &mut Response) -> Result {
 }
 
 async fn outer_after(_req: &mut Request, resp: &mut Response) -> Result {
-    let seen = resp.header("x-after").unwrap_or("no").to_owned();
+    let seen = resp.get_header("x-after").unwrap_or("no").to_owned();
     resp.set_header("x-outer-saw-after", seen)
 }
 

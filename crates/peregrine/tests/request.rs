@@ -45,14 +45,14 @@ async fn method_path_query_and_template() {
 
 #[tokio::test]
 async fn typed_param_and_its_404() {
-    let c = probe(|req| Ok(json!(req.param::<u8>("id")?)));
+    let c = probe(|req| Ok(json!(req.field::<u8>("id")?)));
     assert_eq!(c.simulate_get("/t/200").await.json::<Value>(), json!(200));
     assert_eq!(c.simulate_get("/t/300").await.status(), 404);
 }
 
 #[tokio::test]
 async fn asking_for_a_field_the_route_lacks_is_a_500_without_detail() {
-    let c = probe(|req| Ok(json!(req.param::<String>("nope")?)));
+    let c = probe(|req| Ok(json!(req.field::<String>("nope")?)));
     let r = c.simulate_get("/t/1").await;
     assert_eq!(r.status(), 500);
     assert_eq!(r.json::<Value>(), json!({"title": "500 Internal Server Error"}));
@@ -64,7 +64,7 @@ async fn headers_case_insensitive_and_typed() {
         Ok(json!({
             "ua": req.user_agent(),
             "ct": req.content_type(),
-            "x": req.header("X-Custom"),
+            "x": req.get_header("X-Custom"),
             "accept": req.accept(),
             "host": req.host(),
             "since": req.if_modified_since()?.map(|t| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()),
@@ -124,6 +124,61 @@ async fn required_param_missing_is_400() {
 }
 
 #[tokio::test]
+async fn every_typed_getter_has_a_required_form_that_says_missing() {
+    let getters: [(&str, fn(&mut Request) -> Result<Value>); 10] = [
+        ("int", |r| Ok(json!(r.require_param_as_int("p")?))),
+        ("int_in", |r| Ok(json!(r.require_param_as_int_in("p", 1..=9)?))),
+        ("float", |r| Ok(json!(r.require_param_as_float("p")?))),
+        ("bool", |r| Ok(json!(r.require_param_as_bool("p")?))),
+        ("uuid", |r| Ok(json!(r.require_param_as_uuid("p")?.to_string()))),
+        ("date", |r| {
+            Ok(json!(r.require_param_as_date("p", "%Y-%m-%d")?.to_string()))
+        }),
+        ("json", |r| Ok(r.require_param_as_json::<Value>("p")?)),
+        ("list", |r| Ok(json!(r.require_param_as_list("p")?))),
+        ("list_of", |r| Ok(json!(r.require_param_as_list_of::<u8>("p")?))),
+        ("as", |r| Ok(json!(r.require_param_as::<u16>("p", "a port")?))),
+    ];
+    for (kind, getter) in getters {
+        let r = probe(getter).simulate_get("/t/1?other=1").await;
+        assert_eq!(r.status(), 400, "{kind}: {}", r.text());
+        assert_eq!(r.json::<Value>()["title"], "Missing parameter", "{kind}");
+    }
+    let r = probe(|r| Ok(json!(r.require_param_as_int_in("p", 1..=9)?)))
+        .simulate_get("/t/1?p=5")
+        .await;
+    assert_eq!(r.json::<Value>(), json!(5));
+}
+
+#[test]
+fn host_and_netloc_prefer_an_absolute_target_over_host() {
+    use peregrine::testing::create_req;
+    let req = create_req("GET", "/x", &[("Host", "api.example:8443")]);
+    assert_eq!(
+        (req.host(), req.netloc()),
+        (Some("api.example"), Some("api.example:8443"))
+    );
+    let req = create_req("GET", "/x", &[("Host", "[::1]:8000")]);
+    assert_eq!((req.host(), req.netloc()), (Some("[::1]"), Some("[::1]:8000")));
+    let req = create_req("GET", "/x", &[("Host", "[::1]")]);
+    assert_eq!(req.host(), Some("[::1]"));
+    let req = create_req("GET", "http://b.example:81/x", &[("Host", "a.example")]);
+    assert_eq!((req.host(), req.netloc()), (Some("b.example"), Some("b.example:81")));
+}
+
+#[test]
+fn header_getters_parallel_the_param_getters() {
+    use peregrine::testing::create_req;
+    let req = create_req("GET", "/", &[("X-Count", "12"), ("X-Bad", "twelve")]);
+    assert_eq!(req.get_header_as_int("x-count").unwrap(), Some(12));
+    assert_eq!(req.require_header_as_int("X-Count").unwrap(), 12);
+    let bad = req.get_header_as_int("x-bad").unwrap_err();
+    assert_eq!(bad.as_http_error().unwrap().title(), "Invalid header value");
+    let missing = req.require_header_as_datetime("if-modified-since").unwrap_err();
+    assert_eq!(missing.as_http_error().unwrap().title(), "Missing header value");
+}
+
+#[tokio::test]
 async fn int_params_with_bounds() {
     let c = probe(|req| Ok(json!(req.get_param_as_int_in("limit", 1..=100)?)));
     assert_eq!(c.simulate_get("/t/1?limit=5").await.json::<Value>(), json!(5));
@@ -153,7 +208,7 @@ async fn float_bool_uuid_date_json_list_params() {
             "d": req.get_param_as_date("d", "%Y-%m-%d")?.map(|d| d.to_string()),
             "dt": req.get_param_as_datetime("dt", "%Y-%m-%dT%H:%M:%S")?.map(|d| d.to_string()),
             "j": req.get_param_as_json::<Value>("j")?,
-            "l": req.get_param_as_list("l"),
+            "l": req.get_param_as_list("l")?,
             "r": req.get_param_as_list_of::<i64>("r")?,
         }))
     });

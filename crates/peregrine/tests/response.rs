@@ -56,9 +56,12 @@ impl Kinds {
             peregrine::cookie::Cookie::build(("session", "abc"))
                 .http_only(true)
                 .path("/"),
-        );
-        resp.unset_cookie("old", "/");
-        Ok(())
+        )?;
+        resp.unset_cookie("old", "/")
+    }
+
+    async fn on_get_bad_cookie(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        resp.set_cookie(peregrine::cookie::Cookie::build(("s", "v")).path("/a\r\nX-Injected: yes"))
     }
 
     async fn on_get_empty(&self, _req: &mut Request, resp: &mut Response) -> Result {
@@ -93,6 +96,7 @@ fn client() -> TestClient {
         "bad_header",
         "location",
         "cookies",
+        "bad_cookie",
         "empty",
     ] {
         app = app.add_route_with_suffix(&format!("/{suffix}"), std::sync::Arc::new(Kinds), suffix);
@@ -169,6 +173,19 @@ async fn cookies_set_and_unset() {
     assert_eq!(session.http_only(), Some(true));
     let old = r.cookie("old").unwrap();
     assert!(old.expires_datetime().unwrap() < time::OffsetDateTime::now_utc());
+}
+
+#[tokio::test]
+async fn a_cookie_with_control_characters_is_a_500_not_a_silent_drop() {
+    let r = client().simulate_get("/bad_cookie").await;
+    assert_eq!(r.status(), 500, "{}", r.text());
+    assert!(r.header("set-cookie").is_none());
+    assert!(r.header("x-injected").is_none());
+    assert!(
+        !r.text().contains("control"),
+        "the detail stays in the log: {}",
+        r.text()
+    );
 }
 
 #[tokio::test]

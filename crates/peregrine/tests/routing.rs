@@ -2,7 +2,7 @@
 
 mod support;
 
-use peregrine::routing::{Converter, ParamValue};
+use peregrine::routing::{Converter, FieldValue};
 use peregrine::testing::TestClient;
 use peregrine::App;
 use support::{Echo, Hello};
@@ -188,9 +188,9 @@ async fn trailing_slash_policy() {
 async fn custom_converter_by_name() {
     struct Even;
     impl Converter for Even {
-        fn convert(&self, segment: &str) -> Option<ParamValue> {
+        fn convert(&self, segment: &str) -> Option<FieldValue> {
             let n: i64 = segment.parse().ok()?;
-            (n % 2 == 0).then_some(ParamValue::Int(n))
+            (n % 2 == 0).then_some(FieldValue::Int(n))
         }
     }
     let c = TestClient::new(

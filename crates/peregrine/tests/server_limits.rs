@@ -17,7 +17,7 @@ struct Wait;
 #[peregrine::resource]
 impl Wait {
     async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result {
-        let ms: i64 = req.param("ms")?;
+        let ms: i64 = req.field("ms")?;
         tokio::time::sleep(Duration::from_millis(ms as u64)).await;
         resp.set_text("done");
         Ok(())

@@ -107,7 +107,7 @@ impl Storage {
 
 /// Refuses requests without an `X-Auth-Token` header.
 async fn require_token(req: &mut Request, _resp: &mut Response) -> Result {
-    match req.header("x-auth-token") {
+    match req.get_header("x-auth-token") {
         Some(token) if !token.trim().is_empty() => Ok(()),
         _ => Err(HttpError::unauthorized()
             .with_title("Auth token required")
@@ -132,7 +132,7 @@ pub struct Things {
 #[before(require_token)]
 impl Things {
     async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result {
-        let user_id: u64 = req.param("user_id")?;
+        let user_id: u64 = req.field("user_id")?;
         let marker = req.get_param_as_int_in("marker", 0..)?.unwrap_or(0) as u64;
         let limit = req.get_param_as_int_in("limit", 1..=100)?.unwrap_or(50) as usize;
         let things = self.storage.things(user_id, marker, limit)?;
@@ -142,7 +142,7 @@ impl Things {
 
     #[before(max_body_64k)]
     async fn on_post(&self, req: &mut Request, resp: &mut Response) -> Result {
-        let user_id: u64 = req.param("user_id")?;
+        let user_id: u64 = req.field("user_id")?;
         let new: NewThing = req.media().await?;
         if new.name.trim().is_empty() {
             return Err(HttpError::bad_request()

@@ -249,7 +249,7 @@ impl Users {
     }
 
     async fn on_get_item(&self, req: &mut Request, resp: &mut Response) -> Result {
-        let id: i64 = req.param("user_id")?;
+        let id: i64 = req.field("user_id")?;
         match self.db.get(id).await? {
             Some(user) => resp.set_media(&user),
             None => Err(no_such_user(id)),
@@ -257,7 +257,7 @@ impl Users {
     }
 
     async fn on_delete_item(&self, req: &mut Request, resp: &mut Response) -> Result {
-        let id: i64 = req.param("user_id")?;
+        let id: i64 = req.field("user_id")?;
         if !self.db.delete(id).await? {
             return Err(no_such_user(id));
         }

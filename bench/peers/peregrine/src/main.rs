@@ -39,7 +39,7 @@ struct Wait;
 #[peregrine::resource]
 impl Wait {
     async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result {
-        let ms: i64 = req.param("ms")?;
+        let ms: i64 = req.field("ms")?;
         tokio::time::sleep(Duration::from_millis(ms.unsigned_abs())).await;
         resp.set_text("done");
         Ok(())

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 /// A value produced by a converter, kept beside the raw text of the field.
 #[derive(Clone)]
-pub enum ParamValue {
+pub enum FieldValue {
     /// The field had no converter (or `path`/`re`): the text is the value.
     Text,
     /// From `int`.
@@ -33,17 +33,17 @@ pub enum ParamValue {
     Custom(Arc<dyn Any + Send + Sync>),
 }
 
-impl fmt::Debug for ParamValue {
+impl fmt::Debug for FieldValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ParamValue::Text => f.write_str("Text"),
-            ParamValue::Int(v) => write!(f, "Int({v})"),
-            ParamValue::Float(v) => write!(f, "Float({v})"),
-            ParamValue::Uuid(v) => write!(f, "Uuid({v})"),
-            ParamValue::DateTime(v) => write!(f, "DateTime({v})"),
-            ParamValue::DateTimeOffset(v) => write!(f, "DateTimeOffset({v})"),
-            ParamValue::Date(v) => write!(f, "Date({v})"),
-            ParamValue::Custom(_) => f.write_str("Custom(..)"),
+            FieldValue::Text => f.write_str("Text"),
+            FieldValue::Int(v) => write!(f, "Int({v})"),
+            FieldValue::Float(v) => write!(f, "Float({v})"),
+            FieldValue::Uuid(v) => write!(f, "Uuid({v})"),
+            FieldValue::DateTime(v) => write!(f, "DateTime({v})"),
+            FieldValue::DateTimeOffset(v) => write!(f, "DateTimeOffset({v})"),
+            FieldValue::Date(v) => write!(f, "Date({v})"),
+            FieldValue::Custom(_) => f.write_str("Custom(..)"),
         }
     }
 }
@@ -54,24 +54,24 @@ impl fmt::Debug for ParamValue {
 /// `{field:name}` or `{field:name(args)}`.
 ///
 /// ```
-/// use peregrine::routing::{Converter, ParamValue};
+/// use peregrine::routing::{Converter, FieldValue};
 ///
 /// struct Even;
 /// impl Converter for Even {
-///     fn convert(&self, segment: &str) -> Option<ParamValue> {
+///     fn convert(&self, segment: &str) -> Option<FieldValue> {
 ///         let n: i64 = segment.parse().ok()?;
-///         (n % 2 == 0).then_some(ParamValue::Int(n))
+///         (n % 2 == 0).then_some(FieldValue::Int(n))
 ///     }
 /// }
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a Peregrine converter",
     label = "this needs `impl peregrine::routing::Converter for {Self}`",
-    note = "a converter is `fn convert(&self, segment: &str) -> Option<ParamValue>`; None means the route does not match"
+    note = "a converter is `fn convert(&self, segment: &str) -> Option<FieldValue>`; None means the route does not match"
 )]
 pub trait Converter: Send + Sync + 'static {
     /// Converts `segment` (already percent-decoded); `None` means "no match".
-    fn convert(&self, segment: &str) -> Option<ParamValue>;
+    fn convert(&self, segment: &str) -> Option<FieldValue>;
 }
 
 /// A literal value in a converter's argument list: `int(3)`, `int(min=1)`, `dt("%Y")`, `float(finite=false)`.
@@ -311,7 +311,7 @@ impl IntConverter {
 }
 
 impl Converter for IntConverter {
-    fn convert(&self, segment: &str) -> Option<ParamValue> {
+    fn convert(&self, segment: &str) -> Option<FieldValue> {
         if self.num_digits.is_some_and(|n| n != segment.len()) {
             return None;
         }
@@ -335,7 +335,7 @@ impl Converter for IntConverter {
         if self.min.is_some_and(|m| value < m) || self.max.is_some_and(|m| value > m) {
             return None;
         }
-        Some(ParamValue::Int(value))
+        Some(FieldValue::Int(value))
     }
 }
 
@@ -357,7 +357,7 @@ impl FloatConverter {
 }
 
 impl Converter for FloatConverter {
-    fn convert(&self, segment: &str) -> Option<ParamValue> {
+    fn convert(&self, segment: &str) -> Option<FieldValue> {
         if segment.trim() != segment {
             return None;
         }
@@ -368,7 +368,7 @@ impl Converter for FloatConverter {
         {
             return None;
         }
-        Some(ParamValue::Float(value))
+        Some(FieldValue::Float(value))
     }
 }
 
@@ -376,8 +376,8 @@ impl Converter for FloatConverter {
 struct UuidConverter;
 
 impl Converter for UuidConverter {
-    fn convert(&self, segment: &str) -> Option<ParamValue> {
-        Uuid::parse_str(segment).ok().map(ParamValue::Uuid)
+    fn convert(&self, segment: &str) -> Option<FieldValue> {
+        Uuid::parse_str(segment).ok().map(FieldValue::Uuid)
     }
 }
 
@@ -411,17 +411,17 @@ impl DateTimeConverter {
 }
 
 impl Converter for DateTimeConverter {
-    fn convert(&self, segment: &str) -> Option<ParamValue> {
+    fn convert(&self, segment: &str) -> Option<FieldValue> {
         match self.kind {
             DateKind::Offset => DateTime::parse_from_str(segment, &self.format)
                 .ok()
-                .map(ParamValue::DateTimeOffset),
+                .map(FieldValue::DateTimeOffset),
             DateKind::Naive => NaiveDateTime::parse_from_str(segment, &self.format)
                 .ok()
-                .map(ParamValue::DateTime),
+                .map(FieldValue::DateTime),
             DateKind::DateOnly => NaiveDate::parse_from_str(segment, &self.format)
                 .ok()
-                .map(ParamValue::Date),
+                .map(FieldValue::Date),
         }
     }
 }
@@ -430,8 +430,8 @@ impl Converter for DateTimeConverter {
 pub(crate) struct PathConverter;
 
 impl Converter for PathConverter {
-    fn convert(&self, _segment: &str) -> Option<ParamValue> {
-        Some(ParamValue::Text)
+    fn convert(&self, _segment: &str) -> Option<FieldValue> {
+        Some(FieldValue::Text)
     }
 }
 
@@ -451,8 +451,8 @@ impl RegexConverter {
 }
 
 impl Converter for RegexConverter {
-    fn convert(&self, segment: &str) -> Option<ParamValue> {
-        self.regex.is_match(segment).then_some(ParamValue::Text)
+    fn convert(&self, segment: &str) -> Option<FieldValue> {
+        self.regex.is_match(segment).then_some(FieldValue::Text)
     }
 }
 
@@ -464,9 +464,9 @@ mod tests {
         ConverterRegistry::default().build(name, args).unwrap()
     }
 
-    fn int_of(v: Option<ParamValue>) -> Option<i64> {
+    fn int_of(v: Option<FieldValue>) -> Option<i64> {
         match v {
-            Some(ParamValue::Int(i)) => Some(i),
+            Some(FieldValue::Int(i)) => Some(i),
             _ => None,
         }
     }
@@ -491,7 +491,7 @@ mod tests {
     #[test]
     fn float_refuses_non_finite_by_default() {
         let c = conv("float", None);
-        assert!(matches!(c.convert("1.5"), Some(ParamValue::Float(v)) if v == 1.5));
+        assert!(matches!(c.convert("1.5"), Some(FieldValue::Float(v)) if v == 1.5));
         assert!(c.convert("inf").is_none());
         assert!(c.convert("nan").is_none());
         assert!(conv("float", Some("finite=false")).convert("inf").is_some());
@@ -504,12 +504,12 @@ mod tests {
         assert!(c.convert("6f0e8a6c-3b1d-4b8e-9c3a-0d4b9f3c2a11").is_some());
         assert!(c.convert("nope").is_none());
         let c = conv("dt", Some(r#""%Y-%m-%d""#));
-        assert!(matches!(c.convert("2024-02-29"), Some(ParamValue::Date(_))));
+        assert!(matches!(c.convert("2024-02-29"), Some(FieldValue::Date(_))));
         assert!(c.convert("2023-02-29").is_none());
         let c = conv("dt", None);
         assert!(matches!(
             c.convert("2024-01-02T03:04:05Z"),
-            Some(ParamValue::DateTime(_))
+            Some(FieldValue::DateTime(_))
         ));
         let c = conv("re", Some(r#""[a-z0-9-]+""#));
         assert!(c.convert("my-slug-1").is_some());

@@ -10,13 +10,13 @@
 //! matches an empty segment.
 
 mod converters;
-mod params;
+mod fields;
 pub(crate) mod template;
 mod tree;
 
-pub use converters::{ArgValue, Converter, ConverterArgs, ConverterFactory, ParamValue};
-pub use params::FromParam;
-pub(crate) use params::Params;
+pub use converters::{ArgValue, Converter, ConverterArgs, ConverterFactory, FieldValue};
+pub(crate) use fields::Fields;
+pub use fields::FromField;
 pub use template::RouteError;
 pub(crate) use tree::Captures;
 pub use tree::{RouteInfo, RouteMatch, Router};

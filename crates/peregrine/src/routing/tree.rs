@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use super::converters::{Converter, ConverterFactory, ConverterRegistry, ParamValue};
+use super::converters::{Converter, ConverterFactory, ConverterRegistry, FieldValue};
 use super::template::{self, Field, Part, RouteError, Segment, Template};
 
 /// One captured field: where it sits in the path, and its converted value.
@@ -30,27 +30,27 @@ pub(crate) enum Stored {
     Text,
     Int(i64),
     Float(f64),
-    Other(Box<ParamValue>),
+    Other(Box<FieldValue>),
 }
 
-impl From<ParamValue> for Stored {
+impl From<FieldValue> for Stored {
     #[inline]
-    fn from(v: ParamValue) -> Self {
+    fn from(v: FieldValue) -> Self {
         match v {
-            ParamValue::Text => Stored::Text,
-            ParamValue::Int(i) => Stored::Int(i),
-            ParamValue::Float(f) => Stored::Float(f),
+            FieldValue::Text => Stored::Text,
+            FieldValue::Int(i) => Stored::Int(i),
+            FieldValue::Float(f) => Stored::Float(f),
             other => Stored::Other(Box::new(other)),
         }
     }
 }
 
 impl Stored {
-    pub fn to_value(&self) -> ParamValue {
+    pub fn to_value(&self) -> FieldValue {
         match self {
-            Stored::Text => ParamValue::Text,
-            Stored::Int(i) => ParamValue::Int(*i),
-            Stored::Float(f) => ParamValue::Float(*f),
+            Stored::Text => FieldValue::Text,
+            Stored::Int(i) => FieldValue::Int(*i),
+            Stored::Float(f) => FieldValue::Float(*f),
             Stored::Other(v) => (**v).clone(),
         }
     }

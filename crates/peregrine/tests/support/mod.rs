@@ -21,7 +21,7 @@ impl Echo {
 }
 
 fn echo(req: &mut Request, resp: &mut Response) -> Result {
-    let fields: Vec<String> = req.params().map(|(k, v)| format!("{k}={v}")).collect();
+    let fields: Vec<String> = req.fields().map(|(k, v)| format!("{k}={v}")).collect();
     resp.set_text(format!(
         "{} {} {}",
         req.method(),
