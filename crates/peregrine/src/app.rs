@@ -76,6 +76,22 @@ pub(crate) struct ErrorHandler {
     pub call: Box<dyn Fn(&(dyn std::error::Error + 'static), &Request, &mut Response) -> bool + Send + Sync>,
 }
 
+/// Lists the routes (template, resource, methods) and counts the rest.
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let routes: Vec<String> = self.router.routes().map(|(_, t)| t.route.to_string()).collect();
+        f.debug_struct("App")
+            .field("routes", &routes)
+            .field("middleware", &self.middleware.len())
+            .field("error_handlers", &self.error_handlers.len())
+            .field("max_body_size", &self.options.max_body_size)
+            .field("strip_url_path_trailing_slash", &self.options.strip_trailing_slash)
+            .field("request_timeout", &self.options.request_timeout)
+            .field("metrics", &self.options.metrics.is_some())
+            .finish()
+    }
+}
+
 impl Default for App {
     fn default() -> Self {
         App {
@@ -104,6 +120,8 @@ impl App {
     /// When the template is invalid or conflicts with an earlier one, with a message that quotes it; use
     /// [`App::try_add_route`] to get the error instead. Routes are added at start-up, so a bad one stops the
     /// program before it serves anything.
+    #[must_use]
+    #[track_caller]
     pub fn add_route<R: Resource>(mut self, template: &str, resource: R) -> Self {
         if let Err(e) = self.try_add_route(template, resource) {
             panic!("{e}");
@@ -115,6 +133,8 @@ impl App {
     ///
     /// # Panics
     /// As [`App::add_route`], and when the resource has no responder with that suffix.
+    #[must_use]
+    #[track_caller]
     pub fn add_route_with_suffix<R: Resource>(mut self, template: &str, resource: R, suffix: &str) -> Self {
         if let Err(e) = self.try_add_route_with_suffix(template, resource, suffix) {
             panic!("{e}");
@@ -157,6 +177,8 @@ impl App {
     ///
     /// # Panics
     /// When `name` is not an identifier.
+    #[must_use]
+    #[track_caller]
     pub fn add_converter<C, F>(mut self, name: &str, factory: F) -> Self
     where
         C: Converter,
@@ -172,6 +194,7 @@ impl App {
 
     /// Adds middleware; `process_request` and `process_resource` run in the order added, `process_response`
     /// in reverse.
+    #[must_use]
     pub fn add_middleware(mut self, middleware: impl Middleware) -> Self {
         self.middleware.push(Box::new(middleware));
         self
@@ -192,6 +215,7 @@ impl App {
     ///     resp.set_error(HttpError::service_unavailable().with_title("Storage is resting"));
     /// });
     /// ```
+    #[must_use]
     pub fn add_error_handler<E, F>(mut self, handler: F) -> Self
     where
         E: std::error::Error + 'static,
@@ -213,12 +237,14 @@ impl App {
     }
 
     /// The largest request body read by `req.body_bytes()`/`req.media()` (default 1 MiB); larger gets 413.
+    #[must_use]
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.options.max_body_size = bytes;
         self
     }
 
     /// Route `/things/` as `/things` (Falcon's `strip_url_path_trailing_slash`; default off).
+    #[must_use]
     pub fn strip_url_path_trailing_slash(mut self, strip: bool) -> Self {
         self.options.strip_trailing_slash = strip;
         self
@@ -230,6 +256,7 @@ impl App {
     /// gets **504 Gateway Timeout** (a responder nearly always waits on something upstream, and 504 keeps
     /// "too slow" apart from the 503 of load shedding in logs and metrics). `process_response` middleware
     /// still runs. The test client applies it too.
+    #[must_use]
     pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.options.request_timeout = timeout;
         self
@@ -237,6 +264,7 @@ impl App {
 
     /// Records Prometheus metrics for every request into `metrics` (see [`Metrics`](crate::metrics::Metrics));
     /// mount a clone as a resource to expose them.
+    #[must_use]
     pub fn metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
         self.options.metrics = Some(metrics);
         self
@@ -247,6 +275,8 @@ impl App {
     ///
     /// # Panics
     /// When no route has that template: call it after `add_route`.
+    #[must_use]
+    #[track_caller]
     pub fn route_timeout(mut self, template: &str, timeout: Duration) -> Self {
         let mut found = false;
         for (info, target) in self.router.routes_mut() {

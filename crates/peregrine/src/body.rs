@@ -29,7 +29,7 @@ pub(crate) enum RequestBody {
 impl RequestBody {
     /// Reads the whole body, refusing with 413 past `limit` bytes (before reading, when Content-Length says
     /// so; else as soon as the limit is crossed).
-    pub async fn read(&mut self, limit: usize) -> Result<Bytes> {
+    pub(crate) async fn read(&mut self, limit: usize) -> Result<Bytes> {
         let bytes = match self {
             RequestBody::Full(b) => {
                 if b.len() > limit {
@@ -83,7 +83,7 @@ pub(crate) enum ResponseBody {
 }
 
 impl ResponseBody {
-    pub fn known_length(&self) -> Option<u64> {
+    pub(crate) fn known_length(&self) -> Option<u64> {
         match self {
             ResponseBody::Empty => Some(0),
             ResponseBody::Full(b) => Some(b.len() as u64),
@@ -101,7 +101,7 @@ pub(crate) trait BodyDone: Send + Sync + 'static {
 }
 
 /// The body Peregrine hands to hyper: an [`http_body::Body`] of [`Bytes`].
-pub struct HyperBody {
+pub(crate) struct HyperBody {
     inner: ResponseBody,
     /// Told when the body is dropped.
     on_done: Option<Arc<dyn BodyDone>>,

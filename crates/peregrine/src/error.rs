@@ -133,6 +133,7 @@ impl fmt::Display for Error {
 
 /// A link attached to an [`HttpError`], rendered as Falcon does (`{"text", "href", "rel"}`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Link {
     /// Human-readable text.
     pub text: String,
@@ -179,12 +180,14 @@ impl HttpError {
     }
 
     /// Replaces the title.
+    #[must_use]
     pub fn with_title(mut self, title: impl Into<Cow<'static, str>>) -> Self {
         self.title = Some(title.into());
         self
     }
 
     /// Sets the description (RFC 9457's `detail`).
+    #[must_use]
     pub fn with_description(mut self, description: impl Into<Cow<'static, str>>) -> Self {
         self.description = Some(description.into());
         self
@@ -203,6 +206,7 @@ impl HttpError {
     /// character: a programming error, found the first time the line runs rather than turned into a 500 on
     /// every request.
     #[track_caller]
+    #[must_use]
     pub fn with_header<N, V>(mut self, name: N, value: V) -> Self
     where
         N: TryInto<HeaderName>,
@@ -215,12 +219,14 @@ impl HttpError {
     }
 
     /// Sets an application-specific error code.
+    #[must_use]
     pub fn with_code(mut self, code: i64) -> Self {
         self.code = Some(code);
         self
     }
 
     /// Sets a link to documentation.
+    #[must_use]
     pub fn with_link(mut self, text: impl Into<String>, href: impl Into<String>) -> Self {
         self.link = Some(Link {
             text: text.into(),
@@ -479,6 +485,7 @@ impl HttpStatus {
     /// # Panics
     /// Where it is called, when the name is not a token or the value holds control characters.
     #[track_caller]
+    #[must_use]
     pub fn with_header<N, V>(mut self, name: N, value: V) -> Self
     where
         N: TryInto<HeaderName>,
@@ -491,6 +498,7 @@ impl HttpStatus {
     }
 
     /// Sets a plain-text body.
+    #[must_use]
     pub fn with_text(mut self, text: impl Into<String>) -> Self {
         self.text = Some(text.into());
         self

@@ -8,10 +8,10 @@ use crate::error::Internal;
 use crate::error::{HttpError, Result};
 
 /// `application/json`.
-pub const JSON: &str = "application/json";
+pub(crate) const JSON: &str = "application/json";
 
 /// Whether `content_type` names JSON: `application/json` or any `+json` type, parameters ignored.
-pub fn is_json(content_type: &str) -> bool {
+pub(crate) fn is_json(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim();
     essence.eq_ignore_ascii_case(JSON)
         || essence

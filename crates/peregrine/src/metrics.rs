@@ -139,7 +139,7 @@ pub(crate) struct InFlight<'a> {
 
 impl InFlight<'_> {
     /// Records the finished request.
-    pub fn finish(self, req: &Request, status: http::StatusCode) {
+    pub(crate) fn finish(self, req: &Request, status: http::StatusCode) {
         let inner = &self.metrics.inner;
         let route = req.uri_template_shared().unwrap_or(&inner.unmatched).clone();
         let method = crate::methods::label(req.method());

@@ -46,18 +46,23 @@ pub(crate) struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(app: App) -> Arc<Self> {
+    pub(crate) fn new(app: App) -> Arc<Self> {
         Arc::new(Pipeline { app })
     }
 
     /// The request the pipeline serves, from what hyper (or the test client) parsed.
-    pub fn request(&self, head: http::request::Parts, body: RequestBody, remote_addr: Option<SocketAddr>) -> Request {
+    pub(crate) fn request(
+        &self,
+        head: http::request::Parts,
+        body: RequestBody,
+        remote_addr: Option<SocketAddr>,
+    ) -> Request {
         Request::new(head, body, self.app.options.max_body_size, remote_addr)
     }
 
     /// Serves one request, start to finish. The caller owns the request, so its state is stored once, in the
     /// caller's future, rather than once more in this one's arguments.
-    pub async fn handle(&self, req: &mut Request) -> http::Response<HyperBody> {
+    pub(crate) async fn handle(&self, req: &mut Request) -> http::Response<HyperBody> {
         let mut resp = Response::new();
         let in_flight = self.app.options.metrics.as_ref().map(|m| m.start());
         let trace = RequestTrace::start(req);
@@ -126,7 +131,7 @@ impl Pipeline {
     /// interleaved rounds, lower in each); at 100 connections no difference could be seen. The block also
     /// holds a handle on the pipeline, so the future borrows nothing and the server's per-request future
     /// around it stays a few words (`server::serving`).
-    pub fn handle_on_heap(
+    pub(crate) fn handle_on_heap(
         self: &Arc<Self>,
         mut req: Request,
     ) -> Pin<Box<impl Future<Output = http::Response<HyperBody>> + 'static>> {
@@ -134,14 +139,19 @@ impl Pipeline {
         Box::pin(async move { pipeline.handle(&mut req).await })
     }
 
+    /// The app being served.
+    pub(crate) fn app(&self) -> &App {
+        &self.app
+    }
+
     /// The app's metrics, when it records them.
-    pub fn metrics(&self) -> Option<&crate::metrics::Metrics> {
+    pub(crate) fn metrics(&self) -> Option<&crate::metrics::Metrics> {
         self.app.options.metrics.as_ref()
     }
 
     /// Renders `error` as the answer to a request the pipeline will not run (shed at the door, say), honouring
     /// its `Accept`. No middleware runs, and no [`Request`] is built.
-    pub fn reject<B>(&self, request: &http::Request<B>, error: &PrerenderedError) -> http::Response<HyperBody> {
+    pub(crate) fn reject<B>(&self, request: &http::Request<B>, error: &PrerenderedError) -> http::Response<HyperBody> {
         let mut resp = Response::new();
         error.render(accept_of(request.headers()), &mut resp);
         finish(request.method(), resp)
@@ -326,7 +336,7 @@ pin_project_lite::pin_project! {
 }
 
 impl<F> CatchUnwind<F> {
-    pub fn new(inner: F) -> Self {
+    pub(crate) fn new(inner: F) -> Self {
         CatchUnwind { inner }
     }
 }

@@ -35,13 +35,13 @@ pub(crate) struct PrerenderedError {
 }
 
 impl PrerenderedError {
-    pub fn new(error: HttpError) -> Self {
+    pub(crate) fn new(error: HttpError) -> Self {
         let bodies = Format::ALL.map(|f| f.render(&error));
         PrerenderedError { error, bodies }
     }
 
     /// As [`render_error`] with this error.
-    pub fn render(&self, accept: &str, resp: &mut Response) {
+    pub(crate) fn render(&self, accept: &str, resp: &mut Response) {
         apply(
             &self.error,
             negotiate(accept),

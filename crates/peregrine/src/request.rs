@@ -32,6 +32,20 @@ pub struct Request {
     remote_addr: Option<SocketAddr>,
 }
 
+/// Shows the method, target, version, the matched template and the URI fields; not the body.
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", self.method())
+            .field("uri", self.uri())
+            .field("version", &self.version())
+            .field("uri_template", &self.uri_template())
+            .field("fields", &self.fields().collect::<Vec<_>>())
+            .field("remote_addr", &self.remote_addr)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Request {
     pub(crate) fn new(
         head: http::request::Parts,
@@ -530,6 +544,13 @@ pub struct Context {
     /// Boxed: most requests store nothing, and an empty `Context` is then one word of the request.
     #[allow(clippy::box_collection)]
     values: Option<Box<HashMap<TypeId, Box<dyn Any + Send + Sync>>>>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let stored = self.values.as_ref().map_or(0, |v| v.len());
+        f.debug_struct("Context").field("values", &stored).finish()
+    }
 }
 
 impl Context {

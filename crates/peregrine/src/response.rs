@@ -26,6 +26,23 @@ pub struct Response {
     complete: bool,
 }
 
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let body = match &self.body {
+            ResponseBody::Empty => "empty".to_owned(),
+            ResponseBody::Full(b) => format!("{} bytes", b.len()),
+            ResponseBody::Stream(_) => "stream".to_owned(),
+        };
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body", &body)
+            .field("error", &self.error)
+            .field("complete", &self.complete)
+            .finish()
+    }
+}
+
 impl Default for Response {
     fn default() -> Self {
         Response::new()

@@ -78,6 +78,12 @@ pub struct TestClient {
     pipeline: Arc<Pipeline>,
 }
 
+impl std::fmt::Debug for TestClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestClient").field("app", self.pipeline.app()).finish()
+    }
+}
+
 impl TestClient {
     /// Freezes `app` and wraps it.
     pub fn new(app: App) -> Self {
@@ -90,6 +96,7 @@ impl TestClient {
     ///
     /// # Panics
     /// When `method` is not a valid method token.
+    #[track_caller]
     pub fn simulate_request(&self, method: &str, path: &str) -> Simulation<'_> {
         let method = Method::from_bytes(method.as_bytes()).expect("a valid HTTP method token");
         let (path, query) = match path.split_once('?') {
@@ -108,36 +115,43 @@ impl TestClient {
     }
 
     /// A GET request.
+    #[track_caller]
     pub fn simulate_get(&self, path: &str) -> Simulation<'_> {
         self.simulate_request("GET", path)
     }
 
     /// A HEAD request.
+    #[track_caller]
     pub fn simulate_head(&self, path: &str) -> Simulation<'_> {
         self.simulate_request("HEAD", path)
     }
 
     /// A POST request.
+    #[track_caller]
     pub fn simulate_post(&self, path: &str) -> Simulation<'_> {
         self.simulate_request("POST", path)
     }
 
     /// A PUT request.
+    #[track_caller]
     pub fn simulate_put(&self, path: &str) -> Simulation<'_> {
         self.simulate_request("PUT", path)
     }
 
     /// A PATCH request.
+    #[track_caller]
     pub fn simulate_patch(&self, path: &str) -> Simulation<'_> {
         self.simulate_request("PATCH", path)
     }
 
     /// A DELETE request.
+    #[track_caller]
     pub fn simulate_delete(&self, path: &str) -> Simulation<'_> {
         self.simulate_request("DELETE", path)
     }
 
     /// An OPTIONS request.
+    #[track_caller]
     pub fn simulate_options(&self, path: &str) -> Simulation<'_> {
         self.simulate_request("OPTIONS", path)
     }
@@ -145,6 +159,7 @@ impl TestClient {
 
 /// A request being built; `.await` it to run it.
 #[must_use = "a simulation does nothing until it is awaited"]
+#[derive(Debug)]
 pub struct Simulation<'c> {
     client: &'c TestClient,
     method: Method,
@@ -185,6 +200,7 @@ impl<'c> Simulation<'c> {
     ///
     /// # Panics
     /// When the name or value is invalid (a mistake in the test itself).
+    #[track_caller]
     pub fn header(mut self, name: &str, value: &str) -> Self {
         let name = HeaderName::try_from(name).expect("a valid header name");
         let value = HeaderValue::try_from(value).expect("a valid header value");
@@ -207,6 +223,7 @@ impl<'c> Simulation<'c> {
     ///
     /// # Panics
     /// When `value` cannot be serialized.
+    #[track_caller]
     pub fn json<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
         self.body = Bytes::from(serde_json::to_vec(value).expect("a serializable value"));
         if !self.headers.contains_key(header::CONTENT_TYPE) {

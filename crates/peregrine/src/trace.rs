@@ -24,7 +24,7 @@ pub(crate) struct RequestTrace {
 impl RequestTrace {
     /// Opens the span (when enabled) for a request that has just arrived; `None` when no subscriber wants
     /// `INFO` from anywhere, which one atomic load tells.
-    pub fn start(req: &Request) -> Option<Self> {
+    pub(crate) fn start(req: &Request) -> Option<Self> {
         if LevelFilter::current() < LevelFilter::INFO {
             return None;
         }
@@ -50,12 +50,12 @@ impl RequestTrace {
     }
 
     /// The request's span, to instrument its work with.
-    pub fn span(&self) -> &Span {
+    pub(crate) fn span(&self) -> &Span {
         &self.span
     }
 
     /// Records the outcome on the span and writes the access-log line.
-    pub fn finish(self, req: &Request, status: StatusCode) {
+    pub(crate) fn finish(self, req: &Request, status: StatusCode) {
         let Some(started) = self.started else {
             return;
         };

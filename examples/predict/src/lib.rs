@@ -36,6 +36,7 @@ pub const DEFAULT_MAX_BATCH: usize = 256;
 pub static EMBEDDED_MODEL: &[u8] = include_bytes!("../model/digits.onnx");
 
 /// A loaded, optimized model, ready to run from many tasks at once.
+#[derive(Debug)]
 pub struct Model {
     plan: Arc<TypedRunnableModel>,
 }
@@ -137,6 +138,7 @@ pub struct PredictResponse {
 }
 
 /// The `/predict` resource.
+#[derive(Debug)]
 pub struct Predict {
     model: Arc<Model>,
     max_batch: usize,

@@ -122,6 +122,6 @@ async fn other_media_types_are_415_and_other_methods_405() {
 
 #[test]
 fn a_file_that_is_not_a_model_is_an_error() {
-    let error = Model::load(b"not an onnx file").err().expect("garbage does not load");
+    let error = Model::load(b"not an onnx file").expect_err("garbage does not load");
     assert!(error.to_string().starts_with("model: "), "{error}");
 }

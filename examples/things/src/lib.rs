@@ -16,6 +16,7 @@ use peregrine::{App, HttpError, Middleware, Request, Response, Result, StatusCod
 use serde::{Deserialize, Serialize};
 
 /// The quickstart resource.
+#[derive(Debug)]
 pub struct Quote;
 
 #[peregrine::resource]
@@ -59,7 +60,7 @@ impl fmt::Display for StorageError {
 impl std::error::Error for StorageError {}
 
 /// An in-memory storage engine that can be switched off, to show what a failure looks like.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Storage {
     things: Mutex<Vec<Thing>>,
     down: AtomicBool,
@@ -124,6 +125,7 @@ async fn max_body_64k(req: &mut Request, _resp: &mut Response) -> Result {
 }
 
 /// A user's things.
+#[derive(Debug)]
 pub struct Things {
     storage: Arc<Storage>,
 }
@@ -158,6 +160,7 @@ impl Things {
 }
 
 /// This API speaks only JSON: 406 for clients that refuse it, 415 for bodies in anything else.
+#[derive(Debug)]
 pub struct RequireJson;
 
 impl Middleware for RequireJson {

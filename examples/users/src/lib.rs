@@ -65,6 +65,7 @@ impl Default for PoolConfig {
 }
 
 /// The users table, through a connection pool.
+#[derive(Debug)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
@@ -211,6 +212,7 @@ fn user_from_row(row: &AnyRow) -> std::result::Result<User, sqlx::Error> {
 }
 
 /// The users resource: the collection at `/users/`, one user at `/users/{user_id}` (suffix `item`).
+#[derive(Debug)]
 pub struct Users {
     db: Arc<Db>,
 }

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 /// A value produced by a converter, kept beside the raw text of the field.
 #[derive(Clone)]
+#[non_exhaustive]
 pub enum FieldValue {
     /// The field had no converter (or `path`/`re`): the text is the value.
     Text,
@@ -76,6 +77,7 @@ pub trait Converter: Send + Sync + 'static {
 
 /// A literal value in a converter's argument list: `int(3)`, `int(min=1)`, `dt("%Y")`, `float(finite=false)`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ArgValue {
     /// An integer literal.
     Int(i64),
@@ -265,12 +267,12 @@ fn to_dyn<C: Converter>(c: C) -> Arc<dyn Converter> {
 }
 
 impl ConverterRegistry {
-    pub fn add(&mut self, name: &str, factory: ConverterFactory) {
+    pub(super) fn add(&mut self, name: &str, factory: ConverterFactory) {
         self.factories.insert(name.to_owned(), factory);
     }
 
     /// Builds the converter a field names, or says why not.
-    pub fn build(&self, name: &str, args: Option<&str>) -> Result<Arc<dyn Converter>, String> {
+    pub(super) fn build(&self, name: &str, args: Option<&str>) -> Result<Arc<dyn Converter>, String> {
         let factory = self.factories.get(name).ok_or_else(|| {
             let mut known: Vec<&str> = self.factories.keys().map(String::as_str).collect();
             known.sort_unstable();

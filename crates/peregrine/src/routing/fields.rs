@@ -17,14 +17,14 @@ pub(crate) struct Fields {
 
 impl Fields {
     /// The raw text and converted value of field `name`.
-    pub fn lookup<'a>(&'a self, path: &'a str, name: &str) -> Option<(&'a str, FieldValue)> {
+    pub(crate) fn lookup<'a>(&'a self, path: &'a str, name: &str) -> Option<(&'a str, FieldValue)> {
         let i = self.info.as_ref()?.index_of(name)?;
         let c = self.captures.get(i)?;
         Some((&path[c.start as usize..c.end as usize], c.value.to_value()))
     }
 
     /// `(name, text)` pairs in template order.
-    pub fn iter<'a>(&'a self, path: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    pub(crate) fn iter<'a>(&'a self, path: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         self.info
             .iter()
             .flat_map(|i| i.field_names())

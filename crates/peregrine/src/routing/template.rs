@@ -36,7 +36,7 @@ pub(crate) struct ConverterCall {
 
 impl ConverterCall {
     /// The converter as written, used to tell shapes apart (`int(min=1)`).
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         match &self.args {
             Some(args) => format!("{}({})", self.name, args.trim()),
             None => self.name.clone(),

@@ -46,7 +46,7 @@ impl From<FieldValue> for Stored {
 }
 
 impl Stored {
-    pub fn to_value(&self) -> FieldValue {
+    pub(crate) fn to_value(&self) -> FieldValue {
         match self {
             Stored::Text => FieldValue::Text,
             Stored::Int(i) => FieldValue::Int(*i),
@@ -143,6 +143,27 @@ pub struct Router<T> {
     root: Node,
     entries: Vec<Entry<T>>,
     converters: ConverterRegistry,
+}
+
+impl<T> std::fmt::Debug for Router<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field(
+                "templates",
+                &self.entries.iter().map(|e| e.info.template()).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for RouteMatch<'_, '_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouteMatch")
+            .field("template", &self.info.template())
+            .field("value", self.value)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<T> Default for Router<T> {

@@ -54,7 +54,7 @@ pub(crate) struct Gradient {
 
 impl Gradient {
     /// Starts at `max`, the ceiling.
-    pub fn new(max: usize) -> Self {
+    pub(super) fn new(max: usize) -> Self {
         let max = max.max(1);
         Gradient {
             limit: max as f64,
@@ -65,13 +65,13 @@ impl Gradient {
     }
 
     /// The limit now.
-    pub fn limit(&self) -> usize {
+    pub(super) fn limit(&self) -> usize {
         self.limit.round() as usize
     }
 
     /// Takes one window: its mean latency and the most requests that were in flight at once. Returns the new
     /// limit.
-    pub fn update(&mut self, short: Duration, peak_in_flight: usize) -> usize {
+    pub(super) fn update(&mut self, short: Duration, peak_in_flight: usize) -> usize {
         let short = short.as_secs_f64().max(1e-6);
         let usual = match self.usual {
             None => short,
@@ -104,7 +104,7 @@ pub(crate) struct Adaptive {
 }
 
 impl Adaptive {
-    pub fn new(max: usize) -> Self {
+    pub(super) fn new(max: usize) -> Self {
         Adaptive {
             epoch: Instant::now(),
             window_start: AtomicU64::new(0),
@@ -116,13 +116,13 @@ impl Adaptive {
     }
 
     /// The limit to start from.
-    pub fn initial_limit(&self) -> usize {
+    pub(super) fn initial_limit(&self) -> usize {
         super::lock(&self.gradient).limit()
     }
 
     /// Records a request that took `latency` while `in_flight` ran (itself included); returns the new limit
     /// when this sample closed a window.
-    pub fn record(&self, latency: Duration, in_flight: usize) -> Option<usize> {
+    pub(super) fn record(&self, latency: Duration, in_flight: usize) -> Option<usize> {
         let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
         self.sum_micros.fetch_add(micros, Ordering::Relaxed);
         let samples = self.samples.fetch_add(1, Ordering::Relaxed) + 1;

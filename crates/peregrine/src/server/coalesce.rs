@@ -183,7 +183,7 @@ pub(crate) struct Flusher<I> {
 
 impl<I: AsyncWrite + Unpin> Flusher<I> {
     /// Wraps the connection's future so the buffer is written whenever it waits, and when it ends.
-    pub fn flush_when_idle<F: Future>(self, connection: F) -> FlushWhenIdle<F, I> {
+    pub(super) fn flush_when_idle<F: Future>(self, connection: F) -> FlushWhenIdle<F, I> {
         FlushWhenIdle {
             connection,
             flusher: self,

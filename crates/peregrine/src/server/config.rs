@@ -11,6 +11,7 @@ use super::Readiness;
 
 /// Where a server listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BindAddr {
     /// A TCP address, IPv4 or IPv6 (`127.0.0.1:8000`, `[::1]:8000`).
     Tcp(SocketAddr),
@@ -103,6 +104,7 @@ pub struct ServerConfig {
 
 /// Where the TLS certificate chain and private key are (PEM files).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TlsFiles {
     /// The certificate chain, leaf first.
     pub cert: PathBuf,
@@ -195,12 +197,14 @@ impl ServerConfig {
     }
 
     /// Listens on `addr` only.
+    #[must_use]
     pub fn bind(mut self, addr: BindAddr) -> Self {
         self.addrs = vec![addr];
         self
     }
 
     /// Listens on `addr` as well as the addresses already set.
+    #[must_use]
     pub fn also_bind(mut self, addr: BindAddr) -> Self {
         self.addrs.push(addr);
         self
@@ -212,6 +216,7 @@ impl ServerConfig {
     }
 
     /// Runtime worker threads for [`run`](crate::server::run) (default: one per core).
+    #[must_use]
     pub fn workers(mut self, threads: usize) -> Self {
         self.workers = Some(threads.max(1));
         self
@@ -220,6 +225,7 @@ impl ServerConfig {
     /// Per-core mode for [`run`](crate::server::run): one single-threaded runtime per worker, each with its
     /// own `SO_REUSEPORT` listener, so the kernel spreads connections and no task ever moves between
     /// threads. The default (off) is one work-stealing runtime, which balances uneven load better.
+    #[must_use]
     pub fn per_core(mut self, on: bool) -> Self {
         self.per_core = on;
         self
@@ -236,6 +242,7 @@ impl ServerConfig {
     /// with a p99 of 10–20 ms, 1 024 gave 0.94× both times with 56–67 ms (raw hyper: 48–66 ms); on another
     /// machine, per-round medians 0.87× and 1.08×, p99 12–16 ms and 44–64 ms. Per-core mode ignores it: a
     /// single-threaded runtime's queue has no spill-over.
+    #[must_use]
     pub fn io_events_per_tick(mut self, events: usize) -> Self {
         self.io_events_per_tick = events.max(1);
         self
@@ -243,6 +250,7 @@ impl ServerConfig {
 
     /// Open connections at most (default 25 000). At the limit the server stops accepting until one closes;
     /// new clients wait in the kernel's backlog. Keep it under the process's file-descriptor limit.
+    #[must_use]
     pub fn max_connections(mut self, n: usize) -> Self {
         self.max_connections = n.max(1);
         self
@@ -258,6 +266,7 @@ impl ServerConfig {
     /// Measured with `bench/scripts/saturation.sh` (`/wait/50`, this limit at 256, `wrk -c2000`, one core):
     /// ~100,000 answers/s, so ~20 ms on average; wrk's median 8–9 ms and p99 80–110 ms, while a separate
     /// client asking every 5 ms got its 503s in 0.35–0.8 ms at the median.
+    #[must_use]
     pub fn max_concurrent_requests(mut self, n: impl Into<Option<usize>>) -> Self {
         self.max_concurrent_requests = n.into().filter(|&n| n > 0);
         self
@@ -281,6 +290,7 @@ impl ServerConfig {
     /// let config = ServerConfig::new().max_concurrent_requests(512).adaptive_concurrency(true);
     /// assert!(config.get_adaptive_concurrency());
     /// ```
+    #[must_use]
     pub fn adaptive_concurrency(mut self, on: bool) -> Self {
         self.adaptive_concurrency = on;
         self
@@ -292,6 +302,7 @@ impl ServerConfig {
     }
 
     /// The `Retry-After` sent with a shed request's 503 (default 1 s; whole seconds).
+    #[must_use]
     pub fn retry_after(mut self, after: Duration) -> Self {
         self.retry_after = after;
         self
@@ -300,6 +311,7 @@ impl ServerConfig {
     /// Time a client has to send a request's headers (default 10 s; `None`: no limit). The clock also runs
     /// while a keep-alive connection waits for its next request, so this is the idle timeout too: a slow or
     /// silent client is disconnected when it runs out (HTTP/1; HTTP/2 connections use pings instead).
+    #[must_use]
     pub fn header_read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.header_read_timeout = timeout.into();
         self
@@ -307,6 +319,7 @@ impl ServerConfig {
 
     /// Replaces the app's [`request_timeout`](crate::App::request_timeout) (`None`: no limit). Routes with
     /// their own [`route_timeout`](crate::App::route_timeout) keep it.
+    #[must_use]
     pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.request_timeout = RequestTimeout::Replace(timeout.into());
         self
@@ -314,12 +327,14 @@ impl ServerConfig {
 
     /// On shutdown, how long requests in flight may take to finish before their connections are closed
     /// (default 30 s).
+    #[must_use]
     pub fn drain_timeout(mut self, timeout: Duration) -> Self {
         self.drain_timeout = timeout;
         self
     }
 
     /// HTTP/1 keep-alive (default on).
+    #[must_use]
     pub fn keep_alive(mut self, on: bool) -> Self {
         self.keep_alive = on;
         self
@@ -327,18 +342,21 @@ impl ServerConfig {
 
     /// The largest request head (request line and headers) in bytes (default 32 KiB, at least 8 KiB); a
     /// larger one gets **431** and the connection is closed.
+    #[must_use]
     pub fn max_header_size(mut self, bytes: usize) -> Self {
         self.max_header_size = bytes.max(8192);
         self
     }
 
     /// The most header fields in a request (default 100); more gets **431**.
+    #[must_use]
     pub fn max_headers(mut self, n: usize) -> Self {
         self.max_headers = n;
         self
     }
 
     /// Replaces the app's [`max_body_size`](crate::App::max_body_size).
+    #[must_use]
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.max_body_size = Some(bytes);
         self
@@ -348,6 +366,7 @@ impl ServerConfig {
     /// (default on). The buffer is written out whenever the connection would wait — for request bytes, a
     /// slow responder or a body stream — so no response is held back for anything else. Off, every response
     /// is written as soon as hyper has it: one `writev` per response.
+    #[must_use]
     pub fn pipeline_flush(mut self, on: bool) -> Self {
         self.pipeline_flush = on;
         self
@@ -355,6 +374,7 @@ impl ServerConfig {
 
     /// Serves HTTP/2 with prior knowledge (h2c) beside HTTP/1.1 on the same port (default off: detecting the
     /// protocol costs every HTTP/1 read a little).
+    #[must_use]
     pub fn http2(mut self, on: bool) -> Self {
         self.http2 = on;
         self
@@ -365,6 +385,7 @@ impl ServerConfig {
     /// ALPN offers `h2` before `http/1.1`. On SIGHUP (Unix) the files are read again: new handshakes get the
     /// new pair, open connections keep theirs, and a pair that fails to load is logged and the current one
     /// stays — so a renewed certificate is put in place with `kill -HUP`.
+    #[must_use]
     pub fn tls(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
         self.tls = Some(TlsFiles {
             cert: cert.into(),
@@ -374,12 +395,14 @@ impl ServerConfig {
     }
 
     /// The [`Readiness`] probe to turn to 503 when shutdown begins.
+    #[must_use]
     pub fn readiness(mut self, readiness: Readiness) -> Self {
         self.readiness = Some(readiness);
         self
     }
 
     /// HTTP/2 streams per connection at once (default 200).
+    #[must_use]
     pub fn h2_max_concurrent_streams(mut self, n: u32) -> Self {
         self.h2_max_concurrent_streams = n;
         self
@@ -387,6 +410,7 @@ impl ServerConfig {
 
     /// HTTP/2 streams a client may open and reset before the server has accepted them, after which the
     /// connection is closed: the defence against "rapid reset" floods (CVE-2023-44487; default 20).
+    #[must_use]
     pub fn h2_max_pending_reset_streams(mut self, n: usize) -> Self {
         self.h2_max_pending_reset_streams = n;
         self

@@ -36,14 +36,14 @@ pub(crate) struct Lifecycle {
 }
 
 impl Lifecycle {
-    pub fn new(sweeper: Arc<Sweeper>) -> Self {
+    pub(super) fn new(sweeper: Arc<Sweeper>) -> Self {
         Lifecycle {
             phase: AtomicU8::new(Phase::Serving as u8),
             sweeper,
         }
     }
 
-    pub fn phase(&self) -> Phase {
+    pub(super) fn phase(&self) -> Phase {
         match self.phase.load(Ordering::Acquire) {
             0 => Phase::Serving,
             1 => Phase::Draining,
@@ -52,7 +52,7 @@ impl Lifecycle {
     }
 
     /// Moves to `phase` (never back) and wakes every connection to see it.
-    pub fn enter(&self, phase: Phase) {
+    pub(super) fn enter(&self, phase: Phase) {
         self.phase.fetch_max(phase as u8, Ordering::AcqRel);
         self.sweeper.wake_all();
     }
@@ -81,7 +81,7 @@ pin_project_lite::pin_project! {
 }
 
 impl<'a, C> Supervised<'a, C> {
-    pub fn new(conn: C, watchdog: &'a Watchdog, lifecycle: &'a Lifecycle) -> Self {
+    pub(super) fn new(conn: C, watchdog: &'a Watchdog, lifecycle: &'a Lifecycle) -> Self {
         Supervised {
             conn,
             watchdog,

@@ -27,7 +27,7 @@ pub(crate) struct Permit {
 impl ConcurrencyLimit {
     /// A limit of `max` (`None`: counted but never refused); with `adaptive`, `max` is the ceiling of a limit
     /// that follows latency (see [`super::adaptive`]).
-    pub fn new(max: Option<usize>, adaptive: bool) -> Self {
+    pub(super) fn new(max: Option<usize>, adaptive: bool) -> Self {
         let adaptive = match max {
             Some(max) if adaptive => Some(Adaptive::new(max)),
             _ => None,
@@ -45,7 +45,7 @@ impl ConcurrencyLimit {
     }
 
     /// Admits a request, or `None` when the limit is reached.
-    pub fn try_acquire(self: &Arc<Self>) -> Option<Permit> {
+    pub(super) fn try_acquire(self: &Arc<Self>) -> Option<Permit> {
         let limit = self.limit.load(Ordering::Relaxed);
         if self.in_flight.fetch_add(1, Ordering::AcqRel) >= limit {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
@@ -59,13 +59,13 @@ impl ConcurrencyLimit {
 
     /// The limit now.
     #[cfg(test)]
-    pub fn current(&self) -> usize {
+    pub(super) fn current(&self) -> usize {
         self.limit.load(Ordering::Relaxed)
     }
 
     /// Requests in flight now.
     #[cfg(test)]
-    pub fn in_flight(&self) -> usize {
+    pub(super) fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::Relaxed)
     }
 }

@@ -24,6 +24,27 @@ pub struct Server {
     config: ServerConfig,
 }
 
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let listening: Vec<String> = self
+            .listeners
+            .iter()
+            .filter_map(|l| match l {
+                Listener::Tcp(t) => t.local_addr().ok().map(|a| BindAddr::Tcp(a).to_string()),
+                #[cfg(unix)]
+                Listener::Unix(u) => u
+                    .local_addr()
+                    .ok()
+                    .and_then(|a| a.as_pathname().map(|p| BindAddr::Unix(p.to_owned()).to_string())),
+            })
+            .collect();
+        f.debug_struct("Server")
+            .field("listening", &listening)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
 impl Server {
     /// Binds every address in `config` (with port 0, the OS picks one: see [`Server::local_addr`]).
     ///

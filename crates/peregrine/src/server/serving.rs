@@ -39,7 +39,7 @@ enum State<F> {
 
 impl<F> Serving<F> {
     /// A request admitted under `permit`, answered by `handling`.
-    pub fn admitted(handling: Pin<Box<F>>, permit: Permit, watchdog: Option<Arc<Watchdog>>) -> Self {
+    pub(super) fn admitted(handling: Pin<Box<F>>, permit: Permit, watchdog: Option<Arc<Watchdog>>) -> Self {
         Serving {
             state: State::Admitted {
                 handling,
@@ -50,7 +50,7 @@ impl<F> Serving<F> {
     }
 
     /// A request refused with `response`.
-    pub fn shed(response: http::Response<HyperBody>, watchdog: Option<Arc<Watchdog>>) -> Self {
+    pub(super) fn shed(response: http::Response<HyperBody>, watchdog: Option<Arc<Watchdog>>) -> Self {
         Serving {
             state: State::Shed(Some(Box::new(response))),
             watchdog,

@@ -6,14 +6,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// A response read off the wire.
-pub struct Raw {
+pub(crate) struct Raw {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
 impl Raw {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -22,31 +22,31 @@ impl Raw {
 }
 
 /// One client connection, keeping bytes read past the end of a response for the next one.
-pub struct Conn {
+pub(crate) struct Conn {
     pub stream: TcpStream,
     buf: Vec<u8>,
 }
 
 impl Conn {
-    pub async fn open(addr: SocketAddr) -> Conn {
+    pub(crate) async fn open(addr: SocketAddr) -> Conn {
         Conn {
             stream: TcpStream::connect(addr).await.unwrap(),
             buf: Vec::new(),
         }
     }
 
-    pub async fn send(&mut self, request: &str) {
+    pub(crate) async fn send(&mut self, request: &str) {
         self.stream.write_all(request.as_bytes()).await.unwrap();
     }
 
     /// Sends `request` as is, then reads one response; `head` says the request was HEAD (no body follows).
-    pub async fn exchange(&mut self, request: &str, head: bool) -> Raw {
+    pub(crate) async fn exchange(&mut self, request: &str, head: bool) -> Raw {
         self.send(request).await;
         self.read_response(head).await
     }
 
     /// Whether the server closes the connection within `limit` (bytes it sends before closing are dropped).
-    pub async fn closed_within(&mut self, limit: std::time::Duration) -> bool {
+    pub(crate) async fn closed_within(&mut self, limit: std::time::Duration) -> bool {
         let mut chunk = [0u8; 4096];
         tokio::time::timeout(limit, async {
             loop {
@@ -67,7 +67,7 @@ impl Conn {
         self.buf.extend_from_slice(&chunk[..n]);
     }
 
-    pub async fn read_response(&mut self, head: bool) -> Raw {
+    pub(crate) async fn read_response(&mut self, head: bool) -> Raw {
         let header_end = loop {
             if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
                 break i + 4;

@@ -3,7 +3,7 @@
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// Speaks HTTP/2 on `io`, sends `GET uri`, and returns the response with its whole body.
-pub async fn get<I>(io: I, uri: &str) -> http::Response<bytes::Bytes>
+pub(crate) async fn get<I>(io: I, uri: &str) -> http::Response<bytes::Bytes>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {

@@ -1,13 +1,13 @@
 //! Resources shared by the integration tests.
 #![allow(dead_code)]
 
-pub mod http1;
-pub mod http2;
+pub(crate) mod http1;
+pub(crate) mod http2;
 
 use peregrine::{Request, Response, Result};
 
 /// Answers every method it has with `<METHOD> <template> <fields>` as text.
-pub struct Echo;
+pub(crate) struct Echo;
 
 #[peregrine::resource]
 impl Echo {
@@ -32,7 +32,7 @@ fn echo(req: &mut Request, resp: &mut Response) -> Result {
 }
 
 /// Serves only GET, with a fixed body.
-pub struct Hello;
+pub(crate) struct Hello;
 
 #[peregrine::resource]
 impl Hello {

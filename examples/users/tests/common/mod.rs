@@ -12,7 +12,7 @@ use users::{Db, PoolConfig};
 
 /// A database that exists for one test. SQLite files are removed on drop; a PostgreSQL schema is dropped by
 /// [`TestDb::remove`] (a test that panics leaves its small schema behind).
-pub struct TestDb {
+pub(crate) struct TestDb {
     /// The URL that `Db::connect` and the binary accept.
     pub url: String,
     file: Option<PathBuf>,
@@ -33,7 +33,7 @@ fn unique_name() -> String {
 }
 
 /// A new, empty SQLite file in the temp directory.
-pub fn sqlite() -> TestDb {
+pub(crate) fn sqlite() -> TestDb {
     let file = std::env::temp_dir().join(format!("{}.db", unique_name()));
     TestDb {
         url: format!("sqlite://{}?mode=rwc", file.display()),
@@ -43,7 +43,7 @@ pub fn sqlite() -> TestDb {
 
 /// A new, empty schema on the `PEREGRINE_TEST_PG` server, or `None` (with a note on stderr) when the variable
 /// is unset. Panics when it is set and the server cannot be reached.
-pub async fn postgres(test: &str) -> Option<TestDb> {
+pub(crate) async fn postgres(test: &str) -> Option<TestDb> {
     let Ok(base) = std::env::var("PEREGRINE_TEST_PG") else {
         eprintln!("{test}: skipped, PEREGRINE_TEST_PG is not set");
         return None;
@@ -67,7 +67,7 @@ pub async fn postgres(test: &str) -> Option<TestDb> {
 
 impl TestDb {
     /// Connects with a small pool and a short acquire timeout, so exhaustion shows quickly.
-    pub async fn connect(&self, max_connections: u32) -> Arc<Db> {
+    pub(crate) async fn connect(&self, max_connections: u32) -> Arc<Db> {
         let config = PoolConfig {
             max_connections,
             acquire_timeout: Duration::from_millis(300),
@@ -80,7 +80,7 @@ impl TestDb {
     }
 
     /// Drops the PostgreSQL schema (SQLite files go on drop).
-    pub async fn remove(self) {
+    pub(crate) async fn remove(self) {
         if let (Some(schema), Ok(base)) = (self.pg_schema(), std::env::var("PEREGRINE_TEST_PG")) {
             let mut conn = sqlx::PgConnection::connect(&base).await.expect("reconnect");
             sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
@@ -91,7 +91,7 @@ impl TestDb {
     }
 
     /// The PostgreSQL application name (and schema) of this database, if it is one.
-    pub fn pg_schema(&self) -> Option<&str> {
+    pub(crate) fn pg_schema(&self) -> Option<&str> {
         self.url.rsplit_once("application_name=").map(|(_, name)| name)
     }
 }
