@@ -53,6 +53,8 @@ pub(crate) struct AppOptions {
     pub strip_trailing_slash: bool,
     pub request_timeout: Option<Duration>,
     pub metrics: Option<crate::metrics::Metrics>,
+    /// Print unhandled errors and panics to stderr when no `tracing` subscriber is set.
+    pub stderr_fallback: bool,
 }
 
 /// What a route serves: the resource, its responder for each method, and the `Allow` values.
@@ -88,6 +90,7 @@ impl std::fmt::Debug for App {
             .field("strip_url_path_trailing_slash", &self.options.strip_trailing_slash)
             .field("request_timeout", &self.options.request_timeout)
             .field("metrics", &self.options.metrics.is_some())
+            .field("stderr_fallback", &self.options.stderr_fallback)
             .finish()
     }
 }
@@ -103,6 +106,7 @@ impl Default for App {
                 strip_trailing_slash: false,
                 request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
                 metrics: None,
+                stderr_fallback: true,
             },
         }
     }
@@ -267,6 +271,16 @@ impl App {
     #[must_use]
     pub fn metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
         self.options.metrics = Some(metrics);
+        self
+    }
+
+    /// Whether an unhandled error or a panic (each answered 500) is printed to stderr when no `tracing`
+    /// subscriber is set (default on). Their detail never goes to the client; with a subscriber it goes to
+    /// the `tracing` log as an `ERROR` event, and without one this line is all there is. Peregrine installs
+    /// no global subscriber itself.
+    #[must_use]
+    pub fn stderr_fallback(mut self, on: bool) -> Self {
+        self.options.stderr_fallback = on;
         self
     }
 

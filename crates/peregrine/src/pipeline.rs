@@ -37,7 +37,7 @@ use crate::methods::{self, GET, HEAD, OPTIONS};
 use crate::render::{render_error, PrerenderedError};
 use crate::request::accept_of;
 use crate::routing::{Captures, Fields};
-use crate::trace::RequestTrace;
+use crate::trace::{self, RequestTrace};
 use crate::{Error, Request, Response, Result};
 
 /// A frozen app, shared by every connection.
@@ -253,6 +253,16 @@ impl Pipeline {
                     error = %ErrorChain(&*e),
                     "unhandled error; answering 500"
                 );
+                trace::fallback_to_stderr(
+                    self.app.options.stderr_fallback,
+                    format_args!(
+                        "unhandled error; answering 500: {} {} (route {}): {}",
+                        req.method(),
+                        req.path(),
+                        req.uri_template().unwrap_or("-"),
+                        ErrorChain(&*e)
+                    ),
+                );
                 resp.set_error(HttpError::internal_server_error());
             }
         }
@@ -274,6 +284,15 @@ impl Pipeline {
             route = req.uri_template().unwrap_or("-"),
             panic = %message,
             "panic while serving a request; answering 500"
+        );
+        trace::fallback_to_stderr(
+            self.app.options.stderr_fallback,
+            format_args!(
+                "panic while serving a request; answering 500: {} {} (route {}): {message}",
+                req.method(),
+                req.path(),
+                req.uri_template().unwrap_or("-"),
+            ),
         );
         *resp = Response::new();
         resp.set_error(HttpError::internal_server_error());

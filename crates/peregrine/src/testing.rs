@@ -289,6 +289,18 @@ impl<'c> IntoFuture for Simulation<'c> {
 }
 
 /// What the app answered.
+///
+/// It prints usefully in a failed assert: `{}` gives the status line, the content type and the first
+/// 1,000 bytes of the body; [`TestResult::assert_status`] shows them when the status is not the one expected.
+///
+/// ```
+/// # use peregrine::{App, testing::TestClient};
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let result = TestClient::new(App::new()).simulate_get("/nowhere").await;
+/// result.assert_status(404);
+/// assert!(result.to_string().starts_with("404 Not Found (application/json) {\"title\":\"404 Not Found\""));
+/// # });
+/// ```
 #[derive(Debug, Clone)]
 pub struct TestResult {
     status: StatusCode,
@@ -296,7 +308,43 @@ pub struct TestResult {
     body: Bytes,
 }
 
+/// The most body bytes a [`TestResult`] prints.
+const SHOWN_BODY: usize = 1000;
+
+impl std::fmt::Display for TestResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} ({})",
+            self.status.as_u16(),
+            self.status.canonical_reason().unwrap_or(""),
+            self.header("content-type").unwrap_or("no content type")
+        )?;
+        let shown = &self.body[..self.body.len().min(SHOWN_BODY)];
+        if !shown.is_empty() {
+            write!(f, " {}", String::from_utf8_lossy(shown))?;
+        }
+        if self.body.len() > SHOWN_BODY {
+            write!(f, "… ({} bytes in all)", self.body.len())?;
+        }
+        Ok(())
+    }
+}
+
 impl TestResult {
+    /// Asserts the status, showing the whole result (status, content type, body) when it differs.
+    ///
+    /// # Panics
+    /// When the status is not `expected`, at the caller's line.
+    #[track_caller]
+    pub fn assert_status(&self, expected: u16) -> &Self {
+        assert!(
+            self.status.as_u16() == expected,
+            "expected status {expected}, got {self}"
+        );
+        self
+    }
+
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -344,5 +392,44 @@ impl TestResult {
     /// The cookie `name` set by `Set-Cookie`.
     pub fn cookie(&self, name: &str) -> Option<cookie::Cookie<'static>> {
         self.cookies().into_iter().find(|c| c.name() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(status: u16, body: &str) -> TestResult {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        TestResult {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers,
+            body: Bytes::from(body.to_owned()),
+        }
+    }
+
+    #[test]
+    fn a_result_prints_its_status_type_and_the_start_of_its_body() {
+        assert_eq!(result(201, "made").to_string(), "201 Created (text/plain) made");
+        let long = "x".repeat(SHOWN_BODY + 5);
+        let shown = result(200, &long).to_string();
+        assert!(
+            shown.ends_with(&format!("… ({} bytes in all)", SHOWN_BODY + 5)),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn assert_status_shows_the_body_when_it_fails() {
+        let caught = std::panic::catch_unwind(|| {
+            result(422, "name is empty").assert_status(201);
+        });
+        let message = caught.unwrap_err().downcast_ref::<String>().cloned().unwrap();
+        assert_eq!(
+            message,
+            "expected status 201, got 422 Unprocessable Entity (text/plain) name is empty"
+        );
+        result(204, "").assert_status(204);
     }
 }

@@ -73,8 +73,40 @@ impl RequestTrace {
                 route,
                 status = status.as_u16(),
                 micros,
-                peer = ?req.remote_addr(),
+                peer = %Peer(req.remote_addr()),
             );
         }
+    }
+}
+
+/// A peer's address for logs: `127.0.0.1:48378`, or `-` when there is none (a Unix socket, the test client).
+pub(crate) struct Peer(pub(crate) Option<std::net::SocketAddr>);
+
+impl std::fmt::Display for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(addr) => write!(f, "{addr}"),
+            None => f.write_str("-"),
+        }
+    }
+}
+
+/// Prints `event` to stderr when no `tracing` subscriber would record it, so that an app without a log
+/// (the quickstart) still shows why it answered 500. Peregrine installs no global subscriber.
+pub(crate) fn fallback_to_stderr(enabled: bool, event: std::fmt::Arguments<'_>) {
+    if enabled && tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>()) {
+        eprintln!("peregrine: {event}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_prints_as_its_address() {
+        let addr: std::net::SocketAddr = "127.0.0.1:48378".parse().unwrap();
+        assert_eq!(Peer(Some(addr)).to_string(), "127.0.0.1:48378");
+        assert_eq!(Peer(None).to_string(), "-");
     }
 }

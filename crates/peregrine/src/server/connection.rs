@@ -28,6 +28,7 @@ use super::tls;
 use crate::body::{HyperBody, RequestBody};
 use crate::pipeline::Pipeline;
 use crate::render::PrerenderedError;
+use crate::trace::Peer;
 use crate::{App, HttpError};
 
 /// What every connection of one server shares.
@@ -256,18 +257,6 @@ impl Connection {
         };
         if let Err(e) = result {
             tracing::debug!(error = %e, peer = %Peer(peer), "connection ended with an error");
-        }
-    }
-}
-
-/// A connection's peer for logs: its address, or `unix` for a Unix socket.
-pub(crate) struct Peer(pub(crate) Option<SocketAddr>);
-
-impl std::fmt::Display for Peer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(addr) => write!(f, "{addr}"),
-            None => f.write_str("unix"),
         }
     }
 }
