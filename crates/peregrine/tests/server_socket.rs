@@ -67,17 +67,6 @@ async fn keeps_the_connection_alive_across_requests() {
 }
 
 #[tokio::test]
-async fn pipelined_requests_are_answered_in_order() {
-    let (addr, _stop, _task) = start().await;
-    let mut s = Conn::open(addr).await;
-    let two = "GET /api/a HTTP/1.1\r\nHost: t\r\n\r\nGET /api/b HTTP/1.1\r\nHost: t\r\n\r\n";
-    let first = s.exchange(two, false).await;
-    let second = s.read_response(false).await;
-    assert_eq!(first.body, b"hello from /api/a");
-    assert_eq!(second.body, b"hello from /api/b");
-}
-
-#[tokio::test]
 async fn head_sends_length_but_no_body() {
     let (addr, _stop, _task) = start().await;
     let mut s = Conn::open(addr).await;

@@ -3,6 +3,8 @@
 
 pub(crate) mod http1;
 pub(crate) mod http2;
+pub(crate) mod server;
+pub(crate) mod stream;
 
 use peregrine::{Request, Response, Result};
 
