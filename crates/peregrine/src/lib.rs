@@ -42,7 +42,13 @@
 //! # });
 //! ```
 //!
-//! Serve it with `peregrine::serve(app, "127.0.0.1:8000").await` inside `#[tokio::main]`.
+//! Serve it from a plain `fn main` with [`run`], which builds the runtime tuned for serving:
+//!
+//! ```no_run
+//! # let app = peregrine::App::new();
+//! peregrine::run(app, peregrine::server::ServerConfig::from_env()?)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! ## Where things live
 //! - [`App`]: routes, middleware, error handlers, options.
@@ -51,6 +57,9 @@
 //! - [`Request`] / [`Response`]: what responders read and write.
 //! - [`HttpError`], [`HttpStatus`], [`Error`]: errors as responses.
 //! - [`middleware`], [`testing`], [`server`], [`inspect`].
+//!
+//! Words: a *field* is a URI template field (`req.field("id")`), a *param* a query parameter
+//! (`req.get_param("limit")`), as in Falcon.
 
 mod app;
 mod body;
@@ -83,7 +92,7 @@ pub use middleware::Middleware;
 pub use request::Request;
 pub use resource::{BoxFuture, Resource, ResponderSpec};
 pub use response::Response;
-pub use server::{serve, Server};
+pub use server::{run, serve, Server};
 
 pub use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 pub use peregrine_macros::{after, before, resource};
@@ -102,3 +111,8 @@ pub mod __macro_support {
     pub use crate::macro_support::*;
     pub use crate::methods::responder_method;
 }
+
+/// Compiles (and runs, where not marked `no_run`) the Rust blocks of the README, so it cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

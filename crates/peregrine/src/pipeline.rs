@@ -124,13 +124,10 @@ impl Pipeline {
     /// Why: every request writes that state afresh, and a connection's future sits wherever the connection
     /// was allocated, cold in the CPU's caches once there are hundreds of connections, while the allocator
     /// hands out the block the previous request freed, still warm. The block stays within the sizes glibc's
-    /// malloc keeps in a cache per thread (1,032 bytes; a unit test checks); boxing a 1.4 KB future took
-    /// malloc's slower path instead, at 666 more instructions per request. Measured at 500 connections:
-    /// 62 L2 misses per request in place, 44 on the heap (`bench/scripts/callgrind.sh` with a 512 KiB L2
-    /// model), for ~260 more instructions (the allocation and a copy); user CPU per request 8 % lower (7
-    /// interleaved rounds, lower in each); at 100 connections no difference could be seen. The block also
-    /// holds a handle on the pipeline, so the future borrows nothing and the server's per-request future
-    /// around it stays a few words (`server::serving`).
+    /// malloc keeps in a cache per thread (1,032 bytes; a unit test checks): a larger one takes malloc's
+    /// slower path. The block also holds a handle on the pipeline, so the future borrows nothing and the
+    /// server's per-request future around it stays a few words (`server::serving`).
+    // PERF: figures for the heap block are in bench/NOTES.md ("Per-request heap block").
     pub(crate) fn handle_on_heap(
         self: &Arc<Self>,
         mut req: Request,

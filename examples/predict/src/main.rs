@@ -22,6 +22,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let app = app(Arc::new(model), max_batch).add_route("/health", Liveness);
     println!("serving POST /predict (at most {max_batch} rows per request) and GET /health");
-    peregrine::server::run(app, ServerConfig::from_env()?)?;
+    peregrine::run(app, ServerConfig::from_env()?)?;
     Ok(())
 }

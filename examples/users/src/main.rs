@@ -26,8 +26,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn serve(server_config: ServerConfig) -> Result<(), Box<dyn std::error::Error>> {
+    // Colour only on a terminal: a log written to a file or a pipe carries no escape codes.
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://users.db?mode=rwc".to_owned());
     let config = PoolConfig {

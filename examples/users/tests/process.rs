@@ -77,6 +77,29 @@ fn first_start_prints_its_address_and_seeds_twenty_users() {
     assert_eq!(users.len(), 20);
 }
 
+#[test]
+fn a_log_written_to_a_pipe_has_no_colour_codes() {
+    let db = common::sqlite();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_users"))
+        .env("DATABASE_URL", &db.url)
+        .env("PEREGRINE_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the users binary");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut log = String::new();
+    while !log.contains("listening on http://") {
+        if stdout.read_line(&mut log).unwrap() == 0 {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(log.contains("INFO"), "the info log reached stdout: {log:?}");
+    assert!(!log.contains('\u{1b}'), "no ANSI escape codes in a piped log: {log:?}");
+}
+
 async fn acknowledged_post_survives_kill_9(url: &str) {
     let server = start(url);
     let (status, body) = request(&server.addr, "POST", "/users/", Some(r#"{"username": "durable"}"#));

@@ -52,6 +52,6 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         .add_route("/json", Json)
         .add_route("/wait/{ms:int}", Wait);
     println!("serving /plaintext, /json, /wait/{{ms}}");
-    peregrine::server::run(app, ServerConfig::from_env()?)?;
+    peregrine::run(app, ServerConfig::from_env()?)?;
     Ok(())
 }

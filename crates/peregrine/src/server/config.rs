@@ -236,12 +236,9 @@ impl ServerConfig {
     /// serves busy connections in turn, so every client of a saturated server sees about the same latency.
     /// More lets one poll wake more connections than the worker runs before its next poll; its queue then
     /// outgrows its 256 places, and the connections that spill over wait: more requests per second at
-    /// saturation (fewer connections are warm in the CPU's caches), a tail several times longer.
-    /// Measured on `/plaintext` at 500 connections on one core (`bench/scripts/io-events.sh`, two sets of 5
-    /// interleaved rounds beside raw hyper): 61 gave 0.83× and 0.87× raw hyper's median requests per second
-    /// with a p99 of 10–20 ms, 1 024 gave 0.94× both times with 56–67 ms (raw hyper: 48–66 ms); on another
-    /// machine, per-round medians 0.87× and 1.08×, p99 12–16 ms and 44–64 ms. Per-core mode ignores it: a
-    /// single-threaded runtime's queue has no spill-over.
+    /// saturation (fewer connections are warm in the CPU's caches), a tail several times longer. Choose
+    /// 1 024 (tokio's default) for throughput when clients tolerate an uneven tail. Per-core mode ignores
+    /// it: a single-threaded runtime's queue has no spill-over.
     #[must_use]
     pub fn io_events_per_tick(mut self, events: usize) -> Self {
         self.io_events_per_tick = events.max(1);
@@ -262,10 +259,9 @@ impl ServerConfig {
     ///
     /// "At once" is from the moment the request is read. When the core itself is saturated, requests wait to
     /// be read, and clients that ask again the instant they are answered (a closed-loop load generator) keep
-    /// that wait at their number divided by the server's rate (Little's law), whatever the order of service.
-    /// Measured with `bench/scripts/saturation.sh` (`/wait/50`, this limit at 256, `wrk -c2000`, one core):
-    /// ~100,000 answers/s, so ~20 ms on average; wrk's median 8–9 ms and p99 80–110 ms, while a separate
-    /// client asking every 5 ms got its 503s in 0.35–0.8 ms at the median.
+    /// that wait at their number divided by the server's rate (Little's law), whatever the order of service:
+    /// 2,000 such clients against a core answering 100,000 requests a second wait ~20 ms on average to be
+    /// read, and are then answered (200 or 503) in microseconds.
     #[must_use]
     pub fn max_concurrent_requests(mut self, n: impl Into<Option<usize>>) -> Self {
         self.max_concurrent_requests = n.into().filter(|&n| n > 0);

@@ -9,8 +9,7 @@
 //! - [`Watchdog`], for HTTP/1 connections: armed when the connection starts and whenever a response body has
 //!   been handed to hyper in full, disarmed when a request reaches the service; when it fires, the connection
 //!   is closed. hyper's own header-read timeout is off there: with it on, hyper starts a tokio timer per
-//!   request and runs its read loop once more after every head (`bench/scripts/callgrind.sh` /plaintext:
-//!   11,848 instructions per request with it, 10,805 with the watchdog, 10,562 with no timeout at all).
+//!   request and runs its read loop once more after every head (bench/NOTES.md, "Header-read watchdog").
 //! - [`ConnectionTimer`], a hyper [`Timer`] for the connections hyper's auto builder serves (HTTP/2 on), where
 //!   hyper decides the protocol and keeps its own header-read timeout.
 

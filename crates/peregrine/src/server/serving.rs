@@ -4,11 +4,10 @@
 //! It is a few words on purpose. hyper keeps a request's future inside the connection's own memory, which is
 //! cold in the CPU's caches once hundreds of connections take turns, and writes it afresh for every request;
 //! the request and the pipeline's future live in a heap block instead ([`Pipeline::handle_on_heap`]), which
-//! the allocator hands back warm. Measured on `/plaintext` at 500 connections (`bench/scripts/callgrind.sh`
-//! with a 512 KiB L2 model): when this was an `async fn` holding hyper's request (~300 bytes), 16.5 L2 write
-//! misses per request; with this future, 10.7 (all L2 misses 40.2 → 33.2), and 60 fewer instructions.
+//! the allocator hands back warm. A unit test holds the future to 64 bytes.
 //!
 //! [`Pipeline::handle_on_heap`]: crate::pipeline::Pipeline::handle_on_heap
+// PERF: cache misses with and without it are in bench/NOTES.md ("hyper's per-request future").
 
 use std::convert::Infallible;
 use std::future::Future;
