@@ -52,6 +52,7 @@ pub(crate) struct AppOptions {
     pub max_body_size: usize,
     pub strip_trailing_slash: bool,
     pub request_timeout: Option<Duration>,
+    #[cfg(feature = "metrics")]
     pub metrics: Option<crate::metrics::Metrics>,
     /// Print unhandled errors and panics to stderr when no `tracing` subscriber is set.
     pub stderr_fallback: bool,
@@ -82,16 +83,17 @@ pub(crate) struct ErrorHandler {
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let routes: Vec<String> = self.router.routes().map(|(_, t)| t.route.to_string()).collect();
-        f.debug_struct("App")
-            .field("routes", &routes)
+        let mut d = f.debug_struct("App");
+        d.field("routes", &routes)
             .field("middleware", &self.middleware.len())
             .field("error_handlers", &self.error_handlers.len())
             .field("max_body_size", &self.options.max_body_size)
             .field("strip_url_path_trailing_slash", &self.options.strip_trailing_slash)
             .field("request_timeout", &self.options.request_timeout)
-            .field("metrics", &self.options.metrics.is_some())
-            .field("stderr_fallback", &self.options.stderr_fallback)
-            .finish()
+            .field("stderr_fallback", &self.options.stderr_fallback);
+        #[cfg(feature = "metrics")]
+        d.field("metrics", &self.options.metrics.is_some());
+        d.finish()
     }
 }
 
@@ -105,6 +107,7 @@ impl Default for App {
                 max_body_size: DEFAULT_MAX_BODY_SIZE,
                 strip_trailing_slash: false,
                 request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+                #[cfg(feature = "metrics")]
                 metrics: None,
                 stderr_fallback: true,
             },
@@ -266,6 +269,7 @@ impl App {
         self
     }
 
+    #[cfg(feature = "metrics")]
     /// Records Prometheus metrics for every request into `metrics` (see [`Metrics`](crate::metrics::Metrics));
     /// mount a clone as a resource to expose them.
     #[must_use]

@@ -58,6 +58,21 @@
 //! - [`HttpError`], [`HttpStatus`], [`Error`]: errors as responses.
 //! - [`middleware`], [`testing`], [`server`], [`inspect`].
 //!
+//! ## Cargo features
+//!
+//! None is on by default: the default build is what a JSON API behind a load balancer needs (HTTP/1.1, the
+//! router with its `int`, `float`, `uuid`, `dt` and `path` converters, JSON, cookies, `tracing`).
+//!
+//! | feature | adds |
+//! |---|---|
+//! | `http2` | HTTP/2: h2c with prior knowledge beside HTTP/1.1, `h2` by ALPN over TLS ([`ServerConfig::http2`](server::ServerConfig::http2)) |
+//! | `metrics` | Prometheus metrics ([`App::metrics`], the `metrics` module) |
+//! | `re` | the `re("...")` field converter |
+//! | `tls` | TLS on rustls ([`ServerConfig::tls`](server::ServerConfig::tls)) |
+//!
+//! A setting that needs a feature the build lacks (`PEREGRINE_HTTP2=1` without `http2`, say) makes the
+//! server refuse to start, with an error that names the feature.
+//!
 //! Words: a *field* is a URI template field (`req.field("id")`), a *param* a query parameter
 //! (`req.get_param("limit")`), as in Falcon.
 
@@ -65,6 +80,7 @@ mod app;
 mod body;
 mod error;
 mod header_pool;
+mod headers;
 mod macro_support;
 mod media;
 mod methods;
@@ -73,9 +89,11 @@ mod pipeline;
 mod query;
 mod render;
 mod response;
+mod status;
 mod trace;
 
 pub mod inspect;
+#[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod middleware;
 pub mod request;

@@ -40,6 +40,7 @@ pub(crate) fn index_of_name(name: &str) -> Option<usize> {
 }
 
 /// The label metrics give `method`: its name, or `OTHER`.
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))] // used by metrics
 pub(crate) fn label(method: &Method) -> &'static str {
     index(method).map_or("OTHER", |i| METHODS[i])
 }

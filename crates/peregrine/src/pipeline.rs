@@ -33,9 +33,9 @@ use crate::app::{App, Target};
 use crate::body::{HyperBody, RequestBody, ResponseBody};
 use crate::error::{ErrorParts, HttpError};
 use crate::header_pool;
+use crate::headers::accept_of;
 use crate::methods::{self, GET, HEAD, OPTIONS};
 use crate::render::{render_error, PrerenderedError};
-use crate::request::accept_of;
 use crate::routing::{Captures, Fields};
 use crate::trace::{self, RequestTrace};
 use crate::{Error, Request, Response, Result};
@@ -64,6 +64,7 @@ impl Pipeline {
     /// caller's future, rather than once more in this one's arguments.
     pub(crate) async fn handle(&self, req: &mut Request) -> http::Response<HyperBody> {
         let mut resp = Response::new();
+        #[cfg(feature = "metrics")]
         let in_flight = self.app.options.metrics.as_ref().map(|m| m.start());
         let trace = RequestTrace::start(req);
 
@@ -107,6 +108,7 @@ impl Pipeline {
             }
             self.render_pending_error(req, &mut resp);
         }
+        #[cfg(feature = "metrics")]
         if let Some(in_flight) = in_flight {
             in_flight.finish(req, resp.status());
         }
@@ -142,6 +144,7 @@ impl Pipeline {
     }
 
     /// The app's metrics, when it records them.
+    #[cfg(feature = "metrics")]
     pub(crate) fn metrics(&self) -> Option<&crate::metrics::Metrics> {
         self.app.options.metrics.as_ref()
     }

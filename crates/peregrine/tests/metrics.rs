@@ -1,4 +1,5 @@
 //! Prometheus metrics through the test client: counted by method, route template and status.
+#![cfg(feature = "metrics")]
 
 mod support;
 

@@ -1,4 +1,5 @@
 //! Cleartext HTTP/2 (prior knowledge) over real sockets: served beside HTTP/1.1 and drained at shutdown.
+#![cfg(feature = "http2")]
 
 mod support;
 

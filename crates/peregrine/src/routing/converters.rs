@@ -257,7 +257,13 @@ impl Default for ConverterRegistry {
         r.add("uuid", Arc::new(|_| Ok(to_dyn(UuidConverter))));
         r.add("dt", Arc::new(|a| DateTimeConverter::from_args(a).map(to_dyn)));
         r.add("path", Arc::new(|_| Ok(to_dyn(PathConverter))));
+        #[cfg(feature = "re")]
         r.add("re", Arc::new(|a| RegexConverter::from_args(a).map(to_dyn)));
+        #[cfg(not(feature = "re"))]
+        r.add(
+            "re",
+            Arc::new(|_| Err("the 're' converter needs peregrine's `re` cargo feature".to_owned())),
+        );
         r
     }
 }
@@ -438,10 +444,12 @@ impl Converter for PathConverter {
 }
 
 /// `re("[a-z0-9-]+")`: the whole segment must match the expression.
+#[cfg(feature = "re")]
 struct RegexConverter {
     regex: regex::Regex,
 }
 
+#[cfg(feature = "re")]
 impl RegexConverter {
     fn from_args(a: &mut ConverterArgs) -> Result<Self, String> {
         let pattern = a
@@ -452,6 +460,7 @@ impl RegexConverter {
     }
 }
 
+#[cfg(feature = "re")]
 impl Converter for RegexConverter {
     fn convert(&self, segment: &str) -> Option<FieldValue> {
         self.regex.is_match(segment).then_some(FieldValue::Text)
@@ -501,7 +510,7 @@ mod tests {
     }
 
     #[test]
-    fn uuid_and_dt_and_re() {
+    fn uuid_and_dt() {
         let c = conv("uuid", None);
         assert!(c.convert("6f0e8a6c-3b1d-4b8e-9c3a-0d4b9f3c2a11").is_some());
         assert!(c.convert("nope").is_none());
@@ -513,9 +522,26 @@ mod tests {
             c.convert("2024-01-02T03:04:05Z"),
             Some(FieldValue::DateTime(_))
         ));
+    }
+
+    #[test]
+    #[cfg(feature = "re")]
+    fn re_matches_the_whole_segment() {
         let c = conv("re", Some(r#""[a-z0-9-]+""#));
         assert!(c.convert("my-slug-1").is_some());
         assert!(c.convert("My_Slug").is_none());
+        let r = ConverterRegistry::default();
+        let err = |n: &str, a: Option<&str>| r.build(n, a).err().unwrap();
+        assert!(err("re", None).contains("needs a pattern"));
+        assert!(err("re", Some("\"(\"")).contains("bad pattern"));
+    }
+
+    #[test]
+    #[cfg(not(feature = "re"))]
+    fn re_without_its_feature_says_which_feature() {
+        let r = ConverterRegistry::default();
+        let e = r.build("re", Some(r#""[a-z]+""#)).err().unwrap();
+        assert!(e.contains("`re` cargo feature"), "{e}");
     }
 
     #[test]
@@ -526,8 +552,6 @@ mod tests {
         assert!(err("int", Some("foo=1")).contains("unknown argument 'foo'"));
         assert!(err("int", Some("\"x\"")).contains("must be an integer"));
         assert!(err("int", Some("1, 2, 3, 4")).contains("too many arguments"));
-        assert!(err("re", None).contains("needs a pattern"));
-        assert!(err("re", Some("\"(\"")).contains("bad pattern"));
         assert!(err("nope", None).contains("unknown converter 'nope'"));
     }
 }

@@ -73,6 +73,7 @@ impl RouteInfo {
     }
 
     /// The template, shared (for labels that outlive the request).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))] // used by metrics
     pub(crate) fn template_shared(&self) -> &Arc<str> {
         &self.template
     }

@@ -6,13 +6,17 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+#[cfg(any(feature = "http2", feature = "tls"))]
 use std::time::Duration;
 
 use http::header::{HeaderValue, RETRY_AFTER};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
+#[cfg(feature = "http2")]
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+#[cfg(feature = "http2")]
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -45,6 +49,7 @@ pub(super) struct Shared {
     /// Without a timer: each connection gets its own from `header_timer` (when there is a header-read
     /// timeout).
     http1: http1::Builder,
+    #[cfg(feature = "http2")]
     auto: Option<auto::Builder<TokioExecutor>>,
     sweeper: Arc<Sweeper>,
     /// Serving, draining or stopped; every connection reads it when woken.
@@ -92,6 +97,14 @@ impl Shared {
         let mut http1 = http1::Builder::new();
         // The header-read timeout of HTTP/1-only connections is Peregrine's (a `Watchdog`); hyper's is off.
         http1_settings!(http1.header_read_timeout(None));
+        #[cfg(not(feature = "http2"))]
+        if config.http2 {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "HTTP/2 is configured but peregrine was built without its `http2` feature",
+            ));
+        }
+        #[cfg(feature = "http2")]
         let auto = config.http2.then(|| {
             let mut b = auto::Builder::new(TokioExecutor::new());
             http1_settings!(b.http1().header_read_timeout(config.header_read_timeout));
@@ -121,6 +134,7 @@ impl Shared {
             max_connections,
             coalesce_writes: config.pipeline_flush,
             http1,
+            #[cfg(feature = "http2")]
             auto,
             sweeper: Arc::clone(&sweeper),
             lifecycle: Lifecycle::new(sweeper),
@@ -161,6 +175,7 @@ impl Shared {
     /// The 503 for a request over the concurrency limit.
     #[cold]
     fn shed(&self, request: http::Request<Incoming>) -> http::Response<HyperBody> {
+        #[cfg(feature = "metrics")]
         if let Some(metrics) = self.pipeline.metrics() {
             metrics.record_shed();
         }
@@ -218,45 +233,48 @@ impl Connection {
             permit: _permit,
         } = self;
         let io = TokioIo::new(io);
-        let ended = match &shared.auto {
-            None => {
-                let watchdog = Arc::new(shared.sweeper.watchdog());
-                let service = {
-                    let (shared, watchdog) = (Arc::clone(&shared), Arc::clone(&watchdog));
-                    service_fn(move |request: http::Request<Incoming>| shared.serve(request, peer, Some(&watchdog)))
-                };
-                let connection = shared.http1.serve_connection(io, service);
-                match Supervised::new(connection, &watchdog, &shared.lifecycle).await {
-                    Ended::Done(result) => Ended::Done(result.map_err(Into::into)),
-                    Ended::TimedOut => Ended::TimedOut,
-                    Ended::Stopped => Ended::Stopped,
-                }
+        #[cfg(feature = "http2")]
+        if let Some(auto) = &shared.auto {
+            let service = {
+                let shared = Arc::clone(&shared);
+                service_fn(move |request: http::Request<Incoming>| shared.serve(request, peer, None))
+            };
+            let mut auto = auto.clone();
+            if shared.sweeper.timeout().is_some() {
+                auto.http1().timer(shared.sweeper.timer());
             }
-            Some(auto) => {
-                let service = {
-                    let shared = Arc::clone(&shared);
-                    service_fn(move |request: http::Request<Incoming>| shared.serve(request, peer, None))
-                };
-                let mut auto = auto.clone();
-                if shared.sweeper.timeout().is_some() {
-                    auto.http1().timer(shared.sweeper.timer());
-                }
-                // hyper keeps this connection's deadlines; the watchdog only carries wake-ups.
-                let watchdog = shared.sweeper.unarmed_watchdog();
-                let connection = auto.serve_connection(io, service);
-                Supervised::new(connection, &watchdog, &shared.lifecycle).await
-            }
-        };
-        let result: Result<(), Box<dyn std::error::Error + Send + Sync>> = match ended {
-            Ended::Done(result) => result,
-            Ended::TimedOut => {
-                tracing::debug!(peer = %Peer(peer), "no request head within the header-read timeout; closing");
-                Ok(())
-            }
-            Ended::Stopped => Ok(()),
-        };
-        if let Err(e) = result {
-            tracing::debug!(error = %e, peer = %Peer(peer), "connection ended with an error");
+            // hyper keeps this connection's deadlines; the watchdog only carries wake-ups.
+            let watchdog = shared.sweeper.unarmed_watchdog();
+            let connection = auto.serve_connection(io, service);
+            let ended = Supervised::new(connection, &watchdog, &shared.lifecycle).await;
+            return log_end(ended, peer);
         }
+        let watchdog = Arc::new(shared.sweeper.watchdog());
+        let service = {
+            let (shared, watchdog) = (Arc::clone(&shared), Arc::clone(&watchdog));
+            service_fn(move |request: http::Request<Incoming>| shared.serve(request, peer, Some(&watchdog)))
+        };
+        let connection = shared.http1.serve_connection(io, service);
+        let ended = match Supervised::new(connection, &watchdog, &shared.lifecycle).await {
+            Ended::Done(result) => Ended::Done(result.map_err(Into::into)),
+            Ended::TimedOut => Ended::TimedOut,
+            Ended::Stopped => Ended::Stopped,
+        };
+        log_end(ended, peer);
+    }
+}
+
+/// Logs how a connection ended, at debug level.
+fn log_end(ended: Ended<Box<dyn std::error::Error + Send + Sync>>, peer: Option<SocketAddr>) {
+    let result = match ended {
+        Ended::Done(result) => result,
+        Ended::TimedOut => {
+            tracing::debug!(peer = %Peer(peer), "no request head within the header-read timeout; closing");
+            Ok(())
+        }
+        Ended::Stopped => Ok(()),
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, peer = %Peer(peer), "connection ended with an error");
     }
 }

@@ -85,11 +85,13 @@ impl Sweeper {
     }
 
     /// The header-read timeout it keeps.
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))] // used by the HTTP/2 (auto) path
     pub(crate) fn timeout(&self) -> Option<Duration> {
         self.timeout
     }
 
     /// hyper's timer for one new connection.
+    #[cfg(any(feature = "http2", test))]
     pub(crate) fn timer(&self) -> ConnectionTimer {
         ConnectionTimer { slot: self.slot() }
     }
@@ -109,6 +111,7 @@ impl Sweeper {
 
     /// A watchdog that is never armed: for a connection whose deadlines hyper keeps (the auto builder's),
     /// woken only by [`Sweeper::wake_all`].
+    #[cfg(any(feature = "http2", test))]
     pub(crate) fn unarmed_watchdog(&self) -> Watchdog {
         Watchdog {
             slot: self.slot(),
@@ -179,6 +182,7 @@ const MAX_MILLIS: u64 = u64::MAX >> (GENERATION_BITS + 1);
 /// [`FIRED`] set.
 struct Slot {
     /// The sweeper's, which deadlines count from.
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))] // used by the HTTP/2 (auto) path
     epoch: Instant,
     /// The sweeper's coarse clock.
     clock: Arc<AtomicU64>,
@@ -190,6 +194,7 @@ struct Slot {
 
 impl Slot {
     /// Sets the deadline; returns the state that stands for this arming.
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))] // used by the HTTP/2 (auto) path
     fn arm(&self, deadline: Instant) -> u64 {
         self.arm_at(millis(self.epoch, deadline))
     }
@@ -278,6 +283,7 @@ impl crate::body::BodyDone for Watchdog {
 
 /// hyper's [`Timer`] for one connection: every sleep it hands out arms the connection's one slot.
 #[derive(Clone)]
+#[cfg_attr(not(feature = "http2"), allow(dead_code))] // used by the HTTP/2 (auto) path
 pub(crate) struct ConnectionTimer {
     slot: Arc<Slot>,
 }
@@ -303,6 +309,7 @@ impl Timer for ConnectionTimer {
 }
 
 /// One arming of a slot; completes once the sweeper fires it, disarms the slot when dropped.
+#[cfg_attr(not(feature = "http2"), allow(dead_code))] // used by the HTTP/2 (auto) path
 struct SlotSleep {
     armed: u64,
     slot: Arc<Slot>,

@@ -55,6 +55,7 @@ mod adaptive;
 mod coalesce;
 mod config;
 mod connection;
+mod env;
 mod header_timer;
 mod health;
 mod lifecycle;
