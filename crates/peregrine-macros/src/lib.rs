@@ -7,12 +7,37 @@ use quote::quote;
 use syn::spanned::Spanned;
 use syn::{parse_macro_input, Attribute, Error, ImplItem, ItemImpl, Path};
 
-/// Turns an `impl` block into a Peregrine resource.
+/// Turns an inherent `impl` block into a Peregrine resource (Falcon finds responders by reflection; this
+/// reads them at compile time).
 ///
-/// Every method named `on_<method>` (`on_get`, `on_post`, … for RFC 9110's methods and PATCH) becomes the
-/// responder for that HTTP method; `on_<method>_<suffix>` serves routes added with that suffix. Other methods
-/// are left alone. `#[before(hook)]` and `#[after(hook)]` on the block apply to every responder; on a
-/// responder, to that one. Block-level before hooks run first and block-level after hooks run last.
+/// **Responders.** Every method whose name starts with `on_` is a responder and must have exactly this
+/// signature:
+///
+/// ```text
+/// async fn on_<method>(&self, req: &mut Request, resp: &mut Response) -> peregrine::Result
+/// ```
+///
+/// `<method>` is one of `get`, `head`, `post`, `put`, `delete`, `connect`, `options`, `trace`, `patch`
+/// (RFC 9110's methods and PATCH, in lower case). Methods that do not start with `on_` are left alone. The
+/// future must be `Send` (do not hold an `Rc` or a `std::sync::MutexGuard` across `.await`), and the
+/// resource `Send + Sync + 'static`: it is shared by every request at once.
+///
+/// **Suffixes.** `on_<method>_<suffix>` (`on_get_item`) serves the routes added with that suffix,
+/// `app.add_route_with_suffix("/users/{id}", users, "item")`, so one resource can serve a collection and its
+/// items, as Falcon's `suffix=` does. The suffix is everything after the method's `_`.
+///
+/// **What the resource answers.** HEAD is served by `on_get` unless `on_head` exists; OPTIONS gets
+/// `200` with `Allow` unless `on_options` exists; any other method it has no responder for gets `405` with
+/// `Allow`.
+///
+/// **Hooks.** `#[before(hook)]` and `#[after(hook)]` on the block apply to every responder; on a responder,
+/// to that one. A hook is `async fn hook(req: &mut Request, resp: &mut Response) -> peregrine::Result`;
+/// several may be listed, `#[before(a, b)]`. Block-level before hooks run first, then the responder's; the
+/// responder's after hooks run before the block's. A before hook that fails skips the responder; after hooks
+/// run only when the responder succeeded.
+///
+/// **Mistakes** get one error, at the line to fix: a responder with another signature (the message shows the
+/// one to write), an `on_` name that is not a method, a block with no responder.
 #[proc_macro_attribute]
 pub fn resource(args: TokenStream, item: TokenStream) -> TokenStream {
     if !args.is_empty() {

@@ -108,7 +108,10 @@ impl Request {
         self.get_header(header::CONTENT_TYPE)
     }
 
-    /// `Content-Length`, or 400 when it is not a non-negative integer.
+    /// `Content-Length` in bytes, or `None` when absent.
+    ///
+    /// # Errors
+    /// **400 "Invalid header value"** when it is not a non-negative integer.
     pub fn content_length(&self) -> Result<Option<u64>> {
         match self.head.headers.get(header::CONTENT_LENGTH) {
             None => Ok(None),
@@ -194,7 +197,14 @@ impl Request {
         self.client_accepts("application/json")
     }
 
-    /// The offer the client prefers per `Accept`, or `None` if it accepts none; ties go to the earlier offer.
+    /// The offer the client prefers per `Accept` (RFC 9110 §12.5.1), or `None` if it accepts none; ties go
+    /// to the earlier offer (the server's preference).
+    ///
+    /// ```
+    /// let req = peregrine::testing::create_req("GET", "/", &[("Accept", "text/csv;q=0.5, application/json")]);
+    /// assert_eq!(req.client_prefers(&["text/csv", "application/json"]), Some("application/json"));
+    /// assert!(req.client_accepts("text/csv"));
+    /// ```
     pub fn client_prefers<'a>(&self, offers: &[&'a str]) -> Option<&'a str> {
         negotiation::prefers(self.accept(), offers)
     }

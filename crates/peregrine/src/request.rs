@@ -77,6 +77,11 @@ impl Request {
     }
 
     /// The method.
+    ///
+    /// ```
+    /// let req = peregrine::testing::create_req("PATCH", "/users/7", &[]);
+    /// assert_eq!(req.method(), peregrine::Method::PATCH);
+    /// ```
     pub fn method(&self) -> &Method {
         &self.head.method
     }
@@ -92,7 +97,15 @@ impl Request {
     }
 
     /// The percent-decoded path, as routed. An encoded slash (`%2F`) stays encoded, so that it cannot be
-    /// mistaken for a segment boundary (RFC 3986 §2.2; Falcon decodes it, which changes routing).
+    /// mistaken for a segment boundary (RFC 3986 §2.2; Falcon decodes it, which changes routing). Before
+    /// routing (in `process_request`), and in a request made with
+    /// [`create_req`](crate::testing::create_req), it is the path as received.
+    ///
+    /// ```
+    /// let req = peregrine::testing::create_req("GET", "/files/a%20b?x=1", &[]);
+    /// assert_eq!(req.raw_path(), "/files/a%20b");
+    /// assert_eq!(req.query_string(), Some("x=1"));
+    /// ```
     pub fn path(&self) -> &str {
         self.path.as_deref().unwrap_or_else(|| self.head.uri.path())
     }
@@ -112,7 +125,8 @@ impl Request {
         self.remote_addr
     }
 
-    /// The template of the route that matched, such as `/users/{id:int}`.
+    /// The template of the route that matched, such as `/users/{id:int}`; `None` before routing and when no
+    /// route matched.
     pub fn uri_template(&self) -> Option<&str> {
         self.fields.info.as_deref().map(|i| i.template())
     }
@@ -182,7 +196,13 @@ impl Request {
         })
     }
 
-    /// The value of cookie `name` (the first, if sent more than once).
+    /// The value of cookie `name` (the first, if sent more than once; RFC 6265 §5.4), percent-decoded.
+    ///
+    /// ```
+    /// let req = peregrine::testing::create_req("GET", "/", &[("Cookie", "session=abc; theme=dark")]);
+    /// assert_eq!(req.cookie("theme"), Some("dark"));
+    /// assert_eq!(req.cookie("missing"), None);
+    /// ```
     pub fn cookie(&self, name: &str) -> Option<&str> {
         self.cookie_pairs()
             .iter()
@@ -240,15 +260,20 @@ impl Request {
         self.max_body_size = limit;
     }
 
-    /// The whole body; 413 over the body limit.
+    /// The whole body, read once and kept (a second call returns the same bytes).
     ///
     /// # Errors
-    /// 413 "Content Too Large" past [`Request::max_body_size`]; 400 if the connection fails while reading.
+    /// **413 "Content Too Large"** past [`Request::max_body_size`] (before reading, when `Content-Length`
+    /// says so; else as soon as the limit is crossed); **400 "Incomplete request body"** when the connection
+    /// fails while reading.
     pub async fn body_bytes(&mut self) -> Result<Bytes> {
         self.body.read(self.max_body_size).await
     }
 
-    /// The body as UTF-8 text; 400 when it is not UTF-8.
+    /// The body as UTF-8 text.
+    ///
+    /// # Errors
+    /// **400 "Invalid body"** when it is not UTF-8; as [`Request::body_bytes`] otherwise.
     pub async fn text(&mut self) -> Result<String> {
         let bytes = self.body_bytes().await?;
         String::from_utf8(bytes.to_vec()).map_err(|_| {

@@ -12,6 +12,15 @@
 //!   request and runs its read loop once more after every head (bench/NOTES.md, "Header-read watchdog").
 //! - [`ConnectionTimer`], a hyper [`Timer`] for the connections hyper's auto builder serves (HTTP/2 on), where
 //!   hyper decides the protocol and keeps its own header-read timeout.
+//!
+//! Who touches a [`Watchdog`], and what it wakes:
+//! - **arms**: `Sweeper::watchdog` (a new connection: its first head is due), and the response body through
+//!   the core's `BodyDone` hook (`body.rs`) once hyper has taken it all or dropped it (the next head is due);
+//! - **disarms**: `Shared::serve` (`connection.rs`) as soon as a request head has arrived, so a slow
+//!   responder or a long streamed body is never cut off;
+//! - **wakes**: the connection's own task, registered on every poll by `lifecycle::Supervised`, which closes
+//!   the connection when the deadline has passed. Shutdown rides on the same waker:
+//!   [`Sweeper::wake_all`], called by `Lifecycle::enter`, wakes every connection to read the new phase.
 
 use std::future::Future;
 use std::pin::Pin;
