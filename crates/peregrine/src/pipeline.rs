@@ -246,26 +246,25 @@ impl Pipeline {
                     }
                     link = current.source();
                 }
-                tracing::error!(
-                    method = %req.method(),
-                    path = req.path(),
-                    route = req.uri_template().unwrap_or("-"),
-                    error = %ErrorChain(&*e),
-                    "unhandled error; answering 500"
-                );
-                trace::fallback_to_stderr(
-                    self.app.options.stderr_fallback,
-                    format_args!(
-                        "unhandled error; answering 500: {} {} (route {}): {}",
-                        req.method(),
-                        req.path(),
-                        req.uri_template().unwrap_or("-"),
-                        ErrorChain(&*e)
-                    ),
-                );
+                self.report_500(req, "unhandled error", &ErrorChain(&*e));
                 resp.set_error(HttpError::internal_server_error());
             }
         }
+    }
+
+    /// Logs why `req` is answered 500 (`what`, and `detail`, which never reaches the client): an `ERROR`
+    /// event, and one stderr line when no `tracing` subscriber is set.
+    fn report_500(&self, req: &Request, what: &str, detail: &dyn std::fmt::Display) {
+        let route = req.uri_template().unwrap_or("-");
+        tracing::error!(method = %req.method(), path = req.path(), route, detail = %detail, "{what}; answering 500");
+        trace::fallback_to_stderr(
+            self.app.options.stderr_fallback,
+            format_args!(
+                "{what}; answering 500: {} {} (route {route}): {detail}",
+                req.method(),
+                req.path()
+            ),
+        );
     }
 
     fn run_handler(&self, error: &(dyn std::error::Error + 'static), req: &Request, resp: &mut Response) -> bool {
@@ -278,22 +277,7 @@ impl Pipeline {
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "a panic with a non-text payload".to_owned());
-        tracing::error!(
-            method = %req.method(),
-            path = req.path(),
-            route = req.uri_template().unwrap_or("-"),
-            panic = %message,
-            "panic while serving a request; answering 500"
-        );
-        trace::fallback_to_stderr(
-            self.app.options.stderr_fallback,
-            format_args!(
-                "panic while serving a request; answering 500: {} {} (route {}): {message}",
-                req.method(),
-                req.path(),
-                req.uri_template().unwrap_or("-"),
-            ),
-        );
+        self.report_500(req, "panic while serving a request", &message);
         *resp = Response::new();
         resp.set_error(HttpError::internal_server_error());
     }

@@ -24,15 +24,21 @@ impl Drop for Server {
     }
 }
 
-fn start(database_url: &str) -> Server {
+/// The users binary on a free port, logging at `log_level`, with its stdout piped.
+fn spawn(database_url: &str, log_level: &str) -> (Child, BufReader<std::process::ChildStdout>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_users"))
         .env("DATABASE_URL", database_url)
         .env("PEREGRINE_ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", log_level)
         .stdout(Stdio::piped())
         .spawn()
         .expect("start the users binary");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    (child, stdout)
+}
+
+fn start(database_url: &str) -> Server {
+    let (child, mut stdout) = spawn(database_url, "warn");
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
     let addr = line
@@ -80,14 +86,7 @@ fn first_start_prints_its_address_and_seeds_twenty_users() {
 #[test]
 fn a_log_written_to_a_pipe_has_no_colour_codes() {
     let db = common::sqlite();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_users"))
-        .env("DATABASE_URL", &db.url)
-        .env("PEREGRINE_ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the users binary");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut child, mut stdout) = spawn(&db.url, "info");
     let mut log = String::new();
     while !log.contains("listening on http://") {
         if stdout.read_line(&mut log).unwrap() == 0 {
