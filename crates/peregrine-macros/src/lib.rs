@@ -65,13 +65,19 @@ pub fn resource(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-/// A hook that runs before a responder: `#[before(check_token)]` inside a `#[peregrine::resource]` block.
+/// A hook that runs before a responder: `#[before(check_token)]` on a `#[peregrine::resource]` block (every
+/// responder) or on one responder inside it. A hook is a free function
+/// `async fn check_token(req: &mut Request, resp: &mut Response) -> peregrine::Result`; an error skips the
+/// responder and becomes the response. Several may be listed, `#[before(a, b)]`, and run in that order. Hooks
+/// take no arguments of their own: read settings from the request or from a `static`.
 #[proc_macro_attribute]
 pub fn before(_args: TokenStream, item: TokenStream) -> TokenStream {
     misplaced("before", item)
 }
 
-/// A hook that runs after a responder succeeds: `#[after(add_headers)]` inside a `#[peregrine::resource]` block.
+/// A hook that runs after a responder succeeds: `#[after(add_headers)]` on a `#[peregrine::resource]` block or
+/// on one responder inside it, with the same signature as a [`before`](macro@before) hook. A responder's own
+/// after hooks run before the block's.
 #[proc_macro_attribute]
 pub fn after(_args: TokenStream, item: TokenStream) -> TokenStream {
     misplaced("after", item)

@@ -161,7 +161,7 @@ impl App {
         resource: R,
         suffix: &str,
     ) -> std::result::Result<(), RouteError> {
-        let type_name = std::any::type_name::<R>();
+        let type_name = resource.name();
         let target = Target::new(Arc::new(resource), template, type_name, suffix)
             .map_err(|why| RouteError::new(format!("cannot route '{template}' to {type_name}: {why}")))?;
         self.router.add(template, target)

@@ -1,7 +1,5 @@
 //! Routes as the app serves them: what [`App::routes`](crate::App::routes) lists and what middleware's
 //! `process_resource` is told.
-//!
-//! Architecture invariant: this module imports nothing else from the crate; the app builds its routes.
 
 use std::fmt;
 
@@ -19,11 +17,11 @@ use std::fmt;
 ///     }
 /// }
 ///
-/// let app = App::new().add_route("/things/{id:int}", Things);
+/// let app = App::new().add_route("/things/{id:int}", std::sync::Arc::new(Things));
 /// let route = &app.routes()[0];
 /// assert_eq!(route.template, "/things/{id:int}");
 /// assert_eq!(route.methods, ["GET", "HEAD"]);
-/// assert!(route.resource.ends_with("::Things"));
+/// assert!(route.resource.ends_with("::Things")); // shared with Arc, still the resource's own name
 /// assert!(route.to_string().ends_with("::Things [GET, HEAD]"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,8 +33,9 @@ pub struct Route {
     pub resource: &'static str,
     /// The responder suffix (`""` for none).
     pub suffix: String,
-    /// The methods served, as `Allow` lists them (HEAD included when GET is served; OPTIONS only when the
-    /// resource has its own `on_options`).
+    /// The methods served, in alphabetical order, the order `Allow` uses: HEAD included when GET is served,
+    /// OPTIONS only when the resource has its own `on_options`. A 405's `Allow` lists these, then OPTIONS
+    /// (always answered); the default OPTIONS answer's `Allow` lists these.
     pub methods: Vec<&'static str>,
 }
 

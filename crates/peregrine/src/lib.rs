@@ -66,7 +66,7 @@
 //! | feature | adds |
 //! |---|---|
 //! | `http2` | HTTP/2: h2c with prior knowledge beside HTTP/1.1, `h2` by ALPN over TLS ([`ServerConfig::http2`](server::ServerConfig::http2)) |
-//! | `metrics` | Prometheus metrics ([`App::metrics`], the `metrics` module) |
+//! | `metrics` | Prometheus metrics (`App::metrics`, the `metrics` module) |
 //! | `re` | the `re("...")` field converter |
 //! | `tls` | TLS on rustls ([`ServerConfig::tls`](server::ServerConfig::tls)) |
 //!

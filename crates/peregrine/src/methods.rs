@@ -48,7 +48,7 @@ pub(crate) fn label(method: &Method) -> &'static str {
 /// The method a responder named `on_<lower>` serves, in upper case, for `#[peregrine::resource]`'s output.
 ///
 /// # Panics
-/// When `lower` names no method in [`METHODS`]; evaluated in a constant, so the panic is a compile error at
+/// When `lower` names no method Peregrine serves; evaluated in a constant, so the panic is a compile error at
 /// the responder.
 pub const fn responder_method(lower: &str) -> &'static str {
     let mut i = 0;

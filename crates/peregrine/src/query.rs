@@ -196,9 +196,11 @@ impl Request {
             Some("") => Ok(Some(true)),
             Some(v) if TRUE_WORDS.contains(&v) => Ok(Some(true)),
             Some(v) if FALSE_WORDS.contains(&v) => Ok(Some(false)),
-            Some(_) => {
-                Err(HttpError::invalid_param(name, "The value of the parameter must be \"true\" or \"false\".").into())
-            }
+            Some(_) => Err(HttpError::invalid_param(
+                name,
+                "The value must be true or false (also accepted: True, t, yes, y, 1, on; False, f, no, n, 0, off).",
+            )
+            .into()),
         }
     }
 

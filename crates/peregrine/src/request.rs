@@ -1,5 +1,5 @@
-//! The request a responder reads: method, path, URI fields, cookies, context, body. Its headers' getters
-//! are in `headers.rs` and its query parameters' in `query.rs`, each an `impl Request` of its own.
+//! The request a responder reads: method, path, URI fields, headers, query parameters, cookies, context,
+//! body.
 //!
 //! Nothing is parsed until asked: the query string, cookies and body are read on first use and kept.
 

@@ -82,6 +82,12 @@ impl ResponderSpec {
     note = "put `#[peregrine::resource]` above the `impl {Self}` block that holds its `async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result` responders"
 )]
 pub trait Resource: Send + Sync + 'static {
+    /// The resource's type name, for route tables and [`Route::resource`](crate::Route::resource): the
+    /// implementing type's, and through an `Arc` the shared type's.
+    fn name(&self) -> &'static str {
+        std::any::type_name::<Self>()
+    }
+
     /// The responders this resource has, in a fixed order.
     fn responders(&self) -> &'static [ResponderSpec];
 
@@ -91,6 +97,10 @@ pub trait Resource: Send + Sync + 'static {
 
 /// The same resource can serve several routes: share it with `Arc`.
 impl<R: Resource> Resource for std::sync::Arc<R> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
     fn responders(&self) -> &'static [ResponderSpec] {
         (**self).responders()
     }

@@ -33,7 +33,7 @@ impl HttpStatus {
         }
     }
 
-    /// Adds a header, as [`HttpError::with_header`] does.
+    /// Adds a header, as [`HttpError::with_header`](crate::HttpError::with_header) does.
     ///
     /// # Panics
     /// Where it is called, when the name is not a token or the value holds control characters.

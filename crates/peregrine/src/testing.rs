@@ -315,9 +315,8 @@ impl std::fmt::Display for TestResult {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} {} ({})",
-            self.status.as_u16(),
-            self.status.canonical_reason().unwrap_or(""),
+            "{} ({})",
+            crate::status::status_line(self.status),
             self.header("content-type").unwrap_or("no content type")
         )?;
         let shown = &self.body[..self.body.len().min(SHOWN_BODY)];
@@ -428,7 +427,7 @@ mod tests {
         let message = caught.unwrap_err().downcast_ref::<String>().cloned().unwrap();
         assert_eq!(
             message,
-            "expected status 201, got 422 Unprocessable Entity (text/plain) name is empty"
+            "expected status 201, got 422 Unprocessable Content (text/plain) name is empty"
         );
         result(204, "").assert_status(204);
     }

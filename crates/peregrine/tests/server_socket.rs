@@ -115,3 +115,24 @@ async fn shutdown_lets_in_flight_requests_finish_then_stops_accepting() {
         .unwrap();
     assert!(TcpStream::connect(addr).await.is_err(), "the listener is closed");
 }
+
+#[test]
+fn a_bind_error_names_the_address() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use peregrine::server::{BindAddr, Server, ServerConfig};
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let e = Server::bind(ServerConfig::new().bind(BindAddr::Tcp(addr)))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse);
+        assert!(
+            e.to_string().starts_with(&format!("cannot listen on http://{addr}: ")),
+            "{e}"
+        );
+    });
+}

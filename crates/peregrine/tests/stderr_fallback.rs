@@ -85,3 +85,21 @@ fn the_fallback_can_be_turned_off() {
     let stderr = child_stderr("the_fallback_can_be_turned_off");
     assert!(!stderr.contains("peregrine: "), "{stderr}");
 }
+
+#[test]
+fn the_listening_address_reaches_stderr_without_a_subscriber() {
+    if std::env::var_os("CHILD").is_some() {
+        use peregrine::server::{BindAddr, Server, ServerConfig};
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let config = ServerConfig::new().bind(BindAddr::Tcp("127.0.0.1:0".parse().unwrap()));
+            Server::bind(config).await.unwrap();
+        });
+        return;
+    }
+    let stderr = child_stderr("the_listening_address_reaches_stderr_without_a_subscriber");
+    assert!(stderr.contains("peregrine: listening on http://127.0.0.1:"), "{stderr}");
+}

@@ -29,14 +29,8 @@ impl std::fmt::Debug for Server {
         let listening: Vec<String> = self
             .listeners
             .iter()
-            .filter_map(|l| match l {
-                Listener::Tcp(t) => t.local_addr().ok().map(|a| BindAddr::Tcp(a).to_string()),
-                #[cfg(unix)]
-                Listener::Unix(u) => u
-                    .local_addr()
-                    .ok()
-                    .and_then(|a| a.as_pathname().map(|p| BindAddr::Unix(p.to_owned()).to_string())),
-            })
+            .filter_map(Listener::address)
+            .map(|a| a.to_string())
             .collect();
         f.debug_struct("Server")
             .field("listening", &listening)
@@ -80,7 +74,7 @@ impl Server {
             .unwrap_or_else(|| Err(io::Error::new(io::ErrorKind::NotFound, "no TCP listener")))
     }
 
-    /// Serves `app` until `shutdown` completes, then drains (see the [module](self) docs) and returns.
+    /// Serves `app` until `shutdown` completes, then drains (see the [server](crate::server) module docs) and returns.
     ///
     /// # Errors
     /// When TLS is configured and its files cannot be read (or the `tls` feature is off). Accept errors
@@ -101,17 +95,19 @@ pub(super) enum Listener {
 pub(super) async fn bind_all(addrs: &[BindAddr], reuse_port: bool, with_unix: bool) -> io::Result<Vec<Listener>> {
     let mut listeners = Vec::with_capacity(addrs.len());
     for addr in addrs {
+        // The OS's error says what went wrong but not where: name the address.
+        let named = |e: io::Error| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"));
         match addr {
-            BindAddr::Tcp(a) => listeners.push(Listener::Tcp(bind_tcp(*a, reuse_port)?)),
+            BindAddr::Tcp(a) => listeners.push(Listener::Tcp(bind_tcp(*a, reuse_port).map_err(named)?)),
             #[cfg(unix)]
             BindAddr::Unix(path) if with_unix => {
                 if std::fs::symlink_metadata(path).is_ok_and(|m| {
                     use std::os::unix::fs::FileTypeExt;
                     m.file_type().is_socket()
                 }) {
-                    std::fs::remove_file(path)?;
+                    std::fs::remove_file(path).map_err(named)?;
                 }
-                listeners.push(Listener::Unix(tokio::net::UnixListener::bind(path)?));
+                listeners.push(Listener::Unix(tokio::net::UnixListener::bind(path).map_err(named)?));
             }
             BindAddr::Unix(_) => {}
         }
@@ -139,19 +135,19 @@ fn bind_tcp(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
 }
 
 pub(super) fn log_listening(listeners: &[Listener]) {
-    for l in listeners {
-        match l {
-            Listener::Tcp(t) => {
-                if let Ok(a) = t.local_addr() {
-                    tracing::info!(address = %BindAddr::Tcp(a), "listening");
-                }
-            }
+    for address in listeners.iter().filter_map(Listener::address) {
+        tracing::info!(address = %address, "listening");
+        crate::trace::fallback_to_stderr(true, format_args!("listening on {address}"));
+    }
+}
+
+impl Listener {
+    /// Where it listens, as the OS says.
+    fn address(&self) -> Option<BindAddr> {
+        match self {
+            Listener::Tcp(t) => t.local_addr().ok().map(BindAddr::Tcp),
             #[cfg(unix)]
-            Listener::Unix(u) => {
-                if let Some(p) = u.local_addr().ok().as_ref().and_then(|a| a.as_pathname()) {
-                    tracing::info!(address = %BindAddr::Unix(p.to_owned()), "listening");
-                }
-            }
+            Listener::Unix(u) => u.local_addr().ok()?.as_pathname().map(|p| BindAddr::Unix(p.to_owned())),
         }
     }
 }

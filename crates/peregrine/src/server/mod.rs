@@ -2,31 +2,30 @@
 //!
 //! ## The way of a request through the server, file by file
 //!
-//! 1. [`runtime.rs`](runtime) — [`run`] builds the tokio runtime from a [`ServerConfig`] (work-stealing over
+//! 1. `runtime.rs` — [`run`] builds the tokio runtime from a [`ServerConfig`] (work-stealing over
 //!    every core, or one single-threaded runtime per core with `SO_REUSEPORT` listeners); [`runtime`] builds
 //!    the same runtime for a `main` with async set-up of its own.
-//! 2. [`listen.rs`](listen) — [`Server::bind`] binds TCP and Unix listeners; the accept loop takes a
+//! 2. `listen.rs` — [`Server::bind`] binds TCP and Unix listeners; the accept loop takes a
 //!    connection permit first (at [`max_connections`](ServerConfig::max_connections) clients wait in the
-//!    kernel's backlog), then accepts, finishes a TLS handshake ([`tls.rs`](tls), feature `tls`) within the
+//!    kernel's backlog), then accepts, finishes a TLS handshake (`tls.rs`, feature `tls`) within the
 //!    header-read timeout, and spawns the connection; on the shutdown signal it stops accepting and drains.
-//! 3. [`connection.rs`](connection) — one connection: hyper's HTTP/1 connection (or hyper's auto-detection of
+//! 3. `connection.rs` — one connection: hyper's HTTP/1 connection (or hyper's auto-detection of
 //!    HTTP/1 and HTTP/2 when [`ServerConfig::http2`] is on) over the socket, behind write coalescing
-//!    ([`coalesce.rs`](coalesce)), supervised by the header-read watchdog
-//!    ([`header_timer.rs`](header_timer)) and the server's phase ([`lifecycle.rs`](lifecycle)).
-//! 4. Still in `connection.rs`, each request meets the concurrency limit ([`limit.rs`](limit), moved by
-//!    latency when [`adaptive.rs`](adaptive) is on): admitted, it becomes the core's
+//!    (`coalesce.rs`), supervised by the header-read watchdog
+//!    (`header_timer.rs`) and the server's phase (`lifecycle.rs`).
+//! 4. Still in `connection.rs`, each request meets the concurrency limit (`limit.rs`, moved by
+//!    latency when `adaptive.rs` is on): admitted, it becomes the core's
 //!    [`Request`](crate::Request) and runs the app's pipeline; over the limit it gets the 503 of shedding,
 //!    rendered once at start-up, before any app code.
-//! 5. [`serving.rs`](serving) — hyper's future for that request: the answer, the place under the limit
+//! 5. `serving.rs` — hyper's future for that request: the answer, the place under the limit
 //!    freed as soon as it is ready, and the watchdog handed to the response body, which starts the next
 //!    head's deadline once the body is finished with.
-//! 6. [`lifecycle.rs`](lifecycle) — on SIGTERM or Ctrl-C ([`shutdown_signal`]), [`Readiness`] turns to 503,
+//! 6. `lifecycle.rs` — on SIGTERM or Ctrl-C ([`shutdown_signal`]), [`Readiness`] turns to 503,
 //!    listeners close, idle connections close, requests in flight finish within the drain timeout, then
-//!    the server returns (and `run` exits 0). [`health.rs`](health) holds the probes.
+//!    the server returns (and `run` exits 0). `health.rs` holds the probes.
 //!
-//! Architecture invariant: only this module knows sockets, hyper connections, transport timers and the
-//! runtime. The core hands it an app and gets back, for each request, a response body that tells when it is
-//! finished with.
+//! Only this module knows sockets, hyper's connections, transport timers and the runtime; the rest of the
+//! crate (and the test client) runs the same pipeline without them.
 //!
 //! ## What the server does at each limit
 //!
@@ -45,7 +44,7 @@
 //! - **Faults**: a panic in a responder, hook or middleware becomes a 500 with a generic body, logged with the
 //!   route template; the connection and the process go on. Malformed requests get hyper's 400/431/414
 //!   answers and a closed connection.
-//! - **Metrics**: with [`App::metrics`](crate::App::metrics), shed requests are counted in
+//! - **Metrics**: with `App::metrics` (feature `metrics`), shed requests are counted in
 //!   `peregrine_requests_shed_total` beside the app's request metrics.
 //! - **Tracing**: a `request` span per request on the `peregrine::request` target (method, path, route
 //!   template, status, microseconds, request id from `X-Request-Id` or a counter) and an access-log `INFO`
