@@ -488,11 +488,20 @@ impl Node {
     }
 }
 
+/// How much work splitting a complex segment may take, per byte of the segment (plus [`SPLIT_BUDGET_BASE`]):
+/// bytes scanned for literals and split points tried. A split that finds its answer at the first try costs
+/// about the segment's length for each literal; a segment that would take more (thousands of `-` against
+/// `{a}-{b}-{c}-{d}.png`, where trying every split point is polynomial in the length) is a no-match instead
+/// of a core busy for minutes.
+const SPLIT_BUDGET_PER_BYTE: usize = 32;
+const SPLIT_BUDGET_BASE: usize = 1024;
+
 /// Matches a complex segment as Falcon does: the fields split the text greedily (earlier fields take as much
 /// as they can, at least one character each), then each field's converter runs; a refusal fails the segment.
 fn match_complex(parts: &[ComplexPart], segment: &str, offset: usize, captures: &mut Captures) -> bool {
     let mark = captures.len();
-    if !split_greedy(parts, segment, 0, offset, captures) {
+    let mut budget = SPLIT_BUDGET_BASE + SPLIT_BUDGET_PER_BYTE * segment.len();
+    if !split_greedy(parts, segment, 0, offset, captures, &mut budget) {
         captures.truncate(mark);
         return false;
     }
@@ -529,11 +538,31 @@ fn rfind_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         .find(|&i| haystack[i] == first && haystack[i + 1..i + needle.len()] == *rest)
 }
 
-fn split_greedy(parts: &[ComplexPart], text: &str, at: usize, offset: usize, spans: &mut Captures) -> bool {
+/// Takes `cost` from `budget`; false when there is not that much left.
+fn spend(budget: &mut usize, cost: usize) -> bool {
+    match budget.checked_sub(cost) {
+        Some(left) => {
+            *budget = left;
+            true
+        }
+        None => false,
+    }
+}
+
+fn split_greedy(
+    parts: &[ComplexPart],
+    text: &str,
+    at: usize,
+    offset: usize,
+    spans: &mut Captures,
+    budget: &mut usize,
+) -> bool {
     match parts {
         [] => at == text.len(),
         [ComplexPart::Literal(l), rest @ ..] => {
-            text[at..].starts_with(&**l) && split_greedy(rest, text, at + l.len(), offset, spans)
+            spend(budget, l.len())
+                && text[at..].starts_with(&**l)
+                && split_greedy(rest, text, at + l.len(), offset, spans, budget)
         }
         // A last field takes the rest, if there is any.
         [ComplexPart::Field(_)] => {
@@ -556,13 +585,16 @@ fn split_greedy(parts: &[ComplexPart], text: &str, at: usize, offset: usize, spa
             }
             let mut limit = text.len();
             while limit >= first + l.len() {
+                if !spend(budget, limit - first) {
+                    return false;
+                }
                 let found = rfind_bytes(&text.as_bytes()[first..limit], l.as_bytes());
                 let Some(i) = found else {
                     return false;
                 };
                 let end = first + i;
                 spans.push(text_capture(offset + at, offset + end));
-                if split_greedy(&parts[1..], text, end, offset, spans) {
+                if split_greedy(&parts[1..], text, end, offset, spans, budget) {
                     return true;
                 }
                 spans.pop();
@@ -578,9 +610,12 @@ fn split_greedy(parts: &[ComplexPart], text: &str, at: usize, offset: usize, spa
         [ComplexPart::Field(_), rest @ ..] => {
             let mut end = text.len();
             while end > at {
+                if !spend(budget, 1) {
+                    return false;
+                }
                 if text.is_char_boundary(end) {
                     spans.push(text_capture(offset + at, offset + end));
-                    if split_greedy(rest, text, end, offset, spans) {
+                    if split_greedy(rest, text, end, offset, spans, budget) {
                         return true;
                     }
                     spans.pop();
@@ -621,6 +656,26 @@ mod tests {
 
     fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
         p.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn a_segment_that_would_take_polynomial_work_is_cut_off_as_a_no_match() {
+        let r = router(&["/c/{a}-{b}-{c}-{d}.png", "/d/{a}{b}{c}x"]);
+        let dashes = "-".repeat(3000);
+        assert!(r.find(&format!("/c/{dashes}")).is_none());
+        assert!(r.find(&format!("/d/{}", "a".repeat(3000))).is_none());
+        // The search gave up with its budget spent, rather than trying every split.
+        let c = &r.root.literals.nodes.iter().find(|(t, _)| &**t == "c").unwrap().1;
+        let parts = &c.complex[0].parts;
+        let mut budget = SPLIT_BUDGET_BASE + SPLIT_BUDGET_PER_BYTE * dashes.len();
+        let mut spans = Captures::new();
+        assert!(!split_greedy(parts, &dashes, 0, 0, &mut spans, &mut budget));
+        assert!(budget < dashes.len(), "{budget} left: the split was not cut off");
+        // A long segment that does split still matches, backtracking included.
+        let long = format!("x-{}-z-w.png", "y".repeat(5000));
+        assert_eq!(hit(&r, &format!("/c/{long}")).unwrap().1[1].1.len(), 5000);
+        let tricky = format!("a-b-{}-c.png", "-".repeat(2000));
+        assert!(r.find(&format!("/c/{tricky}")).is_some());
     }
 
     #[test]
