@@ -15,6 +15,9 @@ use crate::Request;
 /// Request ids for requests that bring no `X-Request-Id`: a counter, per process.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// The longest `X-Request-Id` recorded, in bytes; a longer one is replaced by a counter.
+pub(crate) const MAX_REQUEST_ID: usize = 128;
+
 pub(crate) struct RequestTrace {
     span: Span,
     access: bool,
@@ -40,7 +43,9 @@ impl RequestTrace {
             micros = Empty,
         );
         if !span.is_disabled() {
-            match req.get_header("x-request-id") {
+            // A client's id is kept when it is a reasonable length (a UUID, a trace id); a longer one would let
+            // each request write kilobytes into the log, and is replaced by a counter like a missing one.
+            match req.get_header("x-request-id").filter(|id| id.len() <= MAX_REQUEST_ID) {
                 Some(id) => span.record("request_id", id),
                 None => span.record("request_id", NEXT_ID.fetch_add(1, Ordering::Relaxed)),
             };

@@ -80,6 +80,22 @@ async fn events_inside_a_responder_carry_the_request_span_with_its_request_id() 
 }
 
 #[tokio::test]
+async fn an_overlong_request_id_is_replaced_by_a_counter() {
+    let (captured, _guard) = capture("info");
+    let client = TestClient::new(App::new().add_route("/items/{id:int}", Echo));
+    let long = "x".repeat(129);
+    client.simulate_get("/items/1").header("X-Request-Id", &long).await;
+    client
+        .simulate_get("/items/2")
+        .header("X-Request-Id", &long[..128])
+        .await;
+    let text = captured.text();
+    assert!(!text.contains(&long), "{text}");
+    assert!(text.contains(&format!("request_id=\"{}\"", &long[..128])), "{text}");
+    assert!(text.contains("request_id="), "{text}");
+}
+
+#[tokio::test]
 async fn nothing_is_logged_when_the_targets_are_off() {
     let (captured, _guard) = capture("warn");
     let client = TestClient::new(App::new().add_route("/items/{id:int}", Echo));

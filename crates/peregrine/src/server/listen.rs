@@ -220,6 +220,8 @@ async fn reload_on_hangup(
 }
 
 async fn accept_loop(listener: Listener, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+    // Accept errors (out of file descriptors, say) repeat every retry: one warning per second, with a count.
+    let mut failures = AcceptFailures::default();
     loop {
         let permit = tokio::select! {
             permit = Arc::clone(&shared.connections).acquire_owned() => permit.expect("the semaphore is never closed"),
@@ -252,10 +254,33 @@ async fn accept_loop(listener: Listener, shared: Arc<Shared>, mut stopped: watch
                 tokio::spawn(Connection::new(None, &shared, permit).serve(stream));
             }
             Err(e) => {
-                tracing::warn!(error = %e, "accept failed; retrying shortly");
+                failures.report(&e);
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }
+    }
+}
+
+/// Accept errors since the last warning.
+#[derive(Default)]
+struct AcceptFailures {
+    last_warning: Option<std::time::Instant>,
+    since: u64,
+}
+
+impl AcceptFailures {
+    /// Warns about `error` unless a warning went out less than a second ago (then counts it).
+    fn report(&mut self, error: &io::Error) {
+        self.since += 1;
+        if self
+            .last_warning
+            .is_some_and(|at| at.elapsed() < Duration::from_secs(1))
+        {
+            return;
+        }
+        tracing::warn!(error = %error, failures = self.since, "accept failed; retrying every 10 ms");
+        self.last_warning = Some(std::time::Instant::now());
+        self.since = 0;
     }
 }
 
@@ -270,5 +295,28 @@ async fn accept(listener: &Listener) -> io::Result<Accepted> {
         Listener::Tcp(t) => t.accept().await.map(|(s, peer)| Accepted::Tcp(s, peer)),
         #[cfg(unix)]
         Listener::Unix(u) => u.accept().await.map(|(s, _)| Accepted::Unix(s)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_failures_warn_once_a_second_and_count_the_rest() {
+        let mut failures = AcceptFailures::default();
+        let e = io::Error::from_raw_os_error(24); // EMFILE
+        failures.report(&e);
+        assert_eq!(failures.since, 0, "the first failure is warned about at once");
+        for _ in 0..5 {
+            failures.report(&e);
+        }
+        assert_eq!(failures.since, 5, "failures within the second are counted, not logged");
+        failures.last_warning = Some(std::time::Instant::now() - Duration::from_secs(2));
+        failures.report(&e);
+        assert_eq!(
+            failures.since, 0,
+            "a second later the count goes out with the next warning"
+        );
     }
 }
