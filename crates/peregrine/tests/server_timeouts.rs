@@ -88,6 +88,58 @@ async fn a_body_streamed_for_longer_than_the_header_read_timeout_arrives_whole()
     assert!(c.closed_within(Duration::from_secs(3)).await);
 }
 
+/// Answers GET with 16 MiB of text.
+struct Big;
+
+#[peregrine::resource]
+impl Big {
+    async fn on_get(&self, _req: &mut peregrine::Request, resp: &mut peregrine::Response) -> peregrine::Result {
+        resp.set_text("x".repeat(16 << 20));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_large_body_read_slowly_for_longer_than_the_header_read_timeout_arrives_whole() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = ServerConfig::new().header_read_timeout(Duration::from_millis(700));
+    let server = start(app().add_route("/big", Big), config).await;
+    // A small receive window, and reads paced at 8 MB/s, so the server's writes wait on this reader for
+    // about three times the timeout (the kernel wakes a writer once a third of its buffer has drained, which
+    // at this pace is well within the timeout).
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(16 * 1024).unwrap();
+    let mut stream = socket.connect(server.addr).await.unwrap();
+    stream.write_all(get("/big").as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut received = Vec::new();
+    let mut chunk = vec![0; 64 * 1024];
+    loop {
+        let n = stream.read(&mut chunk).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        received.extend_from_slice(&chunk[..n]);
+        let head_end = received.windows(4).position(|w| w == b"\r\n\r\n");
+        if head_end.is_some_and(|h| received.len() >= h + 4 + (16 << 20)) {
+            break;
+        }
+        let due = started + Duration::from_micros(received.len() as u64 / 8);
+        tokio::time::sleep_until(due.into()).await;
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed > Duration::from_millis(600),
+        "the read took {elapsed:?}: not slow enough to test anything"
+    );
+    let head_end = received.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert_eq!(
+        received.len() - head_end,
+        16 << 20,
+        "the body was cut off after {elapsed:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_request_past_the_request_timeout_gets_504_and_the_connection_goes_on() {
     let config = ServerConfig::new().request_timeout(Duration::from_millis(200));

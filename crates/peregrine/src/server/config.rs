@@ -256,7 +256,10 @@ impl ServerConfig {
 
     /// Time a client has to send a request's headers (default 10 s; `None`: no limit). The clock also runs
     /// while a keep-alive connection waits for its next request, so this is the idle timeout too: a slow or
-    /// silent client is disconnected when it runs out (HTTP/1; HTTP/2 connections use pings instead).
+    /// silent client is disconnected when it runs out (HTTP/1; HTTP/2 connections use pings instead). It
+    /// never runs while a request is being served, and it counts from the last byte of a response that
+    /// reached the socket, so a client reading a large response slowly is not taken for an idle one; a
+    /// client that stops reading altogether is disconnected once the timeout passes without progress.
     #[must_use]
     pub fn header_read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.header_read_timeout = timeout.into();

@@ -29,6 +29,7 @@ use super::limit::ConcurrencyLimit;
 use super::serving::Serving;
 #[cfg(feature = "tls")]
 use super::tls;
+use super::write_progress::WriteProgress;
 use crate::body::{HyperBody, RequestBody};
 use crate::pipeline::Pipeline;
 use crate::render::PrerenderedError;
@@ -215,15 +216,26 @@ impl Connection {
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        // HTTP/1 connections are watched by Peregrine's watchdog, which the socket's writes renew (hyper's
+        // auto builder keeps its own deadlines).
+        #[cfg(feature = "http2")]
+        let watchdog = self
+            .shared
+            .auto
+            .is_none()
+            .then(|| Arc::new(self.shared.sweeper.watchdog()));
+        #[cfg(not(feature = "http2"))]
+        let watchdog = Some(Arc::new(self.shared.sweeper.watchdog()));
+        let io = WriteProgress::new(io, watchdog.clone());
         if self.shared.coalesce_writes {
             let (io, flusher) = coalesce::coalesce(io);
-            flusher.flush_when_idle(self.serve_io(io)).await;
+            flusher.flush_when_idle(self.serve_io(io, watchdog)).await;
         } else {
-            self.serve_io(io).await;
+            self.serve_io(io, watchdog).await;
         }
     }
 
-    async fn serve_io<I>(self, io: I)
+    async fn serve_io<I>(self, io: I, watchdog: Option<Arc<Watchdog>>)
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -233,23 +245,25 @@ impl Connection {
             permit: _permit,
         } = self;
         let io = TokioIo::new(io);
-        #[cfg(feature = "http2")]
-        if let Some(auto) = &shared.auto {
-            let service = {
-                let shared = Arc::clone(&shared);
-                service_fn(move |request: http::Request<Incoming>| shared.serve(request, peer, None))
-            };
-            let mut auto = auto.clone();
-            if shared.sweeper.timeout().is_some() {
-                auto.http1().timer(shared.sweeper.timer());
+        let Some(watchdog) = watchdog else {
+            #[cfg(feature = "http2")]
+            if let Some(auto) = &shared.auto {
+                let service = {
+                    let shared = Arc::clone(&shared);
+                    service_fn(move |request: http::Request<Incoming>| shared.serve(request, peer, None))
+                };
+                let mut auto = auto.clone();
+                if shared.sweeper.timeout().is_some() {
+                    auto.http1().timer(shared.sweeper.timer());
+                }
+                // hyper keeps this connection's deadlines; the watchdog only carries wake-ups.
+                let watchdog = shared.sweeper.unarmed_watchdog();
+                let connection = auto.serve_connection(io, service);
+                let ended = Supervised::new(connection, &watchdog, &shared.lifecycle).await;
+                return log_end(ended, peer);
             }
-            // hyper keeps this connection's deadlines; the watchdog only carries wake-ups.
-            let watchdog = shared.sweeper.unarmed_watchdog();
-            let connection = auto.serve_connection(io, service);
-            let ended = Supervised::new(connection, &watchdog, &shared.lifecycle).await;
-            return log_end(ended, peer);
-        }
-        let watchdog = Arc::new(shared.sweeper.watchdog());
+            unreachable!("a connection without a watchdog is served by the auto builder");
+        };
         let service = {
             let (shared, watchdog) = (Arc::clone(&shared), Arc::clone(&watchdog));
             service_fn(move |request: http::Request<Incoming>| shared.serve(request, peer, Some(&watchdog)))

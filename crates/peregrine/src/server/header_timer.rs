@@ -16,6 +16,8 @@
 //! Who touches a [`Watchdog`], and what it wakes:
 //! - **arms**: `Sweeper::watchdog` (a new connection: its first head is due), and the response body through
 //!   the core's `BodyDone` hook (`body.rs`) once hyper has taken it all or dropped it (the next head is due);
+//! - **renews**: `write_progress::WriteProgress`, whenever bytes reach the socket while it is armed: hyper
+//!   may still be writing a large body it has taken, to a slow reader, and that connection is not idle;
 //! - **disarms**: `Shared::serve` (`connection.rs`) as soon as a request head has arrived, so a slow
 //!   responder or a long streamed body is never cut off;
 //! - **wakes**: the connection's own task, registered on every poll by `lifecycle::Supervised`, which closes
@@ -268,6 +270,17 @@ impl Watchdog {
     pub(crate) fn arm(&self) {
         if let Some(lead) = self.lead {
             self.slot.arm_at(self.slot.clock.load(Ordering::Relaxed) + lead);
+        }
+    }
+
+    /// Bytes reached the socket: a connection that is still writing its last response is not idle, so an
+    /// armed deadline starts again from now. A disarmed watchdog (a request being served) stays disarmed.
+    pub(crate) fn renew(&self) {
+        if let Some(lead) = self.lead {
+            let state = self.slot.state.load(Ordering::Relaxed);
+            if state != DISARMED && state & FIRED == 0 {
+                self.slot.arm_at(self.slot.clock.load(Ordering::Relaxed) + lead);
+            }
         }
     }
 

@@ -12,7 +12,8 @@
 //! 3. `connection.rs` — one connection: hyper's HTTP/1 connection (or hyper's auto-detection of
 //!    HTTP/1 and HTTP/2 when [`ServerConfig::http2`] is on) over the socket, behind write coalescing
 //!    (`coalesce.rs`), supervised by the header-read watchdog
-//!    (`header_timer.rs`) and the server's phase (`lifecycle.rs`).
+//!    (`header_timer.rs`, renewed by every write that reaches the socket: `write_progress.rs`) and the
+//!    server's phase (`lifecycle.rs`).
 //! 4. Still in `connection.rs`, each request meets the concurrency limit (`limit.rs`, moved by
 //!    latency when `adaptive.rs` is on): admitted, it becomes the core's
 //!    [`Request`](crate::Request) and runs the app's pipeline; over the limit it gets the 503 of shedding,
@@ -64,6 +65,7 @@ mod runtime;
 mod serving;
 #[cfg(feature = "tls")]
 mod tls;
+mod write_progress;
 
 use std::io;
 
