@@ -61,10 +61,11 @@
 //! ## Cargo features
 //!
 //! None is on by default: the default build is what a JSON API behind a load balancer needs (HTTP/1.1, the
-//! router with its `int`, `float`, `uuid`, `dt` and `path` converters, JSON, cookies, `tracing`).
+//! router with its `int`, `float`, `uuid` and `path` converters, JSON, cookies, `tracing`).
 //!
 //! | feature | adds |
 //! |---|---|
+//! | `dates` | the `dt` field converter, `get_param_as_date`/`_datetime`, chrono's date types as URI fields |
 //! | `http2` | HTTP/2: h2c with prior knowledge beside HTTP/1.1, `h2` by ALPN over TLS ([`ServerConfig::http2`](server::ServerConfig::http2)) |
 //! | `metrics` | Prometheus metrics (`App::metrics`, the `metrics` module) |
 //! | `re` | the `re("...")` field converter |
@@ -118,7 +119,8 @@ pub use peregrine_macros::{after, before, resource};
 /// The `cookie` crate, for building cookies to set.
 pub use cookie;
 
-/// The date types of [`Request::get_param_as_date`] and [`Request::get_param_as_datetime`] (from `chrono`).
+/// The date types of `Request::get_param_as_date` and `get_param_as_datetime` (from `chrono`; feature `dates`).
+#[cfg(feature = "dates")]
 pub use chrono::{NaiveDate, NaiveDateTime};
 /// The UUID type of [`Request::get_param_as_uuid`] and `{id:uuid}` fields (from `uuid`).
 pub use uuid::Uuid;

@@ -22,6 +22,7 @@
 use std::ops::{Bound, RangeBounds};
 use std::str::FromStr;
 
+#[cfg(feature = "dates")]
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -228,7 +229,8 @@ impl Request {
         required(name, self.get_param_as_uuid(name)?)
     }
 
-    /// Parameter `name` as a date in `format` (strftime, such as `%Y-%m-%d`).
+    #[cfg(feature = "dates")]
+    /// Parameter `name` as a date in `format` (strftime, such as `%Y-%m-%d`; feature `dates`).
     ///
     /// # Errors
     /// **400 "Invalid parameter"** when it does not match `format`.
@@ -241,6 +243,7 @@ impl Request {
         }
     }
 
+    #[cfg(feature = "dates")]
     /// Parameter `name` as a date in `format`.
     ///
     /// # Errors
@@ -249,7 +252,9 @@ impl Request {
         required(name, self.get_param_as_date(name, format)?)
     }
 
-    /// Parameter `name` as a date and time in `format` (strftime, such as `%Y-%m-%dT%H:%M:%SZ`).
+    #[cfg(feature = "dates")]
+    /// Parameter `name` as a date and time in `format` (strftime, such as `%Y-%m-%dT%H:%M:%SZ`; feature
+    /// `dates`).
     ///
     /// # Errors
     /// **400 "Invalid parameter"** when it does not match `format`.
@@ -262,6 +267,7 @@ impl Request {
         }
     }
 
+    #[cfg(feature = "dates")]
     /// Parameter `name` as a date and time in `format`.
     ///
     /// # Errors

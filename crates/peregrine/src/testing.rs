@@ -316,7 +316,7 @@ impl std::fmt::Display for TestResult {
         write!(
             f,
             "{} ({})",
-            crate::status::status_line(self.status),
+            crate::HttpError::new(self.status).title(),
             self.header("content-type").unwrap_or("no content type")
         )?;
         let shown = &self.body[..self.body.len().min(SHOWN_BODY)];

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+#[cfg(feature = "dates")]
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use uuid::Uuid;
 
@@ -24,11 +25,14 @@ pub enum FieldValue {
     Float(f64),
     /// From `uuid`.
     Uuid(Uuid),
-    /// From `dt` with a format that has no offset.
+    /// From `dt` with a format that has no offset (feature `dates`).
+    #[cfg(feature = "dates")]
     DateTime(NaiveDateTime),
-    /// From `dt` with a format that has an offset (`%z`).
+    /// From `dt` with a format that has an offset (`%z`; feature `dates`).
+    #[cfg(feature = "dates")]
     DateTimeOffset(DateTime<FixedOffset>),
-    /// From `dt` with a date-only format.
+    /// From `dt` with a date-only format (feature `dates`).
+    #[cfg(feature = "dates")]
     Date(NaiveDate),
     /// From a converter the app registered.
     Custom(Arc<dyn Any + Send + Sync>),
@@ -41,8 +45,11 @@ impl fmt::Debug for FieldValue {
             FieldValue::Int(v) => write!(f, "Int({v})"),
             FieldValue::Float(v) => write!(f, "Float({v})"),
             FieldValue::Uuid(v) => write!(f, "Uuid({v})"),
+            #[cfg(feature = "dates")]
             FieldValue::DateTime(v) => write!(f, "DateTime({v})"),
+            #[cfg(feature = "dates")]
             FieldValue::DateTimeOffset(v) => write!(f, "DateTimeOffset({v})"),
+            #[cfg(feature = "dates")]
             FieldValue::Date(v) => write!(f, "Date({v})"),
             FieldValue::Custom(_) => f.write_str("Custom(..)"),
         }
@@ -255,7 +262,13 @@ impl Default for ConverterRegistry {
         r.add("int", Arc::new(|a| IntConverter::from_args(a).map(to_dyn)));
         r.add("float", Arc::new(|a| FloatConverter::from_args(a).map(to_dyn)));
         r.add("uuid", Arc::new(|_| Ok(to_dyn(UuidConverter))));
+        #[cfg(feature = "dates")]
         r.add("dt", Arc::new(|a| DateTimeConverter::from_args(a).map(to_dyn)));
+        #[cfg(not(feature = "dates"))]
+        r.add(
+            "dt",
+            Arc::new(|_| Err("the 'dt' converter needs peregrine's `dates` cargo feature".to_owned())),
+        );
         r.add("path", Arc::new(|_| Ok(to_dyn(PathConverter))));
         #[cfg(feature = "re")]
         r.add("re", Arc::new(|a| RegexConverter::from_args(a).map(to_dyn)));
@@ -390,17 +403,20 @@ impl Converter for UuidConverter {
 }
 
 /// `dt`, `dt("%Y-%m-%d")`: strftime formats; the default is `%Y-%m-%dT%H:%M:%SZ` (Falcon's).
+#[cfg(feature = "dates")]
 struct DateTimeConverter {
     format: String,
     kind: DateKind,
 }
 
+#[cfg(feature = "dates")]
 enum DateKind {
     Offset,
     Naive,
     DateOnly,
 }
 
+#[cfg(feature = "dates")]
 impl DateTimeConverter {
     fn from_args(a: &mut ConverterArgs) -> Result<Self, String> {
         let format = a
@@ -418,6 +434,7 @@ impl DateTimeConverter {
     }
 }
 
+#[cfg(feature = "dates")]
 impl Converter for DateTimeConverter {
     fn convert(&self, segment: &str) -> Option<FieldValue> {
         match self.kind {
@@ -510,10 +527,15 @@ mod tests {
     }
 
     #[test]
-    fn uuid_and_dt() {
+    fn uuid() {
         let c = conv("uuid", None);
         assert!(c.convert("6f0e8a6c-3b1d-4b8e-9c3a-0d4b9f3c2a11").is_some());
         assert!(c.convert("nope").is_none());
+    }
+
+    #[test]
+    #[cfg(feature = "dates")]
+    fn dt_gives_the_kind_of_date_its_format_has() {
         let c = conv("dt", Some(r#""%Y-%m-%d""#));
         assert!(matches!(c.convert("2024-02-29"), Some(FieldValue::Date(_))));
         assert!(c.convert("2023-02-29").is_none());

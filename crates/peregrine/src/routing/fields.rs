@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+#[cfg(feature = "dates")]
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use uuid::Uuid;
 
@@ -39,7 +40,7 @@ impl Fields {
 #[diagnostic::on_unimplemented(
     message = "a URI field cannot be read as `{Self}`",
     label = "`req.field::<{Self}>(..)` needs `{Self}: peregrine::routing::FromField`",
-    note = "fields read as String, integers, f32/f64, bool, uuid::Uuid and chrono dates; implement FromField for your own type"
+    note = "fields read as String, integers, f32/f64, bool, uuid::Uuid and (feature `dates`) chrono dates; implement FromField for your own type"
 )]
 pub trait FromField: Sized {
     /// Converts the field's text (and its converter's value); `None` means the value does not fit.
@@ -96,6 +97,7 @@ impl FromField for Uuid {
     }
 }
 
+#[cfg(feature = "dates")]
 impl FromField for NaiveDateTime {
     fn from_field(_: &str, value: &FieldValue) -> Option<Self> {
         match value {
@@ -106,6 +108,7 @@ impl FromField for NaiveDateTime {
     }
 }
 
+#[cfg(feature = "dates")]
 impl FromField for DateTime<FixedOffset> {
     fn from_field(_: &str, value: &FieldValue) -> Option<Self> {
         match value {
@@ -115,6 +118,7 @@ impl FromField for DateTime<FixedOffset> {
     }
 }
 
+#[cfg(feature = "dates")]
 impl FromField for NaiveDate {
     fn from_field(_: &str, value: &FieldValue) -> Option<Self> {
         match value {
