@@ -284,11 +284,42 @@ impl Request {
         })
     }
 
-    /// The body deserialized from JSON (the default when `Content-Type` is absent).
+    /// The body deserialized from JSON (the default when `Content-Type` is absent), straight into `T`.
+    ///
+    /// ```
+    /// use peregrine::testing::TestClient;
+    /// use peregrine::{App, Request, Response, Result, StatusCode};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct NewUser {
+    ///     username: String,
+    /// }
+    ///
+    /// struct Users;
+    ///
+    /// #[peregrine::resource]
+    /// impl Users {
+    ///     async fn on_post(&self, req: &mut Request, resp: &mut Response) -> Result {
+    ///         let new: NewUser = req.media().await?;
+    ///         resp.set_status(StatusCode::CREATED);
+    ///         resp.set_text(new.username);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let client = TestClient::new(App::new().add_route("/users", Users));
+    /// let created = client.simulate_post("/users").body(r#"{"username": "ada"}"#).await;
+    /// assert_eq!((created.status(), created.text()), (StatusCode::CREATED, "ada".to_owned()));
+    /// let wrong = client.simulate_post("/users").body(r#"{"name": "ada"}"#).await;
+    /// wrong.assert_status(400);
+    /// # });
+    /// ```
     ///
     /// # Errors
-    /// 415 for a `Content-Type` other than JSON; 400 "Invalid JSON" for an empty, malformed or wrongly shaped
-    /// body; 413 past the body limit.
+    /// **415 "Unsupported Media Type"** for a `Content-Type` other than JSON; **400 "Invalid JSON"** for an
+    /// empty, malformed or wrongly shaped body (the description says where and what, without the app's type
+    /// names); **413** past the body limit.
     pub async fn media<T: DeserializeOwned>(&mut self) -> Result<T> {
         media::check_json_content_type(self.content_type())?;
         let bytes = self.body_bytes().await?;
