@@ -158,7 +158,13 @@ impl Request {
     /// alone): from an absolute-form target first, else `Host` (Falcon's `netloc`).
     pub fn netloc(&self) -> Option<&str> {
         match self.head.uri.authority() {
-            Some(authority) => Some(authority.as_str()),
+            // Without any `user:password@` (RFC 9110 §4.2.4: not part of the host).
+            Some(authority) => Some(
+                authority
+                    .as_str()
+                    .rsplit_once('@')
+                    .map_or(authority.as_str(), |(_, host)| host),
+            ),
             None => self.get_header(header::HOST),
         }
     }

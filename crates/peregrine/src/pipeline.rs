@@ -151,10 +151,10 @@ impl Pipeline {
 
     /// Renders `error` as the answer to a request the pipeline will not run (shed at the door, say), honouring
     /// its `Accept`. No middleware runs, and no [`Request`] is built.
-    pub(crate) fn reject<B>(&self, request: &http::Request<B>, error: &PrerenderedError) -> http::Response<HyperBody> {
+    pub(crate) fn reject(&self, head: &http::request::Parts, error: &PrerenderedError) -> http::Response<HyperBody> {
         let mut resp = Response::new();
-        error.render(accept_of(request.headers()), &mut resp);
-        finish(request.method(), resp)
+        error.render(accept_of(&head.headers), &mut resp);
+        finish(&head.method, resp)
     }
 
     async fn dispatch(&self, req: &mut Request, resp: &mut Response, route_timeout: &AtomicU64) -> Result {

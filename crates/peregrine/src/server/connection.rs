@@ -9,7 +9,7 @@ use std::sync::Arc;
 #[cfg(any(feature = "http2", feature = "tls"))]
 use std::time::Duration;
 
-use http::header::{HeaderValue, RETRY_AFTER};
+use http::header::{HeaderValue, CONNECTION, RETRY_AFTER};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -24,6 +24,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::coalesce;
 use super::config::ServerConfig;
 use super::header_timer::{Sweeper, Watchdog};
+use super::host;
 use super::lifecycle::{Ended, Lifecycle, Supervised};
 use super::limit::ConcurrencyLimit;
 use super::serving::Serving;
@@ -42,6 +43,8 @@ pub(super) struct Shared {
     limit: Arc<ConcurrencyLimit>,
     /// The 503 (with `Retry-After`) of a request over the concurrency limit, rendered once.
     shed_error: PrerenderedError,
+    /// The 400 (and close) of an HTTP/1.1 request without exactly one valid `Host`, rendered once.
+    bad_host: PrerenderedError,
     pub(super) connections: Arc<Semaphore>,
     /// The size of `connections` (at most `u32::MAX`, so that draining can wait for every permit at once).
     pub(super) max_connections: u32,
@@ -131,6 +134,15 @@ impl Shared {
                     .with_description("The server is at its limit of concurrent requests; retry after Retry-After.")
                     .with_header(RETRY_AFTER, HeaderValue::from(config.retry_after.as_secs())),
             ),
+            bad_host: PrerenderedError::new(
+                HttpError::bad_request()
+                    .with_title("Invalid Host")
+                    .with_description(
+                        "An HTTP/1.1 request needs exactly one Host header holding host[:port] \
+                         (RFC 9112, Section 3.2).",
+                    )
+                    .with_header(CONNECTION, "close"),
+            ),
             connections: Arc::new(Semaphore::new(max_connections as usize)),
             max_connections,
             coalesce_writes: config.pipeline_flush,
@@ -163,24 +175,34 @@ impl Shared {
         if let Some(watchdog) = &watchdog {
             watchdog.disarm();
         }
+        let (head, body) = request.into_parts();
+        if !host::has_valid_host(&head) {
+            return Serving::shed(self.refuse_host(&head), watchdog.cloned());
+        }
         match self.limit.try_acquire() {
             Some(permit) => {
-                let (head, body) = request.into_parts();
                 let req = self.pipeline.request(head, request_body(body), peer);
                 Serving::admitted(self.pipeline.handle_on_heap(req), permit, watchdog.cloned())
             }
-            None => Serving::shed(self.shed(request), watchdog.cloned()),
+            None => Serving::shed(self.shed(&head), watchdog.cloned()),
         }
+    }
+
+    /// The 400 for an HTTP/1.1 request without exactly one valid `Host`.
+    #[cold]
+    #[inline(never)]
+    fn refuse_host(&self, head: &http::request::Parts) -> http::Response<HyperBody> {
+        self.pipeline.reject(head, &self.bad_host)
     }
 
     /// The 503 for a request over the concurrency limit.
     #[cold]
-    fn shed(&self, request: http::Request<Incoming>) -> http::Response<HyperBody> {
+    fn shed(&self, head: &http::request::Parts) -> http::Response<HyperBody> {
         #[cfg(feature = "metrics")]
         if let Some(metrics) = self.pipeline.metrics() {
             metrics.record_shed();
         }
-        self.pipeline.reject(&request, &self.shed_error)
+        self.pipeline.reject(head, &self.shed_error)
     }
 }
 

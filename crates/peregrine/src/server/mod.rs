@@ -58,6 +58,7 @@ mod connection;
 mod env;
 mod header_timer;
 mod health;
+mod host;
 mod lifecycle;
 mod limit;
 mod listen;
