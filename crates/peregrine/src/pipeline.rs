@@ -43,11 +43,27 @@ use crate::{Error, Request, Response, Result};
 /// A frozen app, shared by every connection.
 pub(crate) struct Pipeline {
     app: App,
+    /// `Allow` for `OPTIONS *`: every method some route serves, then OPTIONS (RFC 9110 §9.3.7).
+    allow_any_route: HeaderValue,
 }
 
 impl Pipeline {
     pub(crate) fn new(app: App) -> Arc<Self> {
-        Arc::new(Pipeline { app })
+        let mut served = [false; methods::METHODS.len()];
+        for (_, target) in app.router.routes() {
+            for name in &target.route.methods {
+                if let Some(i) = methods::index_of_name(name) {
+                    served[i] = true;
+                }
+            }
+        }
+        served[methods::OPTIONS] = true;
+        let allow: Vec<&str> = (0..served.len())
+            .filter(|&i| served[i])
+            .map(|i| methods::METHODS[i])
+            .collect();
+        let allow_any_route = HeaderValue::try_from(allow.join(", ")).expect("method names are valid header text");
+        Arc::new(Pipeline { app, allow_any_route })
     }
 
     /// The request the pipeline serves, from what hyper (or the test client) parsed.
@@ -171,7 +187,9 @@ impl Pipeline {
                 .with_description("The request path is not valid UTF-8 once percent-decoded.")
                 .into());
         }
-        let target = self.route(req).ok_or_else(HttpError::not_found)?;
+        let Some(target) = self.route(req) else {
+            return self.no_route(req, resp);
+        };
         if let Some(timeout) = target.timeout {
             route_timeout.store(nanos(timeout), Ordering::Relaxed);
         }
@@ -204,6 +222,20 @@ impl Pipeline {
             }
             None => Err(HttpError::method_not_allowed_with(target.allow_405.clone()).into()),
         }
+    }
+
+    /// The answer when no route matches: `OPTIONS *` asks about the server as a whole (RFC 9110 §9.3.7) and
+    /// gets 200 with every method some route serves; anything else is 404.
+    #[cold]
+    fn no_route(&self, req: &Request, resp: &mut Response) -> Result {
+        if req.method() != http::Method::OPTIONS || req.raw_path() != "*" {
+            return Err(HttpError::not_found().into());
+        }
+        resp.set_status(StatusCode::OK);
+        resp.headers_mut().insert(header::ALLOW, self.allow_any_route.clone());
+        resp.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        Ok(())
     }
 
     /// Finds the route for the request's path and records its URI fields on the request.

@@ -196,7 +196,9 @@ impl Request {
         })
     }
 
-    /// The value of cookie `name` (the first, if sent more than once; RFC 6265 §5.4), percent-decoded.
+    /// The value of cookie `name` (the first, if sent more than once; RFC 6265 §5.4), exactly as sent: no
+    /// percent-decoding, as in Falcon. A malformed or non-UTF-8 pair in the same header is skipped without
+    /// hiding the others.
     ///
     /// ```
     /// let req = peregrine::testing::create_req("GET", "/", &[("Cookie", "session=abc; theme=dark")]);
@@ -230,10 +232,8 @@ impl Request {
                 .headers
                 .get_all(header::COOKIE)
                 .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| cookie::Cookie::split_parse_encoded(v.to_owned()))
-                .filter_map(|c| c.ok())
-                .map(|c| (c.name().to_owned(), c.value().to_owned()))
+                .flat_map(|v| parse_cookie_pairs(v.as_bytes()))
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
                 .collect::<Vec<_>>()
                 .into_boxed_slice()
         })
@@ -338,6 +338,20 @@ fn type_word<T>() -> &'static str {
         "Uuid" => "UUID",
         _ => "valid value",
     }
+}
+
+/// The `name=value` pairs of a `Cookie` field value (RFC 6265 §4.2.1: pairs separated by `;` and optional
+/// spaces), one at a time: a pair that is malformed (no `=`, an empty name) or not UTF-8 is skipped without
+/// hiding its neighbours, and values are returned exactly as sent (no percent-decoding, quotes kept), as
+/// Falcon does.
+pub(crate) fn parse_cookie_pairs(field: &[u8]) -> impl Iterator<Item = (&str, &str)> {
+    field.split(|&b| b == b';').filter_map(|pair| {
+        let pair = pair.trim_ascii();
+        let eq = pair.iter().position(|&b| b == b'=')?;
+        let name = std::str::from_utf8(pair[..eq].trim_ascii()).ok()?;
+        let value = std::str::from_utf8(pair[eq + 1..].trim_ascii()).ok()?;
+        (!name.is_empty()).then_some((name, value))
+    })
 }
 
 /// Percent-decodes a path, keeping `%2F` encoded; `None` when the result is not UTF-8.
@@ -451,6 +465,18 @@ mod tests {
         assert_eq!(decode_path("/bad%zz").unwrap(), "/bad%zz");
         assert_eq!(decode_path("/end%2").unwrap(), "/end%2");
         assert!(decode_path("/x%FF").is_none());
+    }
+
+    #[test]
+    fn cookie_pairs_are_read_one_at_a_time_and_kept_as_sent() {
+        let pairs: Vec<_> =
+            parse_cookie_pairs(b"theme=caf\xC3\xA9; bad; =x; s=abc%20d; q=\"v\"; n=\xFF; last=1;").collect();
+        assert_eq!(
+            pairs,
+            [("theme", "café"), ("s", "abc%20d"), ("q", "\"v\""), ("last", "1")]
+        );
+        let dup: Vec<_> = parse_cookie_pairs(b"a=1;a=2").collect();
+        assert_eq!(dup, [("a", "1"), ("a", "2")]);
     }
 
     #[test]

@@ -131,3 +131,22 @@ fn a_suffix_without_responders_is_refused() {
         .to_string();
     assert!(err.contains("no responders for suffix 'nope'"), "{err}");
 }
+
+#[tokio::test]
+async fn options_asterisk_lists_every_method_some_route_serves() {
+    // RFC 9110 §9.3.7: `OPTIONS *` asks about the server, not a resource.
+    let app = App::new().add_route("/hello", Hello).add_route("/echo/{x}", Echo);
+    let client = TestClient::new(app);
+    let r = client.simulate_request("OPTIONS", "*").await;
+    r.assert_status(200);
+    assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS, POST"));
+    assert_eq!(r.header("content-length"), Some("0"));
+    let r = client.simulate_request("GET", "*").await;
+    assert_eq!(r.status(), 404, "only OPTIONS may ask about *");
+    let r = TestClient::new(App::new()).simulate_request("OPTIONS", "*").await;
+    assert_eq!(
+        r.header("allow"),
+        Some("OPTIONS"),
+        "an app with no routes serves only OPTIONS"
+    );
+}

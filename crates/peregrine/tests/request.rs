@@ -264,7 +264,27 @@ async fn cookies_are_parsed() {
         .cookie("a", "1")
         .header("cookie", "b=two%20words; c=3")
         .await;
-    assert_eq!(r.json::<Value>(), json!(["1", "two words", null]));
+    assert_eq!(
+        r.json::<Value>(),
+        json!(["1", "two%20words", null]),
+        "values come back as sent"
+    );
+}
+
+#[tokio::test]
+async fn a_non_ascii_cookie_does_not_hide_its_neighbours() {
+    let c = probe(|req| {
+        Ok(json!([
+            req.cookie("theme"),
+            req.cookie("session"),
+            req.cookie_values("id")
+        ]))
+    });
+    let r = c
+        .simulate_get("/t/1")
+        .header("cookie", "theme=café; junk; session=abc123; id=1; id=2")
+        .await;
+    assert_eq!(r.json::<Value>(), json!(["café", "abc123", ["1", "2"]]));
 }
 
 #[tokio::test]

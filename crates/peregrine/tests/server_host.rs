@@ -1,6 +1,7 @@
 //! RFC 9112 §3.2 over real sockets: an HTTP/1.1 request with no `Host`, several, or one that is not
 //! `host[:port]` gets 400 and a closed connection before any app code runs; an absolute-form target names the
-//! host itself (`req.host()`, `req.netloc()`); HTTP/1.0 needs no `Host`.
+//! host itself (`req.host()`, `req.netloc()`); HTTP/1.0 needs no `Host`. Also `OPTIONS *` (RFC 9110 §9.3.7),
+//! the other request whose target names no resource.
 
 mod support;
 
@@ -90,4 +91,14 @@ async fn valid_hosts_absolute_targets_and_http_1_0_are_served() {
         assert_eq!(text, body, "{head:?}");
     }
     assert_eq!(reached.load(Ordering::SeqCst), 7);
+}
+
+#[tokio::test]
+async fn options_asterisk_over_the_wire_is_200_with_allow() {
+    let (server, reached) = server().await;
+    let mut c = Conn::open(server.addr).await;
+    let r = c.exchange("OPTIONS * HTTP/1.1\r\nHost: a.example\r\n\r\n", false).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
+    assert_eq!(reached.load(Ordering::SeqCst), 0);
 }
