@@ -42,11 +42,12 @@ def crate_modules(text):
 def main():
     files = sorted(p for p in SRC.rglob("*.rs"))
     top = {unit(p) for p in files} - {"lib"}
-    # Items re-exported at the root (`crate::App`) stand for the module that defines them.
-    root_items = {"App": "app", "Request": "request", "Response": "response", "Error": "error",
-                  "HttpError": "error", "HttpStatus": "error", "Result": "error", "Route": "inspect",
-                  "Resource": "resource", "ResponderSpec": "resource", "BoxFuture": "resource",
-                  "Middleware": "middleware", "BoxError": "body", "BodyStream": "body"}
+    # Items re-exported at the root (`crate::App`) stand for the module that defines them, read off lib.rs.
+    root_items = {}
+    for module, items in re.findall(r"^pub use ([a-z_]+)::\{?([^;}]*)\}?;", code(SRC / "lib.rs"), flags=re.M):
+        if module in top:
+            for item in re.findall(r"\w+", items):
+                root_items[item] = module
     problems = []
     graph = {u: set() for u in top}
     texts = {p: code(p) for p in files}

@@ -281,7 +281,8 @@ impl App {
     /// Whether an unhandled error or a panic (each answered 500) is printed to stderr when no `tracing`
     /// subscriber is set (default on). Their detail never goes to the client; with a subscriber it goes to
     /// the `tracing` log as an `ERROR` event, and without one this line is all there is. Peregrine installs
-    /// no global subscriber itself.
+    /// no global subscriber itself. (The server's one `listening on …` line at start goes to stderr the same
+    /// way, whatever this says: the app is not known when the server binds.)
     #[must_use]
     pub fn stderr_fallback(mut self, on: bool) -> Self {
         self.options.stderr_fallback = on;

@@ -210,8 +210,8 @@ impl ServerConfig {
     /// "At once" is from the moment the request is read. When the core itself is saturated, requests wait to
     /// be read, and clients that ask again the instant they are answered (a closed-loop load generator) keep
     /// that wait at their number divided by the server's rate (Little's law), whatever the order of service:
-    /// 2,000 such clients against a core answering 100,000 requests a second wait ~20 ms on average to be
-    /// read, and are then answered (200 or 503) in microseconds.
+    /// for example, N such clients against a server answering R requests a second wait N ÷ R on average to
+    /// be read, and are then answered (200 or 503) at once.
     #[must_use]
     pub fn max_concurrent_requests(mut self, n: impl Into<Option<usize>>) -> Self {
         self.max_concurrent_requests = n.into().filter(|&n| n > 0);

@@ -40,7 +40,9 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
-    /// Binds every address in `config` (with port 0, the OS picks one: see [`Server::local_addr`]).
+    /// Binds every address in `config` (with port 0, the OS picks one: see [`Server::local_addr`]), and logs
+    /// `listening on <address>` for each (an `INFO` event, or a line on stderr when no `tracing` subscriber is
+    /// set).
     ///
     /// ```no_run
     /// # async fn f() -> std::io::Result<()> {
@@ -52,7 +54,7 @@ impl Server {
     /// ```
     ///
     /// # Errors
-    /// When an address cannot be bound.
+    /// When an address cannot be bound; the error's text names the address (`cannot listen on …: …`).
     pub async fn bind(config: ServerConfig) -> io::Result<Self> {
         let listeners = bind_all(&config.addrs, false, true).await?;
         log_listening(&listeners);
