@@ -49,47 +49,38 @@ pub(crate) fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
         };
         HttpError::bad_request()
             .with_title("Invalid JSON")
-            .with_description(format!("{what}: {}.", without_type_names(&e.to_string())))
+            .with_description(format!("{what}: {}.", client_message(&e)))
             .into()
     })
 }
 
-/// serde's message with the app's Rust type names taken out (`expected struct NewThing with 1 element` →
-/// `expected an object`; `enum Kind` → `a value of the allowed kinds`): they say nothing to a client and show
-/// the app's insides. Field names and values stay; they are the API's own words.
-fn without_type_names(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    loop {
-        // The earliest "struct Name" or "enum Name" (a "tuple struct" is found as its "struct").
-        let next = [("struct ", "an object"), ("enum ", "a value of the allowed kinds")]
-            .into_iter()
-            .filter_map(|(word, plain)| rest.find(word).map(|i| (i, word, plain)))
-            .min_by_key(|(i, _, _)| *i);
-        let Some((i, word, plain)) = next else {
-            break;
-        };
-        let before = rest[..i].strip_suffix("tuple ").unwrap_or(&rest[..i]);
-        out.push_str(before);
-        out.push_str(plain);
-        let after = &rest[i + word.len()..];
-        let name_end = after
-            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .unwrap_or(after.len());
-        rest = &after[name_end..];
-        // serde says how many elements a struct has: " with 1 element", " with 2 elements".
-        if let Some(tail) = rest.strip_prefix(" with ") {
-            let digits = tail.find(|c: char| !c.is_ascii_digit()).unwrap_or(tail.len());
-            if digits > 0 {
-                let tail = &tail[digits..];
-                if let Some(t) = tail.strip_prefix(" elements").or_else(|| tail.strip_prefix(" element")) {
-                    rest = t;
-                }
-            }
+/// The longest part of serde's message a 400 repeats, in bytes: serde quotes the client's own value, which
+/// may be as long as the body.
+const MAX_DETAIL: usize = 200;
+
+/// serde's message for a client: what was wrong and where, without what serde says was *expected* (for the
+/// app's own types that names them: `expected struct NewThing`, `expected tuple variant Kind::Gamma`), except
+/// in the messages whose expected list is the API's own words (field and variant names).
+fn client_message(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    let message = full.strip_suffix(&position).unwrap_or(&full);
+    let keeps_expected = ["missing field", "unknown field", "unknown variant", "duplicate field"]
+        .iter()
+        .any(|p| message.starts_with(p));
+    let mut message = match message.find(", expected ") {
+        Some(i) if !keeps_expected => &message[..i],
+        _ => message,
+    };
+    if message.len() > MAX_DETAIL {
+        let mut end = MAX_DETAIL;
+        while !message.is_char_boundary(end) {
+            end -= 1;
         }
+        message = &message[..end];
+        return format!("{message}… (cut){position}");
     }
-    out.push_str(rest);
-    out
+    format!("{message}{position}")
 }
 
 /// Serializes a value as JSON; a failure is a programming error (a 500 whose detail is logged).
@@ -114,23 +105,51 @@ mod tests {
 
     #[test]
     fn rust_type_names_stay_out_of_the_message() {
-        assert_eq!(
-            without_type_names("invalid type: integer `1`, expected struct NewThing at line 1 column 1"),
-            "invalid type: integer `1`, expected an object at line 1 column 1"
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct NewThing {
+            name: String,
+            kind: SecretKind,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        enum SecretKind {
+            Alpha,
+            Gamma(u8, u8),
+            Delta { x: u8 },
+        }
+        let description = |body: &str| {
+            let e = from_json::<NewThing>(body.as_bytes()).unwrap_err();
+            e.as_http_error().unwrap().description().unwrap().to_owned()
+        };
+        for body in [
+            "1",
+            "[]",
+            r#"{"name": "a", "kind": {"Gamma": {}}}"#,
+            r#"{"name": "a", "kind": {"Gamma": [1]}}"#,
+            r#"{"name": "a", "kind": {"Delta": 5}}"#,
+        ] {
+            let d = description(body);
+            for secret in ["NewThing", "SecretKind", "Gamma", "Delta", "struct", "variant"] {
+                assert!(!d.contains(secret), "{body}: {d}");
+            }
+            assert!(d.contains(" at line 1 column "), "{body}: {d}");
+        }
+        assert!(description(r#"{"kind": "Alpha"}"#).contains("missing field `name`"));
+        let d = description(r#"{"name": "a", "kind": "Beta"}"#);
+        assert!(
+            d.contains("unknown variant `Beta`, expected one of `Alpha`, `Gamma`, `Delta`"),
+            "{d}"
         );
-        assert_eq!(
-            without_type_names("invalid length 0, expected struct NewThing with 1 element at line 1 column 2"),
-            "invalid length 0, expected an object at line 1 column 2"
-        );
-        assert_eq!(
-            without_type_names("invalid type: string \"x\", expected tuple struct Pair with 2 elements"),
-            "invalid type: string \"x\", expected an object"
-        );
-        assert_eq!(
-            without_type_names("invalid type: map, expected enum Kind"),
-            "invalid type: map, expected a value of the allowed kinds"
-        );
-        assert_eq!(without_type_names("missing field `name`"), "missing field `name`");
+    }
+
+    #[test]
+    fn a_long_value_quoted_by_serde_is_cut() {
+        let body = format!("\"{}\"", "enum ".repeat(200_000));
+        let e = from_json::<u32>(body.as_bytes()).unwrap_err();
+        let d = e.as_http_error().unwrap().description().unwrap().to_owned();
+        assert!(d.len() < 400, "{} bytes", d.len());
+        assert!(d.contains("… (cut) at line 1 column"), "{d}");
     }
 
     #[test]
@@ -144,7 +163,7 @@ mod tests {
             ("", "empty JSON body"),
             ("{", "Could not parse JSON body"),
             ("{\"a\": \"x\"}", "expected shape"),
-            ("1", "expected an object"),
+            ("1", "invalid type: integer `1` at line 1 column 1"),
         ] {
             let e = from_json::<T>(body.as_bytes()).unwrap_err();
             let e = e.as_http_error().unwrap();
