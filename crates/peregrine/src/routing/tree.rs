@@ -489,7 +489,8 @@ impl Node {
 }
 
 /// How much work splitting a complex segment may take, per byte of the segment (plus [`SPLIT_BUDGET_BASE`]):
-/// bytes scanned for literals and split points tried. A split that finds its answer at the first try costs
+/// bytes scanned for literals and split points tried. A literal that does not occur after a position ends
+/// the search there without scanning. A split that finds its answer at the first try costs
 /// about the segment's length for each literal; a segment that would take more (thousands of `-` against
 /// `{a}-{b}-{c}-{d}.png`, where trying every split point is polynomial in the length) is a no-match instead
 /// of a core busy for minutes.
@@ -500,8 +501,13 @@ const SPLIT_BUDGET_BASE: usize = 1024;
 /// as they can, at least one character each), then each field's converter runs; a refusal fails the segment.
 fn match_complex(parts: &[ComplexPart], segment: &str, offset: usize, captures: &mut Captures) -> bool {
     let mark = captures.len();
-    let mut budget = SPLIT_BUDGET_BASE + SPLIT_BUDGET_PER_BYTE * segment.len();
-    if !split_greedy(parts, segment, 0, offset, captures, &mut budget) {
+    let mut split = Split {
+        offset,
+        spans: captures,
+        budget: SPLIT_BUDGET_BASE + SPLIT_BUDGET_PER_BYTE * segment.len(),
+        last_start: None,
+    };
+    if !split_greedy(parts, 0, segment, 0, &mut split) {
         captures.truncate(mark);
         return false;
     }
@@ -538,6 +544,27 @@ fn rfind_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         .find(|&i| haystack[i] == first && haystack[i + 1..i + needle.len()] == *rest)
 }
 
+/// The state of one segment's split: where its captures go, the work left, and where each literal part
+/// (by index) last occurs in the segment.
+struct Split<'c> {
+    offset: usize,
+    spans: &'c mut Captures,
+    budget: usize,
+    /// Found once the first try has failed (a split that succeeds at once pays nothing for it).
+    last_start: Option<smallvec::SmallVec<[Option<usize>; 8]>>,
+}
+
+/// Where each literal part of `parts` last starts in `text`.
+fn last_starts(parts: &[ComplexPart], text: &str) -> smallvec::SmallVec<[Option<usize>; 8]> {
+    parts
+        .iter()
+        .map(|p| match p {
+            ComplexPart::Literal(l) => rfind_bytes(text.as_bytes(), l.as_bytes()),
+            ComplexPart::Field(_) => None,
+        })
+        .collect()
+}
+
 /// Takes `cost` from `budget`; false when there is not that much left.
 fn spend(budget: &mut usize, cost: usize) -> bool {
     match budget.checked_sub(cost) {
@@ -549,25 +576,20 @@ fn spend(budget: &mut usize, cost: usize) -> bool {
     }
 }
 
-fn split_greedy(
-    parts: &[ComplexPart],
-    text: &str,
-    at: usize,
-    offset: usize,
-    spans: &mut Captures,
-    budget: &mut usize,
-) -> bool {
-    match parts {
+fn split_greedy(parts: &[ComplexPart], i: usize, text: &str, at: usize, split: &mut Split<'_>) -> bool {
+    match &parts[i..] {
         [] => at == text.len(),
-        [ComplexPart::Literal(l), rest @ ..] => {
-            spend(budget, l.len())
+        [ComplexPart::Literal(l), ..] => {
+            spend(&mut split.budget, l.len())
                 && text[at..].starts_with(&**l)
-                && split_greedy(rest, text, at + l.len(), offset, spans, budget)
+                && split_greedy(parts, i + 1, text, at + l.len(), split)
         }
         // A last field takes the rest, if there is any.
         [ComplexPart::Field(_)] => {
             if at < text.len() {
-                spans.push(text_capture(offset + at, offset + text.len()));
+                split
+                    .spans
+                    .push(text_capture(split.offset + at, split.offset + text.len()));
                 true
             } else {
                 false
@@ -583,21 +605,33 @@ fn split_greedy(
             while !text.is_char_boundary(first) {
                 first += 1;
             }
+            // PERF: once a split has failed, a literal is searched for only up to its last occurrence in the
+            // segment, and one that does not occur there fails at once.
             let mut limit = text.len();
+            if let Some(last) = &split.last_start {
+                match last[i + 1] {
+                    Some(start) => limit = limit.min(start + l.len()),
+                    None => return false,
+                }
+            }
             while limit >= first + l.len() {
-                if !spend(budget, limit - first) {
+                let found = rfind_bytes(&text.as_bytes()[first..limit], l.as_bytes());
+                let scanned = limit - found.map_or(first, |f| first + f);
+                if !spend(&mut split.budget, scanned) {
                     return false;
                 }
-                let found = rfind_bytes(&text.as_bytes()[first..limit], l.as_bytes());
-                let Some(i) = found else {
+                let Some(found) = found else {
                     return false;
                 };
-                let end = first + i;
-                spans.push(text_capture(offset + at, offset + end));
-                if split_greedy(&parts[1..], text, end, offset, spans, budget) {
+                let end = first + found;
+                split.spans.push(text_capture(split.offset + at, split.offset + end));
+                if split_greedy(parts, i + 1, text, end, split) {
                     return true;
                 }
-                spans.pop();
+                split.spans.pop();
+                if split.last_start.is_none() {
+                    split.last_start = Some(last_starts(parts, text));
+                }
                 // Look for occurrences that start before this one.
                 limit = end + l.len() - 1;
                 while !text.is_char_boundary(limit) {
@@ -607,18 +641,18 @@ fn split_greedy(
             false
         }
         // Two fields in a row: every split point, longest first.
-        [ComplexPart::Field(_), rest @ ..] => {
+        [ComplexPart::Field(_), ..] => {
             let mut end = text.len();
             while end > at {
-                if !spend(budget, 1) {
+                if !spend(&mut split.budget, 1) {
                     return false;
                 }
                 if text.is_char_boundary(end) {
-                    spans.push(text_capture(offset + at, offset + end));
-                    if split_greedy(rest, text, end, offset, spans, budget) {
+                    split.spans.push(text_capture(split.offset + at, split.offset + end));
+                    if split_greedy(parts, i + 1, text, end, split) {
                         return true;
                     }
-                    spans.pop();
+                    split.spans.pop();
                 }
                 end -= 1;
             }
@@ -667,15 +701,38 @@ mod tests {
         // The search gave up with its budget spent, rather than trying every split.
         let c = &r.root.literals.nodes.iter().find(|(t, _)| &**t == "c").unwrap().1;
         let parts = &c.complex[0].parts;
-        let mut budget = SPLIT_BUDGET_BASE + SPLIT_BUDGET_PER_BYTE * dashes.len();
         let mut spans = Captures::new();
-        assert!(!split_greedy(parts, &dashes, 0, 0, &mut spans, &mut budget));
-        assert!(budget < dashes.len(), "{budget} left: the split was not cut off");
+        let mut split = Split {
+            offset: 0,
+            spans: &mut spans,
+            budget: SPLIT_BUDGET_BASE + SPLIT_BUDGET_PER_BYTE * dashes.len(),
+            last_start: None,
+        };
+        assert!(!split_greedy(parts, 0, &dashes, 0, &mut split));
+        assert!(
+            split.budget < dashes.len(),
+            "{} left: the split was not cut off",
+            split.budget
+        );
         // A long segment that does split still matches, backtracking included.
         let long = format!("x-{}-z-w.png", "y".repeat(5000));
         assert_eq!(hit(&r, &format!("/c/{long}")).unwrap().1[1].1.len(), 5000);
         let tricky = format!("a-b-{}-c.png", "-".repeat(2000));
         assert!(r.find(&format!("/c/{tricky}")).is_some());
+    }
+
+    #[test]
+    fn segments_with_many_separators_still_split() {
+        // Found cut off by an earlier budget that charged every backtrack the whole remaining window.
+        let r = router(&["/c/{a}-{b}.{ext}"]);
+        for path in [
+            format!("/c/a-b.c{}", "-".repeat(2000)),
+            format!("/c/a-b.tar{}", "-gz".repeat(1000)),
+            format!("/c/release-notes.en-us{}", "-w".repeat(1000)),
+            format!("/c/{}-b.c{}", "y".repeat(1000), "-x".repeat(1000)),
+        ] {
+            assert!(r.find(&path).is_some(), "{path}");
+        }
     }
 
     #[test]
