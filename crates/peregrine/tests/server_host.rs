@@ -1,6 +1,6 @@
-//! RFC 9112 §3.2 over real sockets: an HTTP/1.1 request with no `Host`, several, or one that is not
-//! `host[:port]` gets 400 and a closed connection before any app code runs; an absolute-form target names the
-//! host itself (`req.host()`, `req.netloc()`); HTTP/1.0 needs no `Host`. Also `OPTIONS *` (RFC 9110 §9.3.7),
+//! RFC 9112 §3.2 over real sockets: an HTTP/1.1 request with no `Host`, and any request with several or one
+//! that is not `host[:port]`, gets 400 and a closed connection before any app code runs; an absolute-form
+//! target names the host itself (`req.host()`, `req.netloc()`); HTTP/1.0 needs no `Host`. Also `OPTIONS *` (RFC 9110 §9.3.7),
 //! the other request whose target names no resource.
 
 mod support;

@@ -259,7 +259,9 @@ impl ServerConfig {
     /// silent client is disconnected when it runs out (HTTP/1; HTTP/2 connections use pings instead). It
     /// never runs while a request is being served, and it counts from the last byte of a response that
     /// reached the socket, so a client reading a large response slowly is not taken for an idle one; a
-    /// client that stops reading altogether is disconnected once the timeout passes without progress.
+    /// client that stops reading a response whose body hyper already holds is disconnected once the timeout
+    /// passes without progress. A body still being produced (a stream) is not timed: a client that stops
+    /// reading a stream keeps its connection until the stream ends.
     #[must_use]
     pub fn header_read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.header_read_timeout = timeout.into();

@@ -43,7 +43,7 @@ pub(super) struct Shared {
     limit: Arc<ConcurrencyLimit>,
     /// The 503 (with `Retry-After`) of a request over the concurrency limit, rendered once.
     shed_error: PrerenderedError,
-    /// The 400 (and close) of an HTTP/1.1 request without exactly one valid `Host`, rendered once.
+    /// The 400 (and close) of a request that breaks the Host rule (`host.rs`), rendered once.
     bad_host: PrerenderedError,
     pub(super) connections: Arc<Semaphore>,
     /// The size of `connections` (at most `u32::MAX`, so that draining can wait for every permit at once).
@@ -138,8 +138,8 @@ impl Shared {
                 HttpError::bad_request()
                     .with_title("Invalid Host")
                     .with_description(
-                        "An HTTP/1.1 request needs exactly one Host header holding host[:port] \
-                         (RFC 9112, Section 3.2).",
+                        "A request may carry one Host header, holding host[:port], and an HTTP/1.1 \
+                         request must (RFC 9112, Section 3.2).",
                     )
                     .with_header(CONNECTION, "close"),
             ),
@@ -188,7 +188,7 @@ impl Shared {
         }
     }
 
-    /// The 400 for an HTTP/1.1 request without exactly one valid `Host`.
+    /// The 400 for a request that breaks the Host rule.
     #[cold]
     #[inline(never)]
     fn refuse_host(&self, head: &http::request::Parts) -> http::Response<HyperBody> {

@@ -1,7 +1,9 @@
-//! The Host rule of RFC 9112 §3.2: an HTTP/1.1 request carries exactly one `Host` field, whose value is a
-//! valid `uri-host [ ":" port ]` (RFC 3986 §3.2.2), or the server answers 400 before any app code. A request
-//! with an absolute-form target (`GET http://a.example/x HTTP/1.1`) names its host in the target, and its
-//! `Host` is ignored (as the core's `host()` and `netloc()` ignore it). HTTP/1.0 needs no `Host`; HTTP/2 has
+//! The Host rule of RFC 9112 §3.2: the server answers 400 before any app code to "any HTTP/1.1 request message
+//! that lacks a Host header field and to any request message that contains more than one Host header field
+//! line or a Host header field with an invalid field value" (one that is not `uri-host [ ":" port ]`, RFC
+//! 3986 §3.2.2). So a missing `Host` is refused only in HTTP/1.1 with an origin-form target (an absolute-form
+//! target, `GET http://a.example/x HTTP/1.1`, names its host itself, and the core's `host()` and `netloc()`
+//! read it from there); two `Host` fields or a malformed one are refused in any request. HTTP/2 has
 //! `:authority` instead.
 
 use http::header::HOST;
@@ -10,13 +12,14 @@ use http::Version;
 
 /// Whether the request whose head is `head` satisfies the Host rule.
 pub(super) fn has_valid_host(head: &Parts) -> bool {
-    if head.version != Version::HTTP_11 || head.uri.authority().is_some() {
+    if head.version == Version::HTTP_2 {
         return true;
     }
     let mut hosts = head.headers.get_all(HOST).iter();
     match (hosts.next(), hosts.next()) {
         (Some(host), None) => is_host_value(host.as_bytes()),
-        _ => false,
+        (None, _) => head.version != Version::HTTP_11 || head.uri.authority().is_some(),
+        (Some(_), Some(_)) => false,
     }
 }
 
@@ -173,14 +176,23 @@ mod tests {
     }
 
     #[test]
-    fn absolute_form_http_1_0_and_http_2_are_exempt() {
+    fn absolute_form_and_http_1_0_may_omit_host_but_not_send_a_bad_one() {
         assert!(has_valid_host(&request(Version::HTTP_11, "http://a.example/x", &[])));
-        assert!(has_valid_host(&request(
+        assert!(has_valid_host(&request(Version::HTTP_10, "/x", &[])));
+        assert!(has_valid_host(&request(Version::HTTP_10, "/x", &["a.example"])));
+        assert!(has_valid_host(&request(Version::HTTP_2, "/x", &[])));
+        // "any request message that contains more than one Host ... or ... an invalid field value"
+        assert!(!has_valid_host(&request(
             Version::HTTP_11,
             "http://a.example/x",
             &["b", "c"]
         )));
-        assert!(has_valid_host(&request(Version::HTTP_10, "/x", &[])));
-        assert!(has_valid_host(&request(Version::HTTP_2, "/x", &[])));
+        assert!(!has_valid_host(&request(
+            Version::HTTP_11,
+            "http://a.example/x",
+            &["a b"]
+        )));
+        assert!(!has_valid_host(&request(Version::HTTP_10, "/x", &["a/b"])));
+        assert!(!has_valid_host(&request(Version::HTTP_10, "/x", &["a", "b"])));
     }
 }

@@ -14,8 +14,9 @@
 //!    (`coalesce.rs`), supervised by the header-read watchdog
 //!    (`header_timer.rs`, renewed by every write that reaches the socket: `write_progress.rs`) and the
 //!    server's phase (`lifecycle.rs`).
-//! 4. Still in `connection.rs`, each HTTP/1.1 request must carry exactly one valid `Host` (`host.rs`,
-//!    RFC 9112 §3.2: else 400 and a closed connection), then meets the concurrency limit (`limit.rs`, moved by
+//! 4. Still in `connection.rs`, each request must carry at most one `Host`, a valid one, and an HTTP/1.1
+//!    request in origin form exactly one (`host.rs`, RFC 9112 §3.2: else 400 and a closed connection), then
+//!    meets the concurrency limit (`limit.rs`, moved by
 //!    latency when `adaptive.rs` is on): admitted, it becomes the core's
 //!    [`Request`](crate::Request) and runs the app's pipeline; over the limit it gets the 503 of shedding,
 //!    rendered once at start-up, before any app code.
