@@ -58,6 +58,7 @@ impl fmt::Display for BindAddr {
 /// | [`request_timeout`](Self::request_timeout) | `PEREGRINE_REQUEST_TIMEOUT_MS` (0: none) | the app's (30 s) |
 /// | [`drain_timeout`](Self::drain_timeout) | `PEREGRINE_DRAIN_TIMEOUT_MS` | 30 s |
 /// | [`keep_alive`](Self::keep_alive) | `PEREGRINE_KEEP_ALIVE` | `true` |
+/// | [`max_request_target_size`](Self::max_request_target_size) | `PEREGRINE_MAX_REQUEST_TARGET_SIZE` | 8 KiB |
 /// | [`max_header_size`](Self::max_header_size) | `PEREGRINE_MAX_HEADER_SIZE` | 32 KiB |
 /// | [`max_headers`](Self::max_headers) | `PEREGRINE_MAX_HEADERS` | 100 |
 /// | [`max_body_size`](Self::max_body_size) | `PEREGRINE_MAX_BODY_SIZE` | the app's (1 MiB) |
@@ -92,6 +93,7 @@ pub struct ServerConfig {
     pub(crate) drain_timeout: Duration,
     pub(crate) keep_alive: bool,
     pub(crate) max_header_size: usize,
+    pub(crate) max_request_target_size: usize,
     pub(crate) max_headers: usize,
     pub(crate) max_body_size: Option<usize>,
     pub(crate) pipeline_flush: bool,
@@ -128,6 +130,7 @@ impl Default for ServerConfig {
             drain_timeout: Duration::from_secs(30),
             keep_alive: true,
             max_header_size: 32 * 1024,
+            max_request_target_size: 8 * 1024,
             max_headers: 100,
             max_body_size: None,
             pipeline_flush: true,
@@ -291,11 +294,26 @@ impl ServerConfig {
         self
     }
 
-    /// The largest request head (request line and headers) in bytes (default 32 KiB, at least 8 KiB); a
-    /// larger one gets **431** and the connection is closed.
+    /// The largest request head in bytes (default 32 KiB); a larger one gets **431** (RFC 6585 §5) and the
+    /// connection is closed, before any app code, however its bytes were split into reads. The head's size
+    /// is counted as written without optional whitespace: the request line (`GET /p HTTP/1.1` and CRLF),
+    /// each field as `name: value` and CRLF, and the empty line. A head that does not fit in twice the
+    /// larger of this and [`max_request_target_size`](Self::max_request_target_size) (at least 8 KiB) is
+    /// answered 431 before it is parsed. For HTTP/2 this bounds the header list as RFC 9113 §6.5.2 counts it
+    /// (each field's name and value plus 32 bytes).
     #[must_use]
     pub fn max_header_size(mut self, bytes: usize) -> Self {
-        self.max_header_size = bytes.max(8192);
+        self.max_header_size = bytes;
+        self
+    }
+
+    /// The longest request-target (the path and query, or the whole absolute-form URI) in bytes (default
+    /// 8 KiB); a longer one gets **414** (RFC 9110 §15.5.15) and the connection is closed, before any app
+    /// code. A target too long to fit in the read buffer (see [`max_header_size`](Self::max_header_size))
+    /// gets 431 instead.
+    #[must_use]
+    pub fn max_request_target_size(mut self, bytes: usize) -> Self {
+        self.max_request_target_size = bytes;
         self
     }
 

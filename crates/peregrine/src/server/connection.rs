@@ -23,8 +23,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::coalesce;
 use super::config::ServerConfig;
+use super::head_check::{self, HeadLimits, Refusal};
 use super::header_timer::{Sweeper, Watchdog};
-use super::host;
+use super::host::KnownHost;
 use super::lifecycle::{Ended, Lifecycle, Supervised};
 use super::limit::ConcurrencyLimit;
 use super::serving::Serving;
@@ -45,6 +46,12 @@ pub(super) struct Shared {
     shed_error: PrerenderedError,
     /// The 400 (and close) of a request that breaks the Host rule (`host.rs`), rendered once.
     bad_host: PrerenderedError,
+    /// The bounds on a request head ([`head_check`]).
+    head_limits: HeadLimits,
+    /// The 414 (and close) of a request-target over its bound, rendered once.
+    target_too_long: PrerenderedError,
+    /// The 431 (and close) of a head over its bound, rendered once.
+    head_too_large: PrerenderedError,
     pub(super) connections: Arc<Semaphore>,
     /// The size of `connections` (at most `u32::MAX`, so that draining can wait for every permit at once).
     pub(super) max_connections: u32,
@@ -95,7 +102,10 @@ impl Shared {
                 $builder
                     .keep_alive(config.keep_alive)
                     .max_headers(config.max_headers)
-                    .max_buf_size(config.max_header_size.max(8192))
+                    .max_buf_size(head_check::read_buffer_size(
+                        config.max_request_target_size,
+                        config.max_header_size,
+                    ))
             };
         }
         let mut http1 = http1::Builder::new();
@@ -143,6 +153,26 @@ impl Shared {
                     )
                     .with_header(CONNECTION, "close"),
             ),
+            head_limits: HeadLimits {
+                max_target: config.max_request_target_size,
+                max_head: config.max_header_size,
+            },
+            target_too_long: PrerenderedError::new(
+                HttpError::new(http::StatusCode::URI_TOO_LONG)
+                    .with_description(format!(
+                        "The request-target is longer than this server's limit of {} bytes.",
+                        config.max_request_target_size
+                    ))
+                    .with_header(CONNECTION, "close"),
+            ),
+            head_too_large: PrerenderedError::new(
+                HttpError::new(http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+                    .with_description(format!(
+                        "The request line and header fields are larger than this server's limit of {} bytes.",
+                        config.max_header_size
+                    ))
+                    .with_header(CONNECTION, "close"),
+            ),
             connections: Arc::new(Semaphore::new(max_connections as usize)),
             max_connections,
             coalesce_writes: config.pipeline_flush,
@@ -171,13 +201,14 @@ impl Shared {
         request: http::Request<Incoming>,
         peer: Option<SocketAddr>,
         watchdog: Option<&Arc<Watchdog>>,
+        known_host: Option<&KnownHost>,
     ) -> Serving<impl Future<Output = http::Response<HyperBody>> + Send + 'static> {
         if let Some(watchdog) = &watchdog {
             watchdog.disarm();
         }
         let (head, body) = request.into_parts();
-        if !host::has_valid_host(&head) {
-            return Serving::shed(self.refuse_host(&head), watchdog.cloned());
+        if let Err(refusal) = self.head_limits.check(&head, known_host) {
+            return Serving::shed(self.refuse(&head, refusal), watchdog.cloned());
         }
         match self.limit.try_acquire() {
             Some(permit) => {
@@ -188,11 +219,16 @@ impl Shared {
         }
     }
 
-    /// The 400 for a request that breaks the Host rule.
+    /// The 414, 431 or 400 for a head that fails a check ([`head_check`]).
     #[cold]
     #[inline(never)]
-    fn refuse_host(&self, head: &http::request::Parts) -> http::Response<HyperBody> {
-        self.pipeline.reject(head, &self.bad_host)
+    fn refuse(&self, head: &http::request::Parts, refusal: Refusal) -> http::Response<HyperBody> {
+        let error = match refusal {
+            Refusal::TargetTooLong => &self.target_too_long,
+            Refusal::HeadTooLarge => &self.head_too_large,
+            Refusal::InvalidHost => &self.bad_host,
+        };
+        self.pipeline.reject(head, error)
     }
 
     /// The 503 for a request over the concurrency limit.
@@ -272,7 +308,7 @@ impl Connection {
             if let Some(auto) = &shared.auto {
                 let service = {
                     let shared = Arc::clone(&shared);
-                    service_fn(move |request: http::Request<Incoming>| shared.serve(request, peer, None))
+                    service_fn(move |request: http::Request<Incoming>| shared.serve(request, peer, None, None))
                 };
                 let mut auto = auto.clone();
                 if shared.sweeper.timeout().is_some() {
@@ -288,7 +324,10 @@ impl Connection {
         };
         let service = {
             let (shared, watchdog) = (Arc::clone(&shared), Arc::clone(&watchdog));
-            service_fn(move |request: http::Request<Incoming>| shared.serve(request, peer, Some(&watchdog)))
+            let known_host = KnownHost::default();
+            service_fn(move |request: http::Request<Incoming>| {
+                shared.serve(request, peer, Some(&watchdog), Some(&known_host))
+            })
         };
         let connection = shared.http1.serve_connection(io, service);
         let ended = match Supervised::new(connection, &watchdog, &shared.lifecycle).await {

@@ -127,6 +127,10 @@ const VARIABLES: &[Variable] = &[
         set: |c, v| Ok(c.max_header_size(number(v, "a number of bytes")?)),
     },
     Variable {
+        name: "PEREGRINE_MAX_REQUEST_TARGET_SIZE",
+        set: |c, v| Ok(c.max_request_target_size(number(v, "a number of bytes")?)),
+    },
+    Variable {
         name: "PEREGRINE_MAX_HEADERS",
         set: |c, v| Ok(c.max_headers(number(v, "a number")?)),
     },

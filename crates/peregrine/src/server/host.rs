@@ -6,20 +6,53 @@
 //! read it from there); two `Host` fields or a malformed one are refused in any request. HTTP/2 has
 //! `:authority` instead.
 
-use http::header::HOST;
-use http::request::Parts;
-use http::Version;
+use std::cell::OnceCell;
 
-/// Whether the request whose head is `head` satisfies the Host rule.
-pub(super) fn has_valid_host(head: &Parts) -> bool {
-    if head.version == Version::HTTP_2 {
+use http::{HeaderValue, Uri, Version};
+
+/// Whether a request of `version` to `target` with `count` Host fields, the last of them `host`, satisfies
+/// the Host rule. (The fields are counted in the one pass over them that `head_check` makes.) `known` is
+/// the connection's memory of the last valid value, when it keeps one.
+pub(super) fn host_rule_holds(
+    version: Version,
+    target: &Uri,
+    count: usize,
+    host: Option<&HeaderValue>,
+    known: Option<&KnownHost>,
+) -> bool {
+    if version == Version::HTTP_2 {
         return true;
     }
-    let mut hosts = head.headers.get_all(HOST).iter();
-    match (hosts.next(), hosts.next()) {
-        (Some(host), None) => is_host_value(host.as_bytes()),
-        (None, _) => head.version != Version::HTTP_11 || head.uri.authority().is_some(),
-        (Some(_), Some(_)) => false,
+    match (count, host) {
+        (1, Some(host)) => match known {
+            Some(known) => known.is_valid(host),
+            None => is_host_value(host.as_bytes()),
+        },
+        (0, _) => version != Version::HTTP_11 || target.authority().is_some(),
+        _ => false,
+    }
+}
+
+/// The first valid Host value one HTTP/1 connection sent.
+// PERF: a keep-alive connection sends the same Host each time; comparing it costs less than validating it.
+#[derive(Default)]
+pub(super) struct KnownHost(OnceCell<HeaderValue>);
+
+impl KnownHost {
+    /// Whether `host` is a valid value: the one remembered, or one that passes [`is_host_value`] (the first
+    /// such value is remembered).
+    fn is_valid(&self, host: &HeaderValue) -> bool {
+        if let Some(known) = self.0.get() {
+            if known.as_bytes() == host.as_bytes() {
+                return true;
+            }
+            return is_host_value(host.as_bytes());
+        }
+        let valid = is_host_value(host.as_bytes());
+        if valid {
+            let _ = self.0.set(host.clone());
+        }
+        valid
     }
 }
 
@@ -131,12 +164,48 @@ fn is_sub_delim(b: u8) -> bool {
 mod tests {
     use super::*;
 
-    fn request(version: Version, target: &str, hosts: &[&str]) -> Parts {
-        let mut r = http::Request::builder().version(version).uri(target);
-        for h in hosts {
-            r = r.header(HOST, *h);
+    struct Head {
+        version: Version,
+        target: Uri,
+        hosts: Vec<HeaderValue>,
+    }
+
+    fn request(version: Version, target: &str, hosts: &[&str]) -> Head {
+        Head {
+            version,
+            target: target.parse().unwrap(),
+            hosts: hosts.iter().map(|h| HeaderValue::from_str(h).unwrap()).collect(),
         }
-        r.body(()).unwrap().into_parts().0
+    }
+
+    fn has_valid_host(head: &Head) -> bool {
+        let plain = host_rule_holds(head.version, &head.target, head.hosts.len(), head.hosts.last(), None);
+        let known = KnownHost::default();
+        let remembered = host_rule_holds(
+            head.version,
+            &head.target,
+            head.hosts.len(),
+            head.hosts.last(),
+            Some(&known),
+        );
+        assert_eq!(plain, remembered);
+        plain
+    }
+
+    #[test]
+    fn a_remembered_host_is_only_a_valid_one() {
+        let known = KnownHost::default();
+        let v = |s: &str| HeaderValue::from_str(s).unwrap();
+        assert!(known.is_valid(&v("a.example:80")));
+        assert!(known.is_valid(&v("a.example:80")));
+        assert!(!known.is_valid(&v("a b")));
+        assert!(!known.is_valid(&v("a b")), "an invalid value is never remembered");
+        assert!(known.is_valid(&v("a.example:80")));
+        assert!(
+            known.is_valid(&v("b.example")),
+            "another valid value is checked, not refused"
+        );
+        assert!(!known.is_valid(&v("b.example/")));
     }
 
     #[test]

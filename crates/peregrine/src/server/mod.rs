@@ -14,8 +14,10 @@
 //!    (`coalesce.rs`), supervised by the header-read watchdog
 //!    (`header_timer.rs`, renewed by every write that reaches the socket: `write_progress.rs`) and the
 //!    server's phase (`lifecycle.rs`).
-//! 4. Still in `connection.rs`, each request must carry at most one `Host`, a valid one, and an HTTP/1.1
-//!    request in origin form exactly one (`host.rs`, RFC 9112 §3.2: else 400 and a closed connection), then
+//! 4. Still in `connection.rs`, each request head is checked in one pass (`head_check.rs`): its
+//!    request-target within `max_request_target_size` (else 414), its size within `max_header_size` (else
+//!    431), at most one `Host`, a valid one, and an HTTP/1.1 request in origin form exactly one (`host.rs`,
+//!    RFC 9112 §3.2: else 400), each refusal closing the connection; then it
 //!    meets the concurrency limit (`limit.rs`, moved by
 //!    latency when `adaptive.rs` is on): admitted, it becomes the core's
 //!    [`Request`](crate::Request) and runs the app's pipeline; over the limit it gets the 503 of shedding,
@@ -58,6 +60,7 @@ mod coalesce;
 mod config;
 mod connection;
 mod env;
+mod head_check;
 mod header_timer;
 mod health;
 mod host;

@@ -1,0 +1,236 @@
+//! The checks on a parsed request head before any app code, in one pass over its fields: the size limits,
+//! each answered with its own status exactly at its bound however the bytes were split into reads (a
+//! request-target longer than `max_request_target_size` gets 414, RFC 9110 §15.5.15; a head larger than
+//! `max_header_size` gets 431, RFC 6585 §5), then RFC 9112's Host rule (`host.rs`, 400).
+//!
+//! hyper's read buffer is given room above both limits ([`read_buffer_size`]): hyper checks its own bound
+//! only while a head is incomplete, so a head that arrives in one read can overshoot it by a read's size,
+//! while the same bytes in many reads cannot. With the room, every head up to the limits reaches this check
+//! whole; a head that does not fit in the buffer is answered 431 by hyper.
+//!
+//! A head's size is counted as it would be written without optional whitespace: the request line
+//! (`method SP request-target SP HTTP-version CRLF`), each field as `name: value CRLF`, and the empty line.
+
+use http::header::HOST;
+use http::request::Parts;
+use http::{Method, Uri, Version};
+
+use super::host::{self, KnownHost};
+
+/// Why a head is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Refusal {
+    /// The request-target is longer than `max_request_target_size`: 414.
+    TargetTooLong,
+    /// The head is larger than `max_header_size`: 431.
+    HeadTooLarge,
+    /// The Host rule is broken: 400.
+    InvalidHost,
+}
+
+/// The two bounds, in bytes.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct HeadLimits {
+    pub(super) max_target: usize,
+    pub(super) max_head: usize,
+}
+
+impl HeadLimits {
+    /// Whether `head` may be served: the request-target's length is judged first, then the head's size,
+    /// then the Host rule (`known`: the connection's last valid Host, when it keeps one).
+    pub(super) fn check(&self, head: &Parts, known: Option<&KnownHost>) -> Result<(), Refusal> {
+        let target = target_len(&head.uri);
+        if target > self.max_target {
+            return Err(Refusal::TargetTooLong);
+        }
+        if head.version == Version::HTTP_2 {
+            // No request line, and `:authority` instead of Host; hyper bounds the header list
+            // (`max_header_list_size`, RFC 9113 §6.5.2).
+            return Ok(());
+        }
+        // The request line but its method (`HTTP/1.1` and `HTTP/1.0` are 8 bytes), and the empty line.
+        let mut size = 1 + target + 1 + 8 + 2 + 2;
+        // PERF: one pass sums the fields and finds Host, rather than a second lookup by name.
+        let (mut hosts, mut host) = (0, None);
+        for (name, value) in &head.headers {
+            size += name.as_str().len() + 2 + value.len() + 2;
+            if *name == HOST {
+                hosts += 1;
+                host = Some(value);
+            }
+        }
+        // PERF: GET's length is known without looking it up.
+        size += if head.method == Method::GET {
+            3
+        } else {
+            head.method.as_str().len()
+        };
+        if size > self.max_head {
+            return Err(Refusal::HeadTooLarge);
+        }
+        if !host::host_rule_holds(head.version, &head.uri, hosts, host, known) {
+            return Err(Refusal::InvalidHost);
+        }
+        Ok(())
+    }
+}
+
+/// The request-target's length as it came: origin-form (`/p?q`), absolute-form (`http://a/p`),
+/// authority-form (`a:443`) or asterisk-form (`*`).
+fn target_len(uri: &Uri) -> usize {
+    let path = uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+    match uri.authority() {
+        None => path,
+        Some(authority) => match uri.scheme_str() {
+            Some(scheme) => scheme.len() + 3 + authority.as_str().len() + path,
+            None => authority.as_str().len(),
+        },
+    }
+}
+
+/// The bound of hyper's read buffer for these limits: room for twice the larger of them (optional
+/// whitespace is not counted in a head's size), and at least hyper's minimum of 8 KiB.
+pub(super) fn read_buffer_size(max_target: usize, max_head: usize) -> usize {
+    max_target.max(max_head).saturating_mul(2).max(8192)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(target: &str, fields: &[(&str, &str)]) -> Parts {
+        let mut b = http::Request::builder().uri(target);
+        for (n, v) in fields {
+            b = b.header(*n, *v);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    /// The size the module doc defines, written out the long way.
+    fn written_size(target: &str, fields: &[(&str, &str)]) -> usize {
+        let mut s = format!("GET {target} HTTP/1.1\r\n");
+        for (n, v) in fields {
+            s += &format!("{n}: {v}\r\n");
+        }
+        s += "\r\n";
+        s.len()
+    }
+
+    #[test]
+    fn a_head_is_refused_one_byte_over_its_bound_and_served_at_it() {
+        let long = "v".repeat(300);
+        let fields = [("host", "example.com"), ("x-long", long.as_str())];
+        let size = written_size("/a?b=c", &fields);
+        let head = parts("/a?b=c", &fields);
+        let at = HeadLimits {
+            max_target: 8192,
+            max_head: size,
+        };
+        assert_eq!(at.check(&head, None), Ok(()));
+        let under = HeadLimits {
+            max_target: 8192,
+            max_head: size - 1,
+        };
+        assert_eq!(under.check(&head, None), Err(Refusal::HeadTooLarge));
+    }
+
+    #[test]
+    fn every_method_counts_by_its_length() {
+        let head = |method: &str| {
+            let b = http::Request::builder().method(method).uri("/").header("host", "h");
+            b.body(()).unwrap().into_parts().0
+        };
+        for method in ["GET", "DELETE", "PROPFIND", "A-VERY-LONG-EXTENSION-METHOD"] {
+            let size = format!("{method} / HTTP/1.1\r\nhost: h\r\n\r\n").len();
+            let at = HeadLimits {
+                max_target: 10,
+                max_head: size,
+            };
+            assert_eq!(at.check(&head(method), None), Ok(()), "{method}");
+            let under = HeadLimits {
+                max_target: 10,
+                max_head: size - 1,
+            };
+            assert_eq!(under.check(&head(method), None), Err(Refusal::HeadTooLarge), "{method}");
+        }
+    }
+
+    #[test]
+    fn a_target_is_measured_in_each_form() {
+        for target in ["/p?q=1", "http://a.example:8080/x?y", "*", "a.example:443"] {
+            let uri: Uri = target.parse().unwrap();
+            assert_eq!(target_len(&uri), target.len(), "{target}");
+        }
+        let head = parts("/abcdef", &[("host", "h")]);
+        assert_eq!(
+            HeadLimits {
+                max_target: 7,
+                max_head: 1 << 20
+            }
+            .check(&head, None),
+            Ok(())
+        );
+        assert_eq!(
+            HeadLimits {
+                max_target: 6,
+                max_head: 1 << 20
+            }
+            .check(&head, None),
+            Err(Refusal::TargetTooLong)
+        );
+    }
+
+    #[test]
+    fn many_small_fields_still_count() {
+        let mut fields: Vec<(String, String)> = (0..50).map(|i| (format!("x-{i}"), "v".into())).collect();
+        fields.push(("host".into(), "h".into()));
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let size = written_size("/", &fields);
+        let head = parts("/", &fields);
+        assert_eq!(
+            HeadLimits {
+                max_target: 10,
+                max_head: size
+            }
+            .check(&head, None),
+            Ok(())
+        );
+        assert_eq!(
+            HeadLimits {
+                max_target: 10,
+                max_head: size - 1
+            }
+            .check(&head, None),
+            Err(Refusal::HeadTooLarge)
+        );
+    }
+}
+
+#[cfg(test)]
+mod host_tests {
+    use super::*;
+
+    #[test]
+    fn the_host_rule_is_checked_after_the_sizes() {
+        let limits = HeadLimits {
+            max_target: 100,
+            max_head: 1000,
+        };
+        let head = |hosts: &[&str]| {
+            let mut b = http::Request::builder().uri("/x");
+            for h in hosts {
+                b = b.header("host", *h);
+            }
+            b.body(()).unwrap().into_parts().0
+        };
+        assert_eq!(limits.check(&head(&["a.example"]), None), Ok(()));
+        assert_eq!(limits.check(&head(&[]), None), Err(Refusal::InvalidHost));
+        assert_eq!(limits.check(&head(&["a", "b"]), None), Err(Refusal::InvalidHost));
+        assert_eq!(limits.check(&head(&["a b"]), None), Err(Refusal::InvalidHost));
+        let small = HeadLimits {
+            max_target: 100,
+            max_head: 10,
+        };
+        assert_eq!(small.check(&head(&[]), None), Err(Refusal::HeadTooLarge));
+    }
+}
