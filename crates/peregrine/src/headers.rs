@@ -1,6 +1,7 @@
 //! The request's headers, with Falcon's getters (`get_header`, `get_header_as_int`, …) and the ones HTTP
 //! gives meaning to: content type and length, `Accept` and negotiation, host, dates.
 
+use std::borrow::Cow;
 use std::time::SystemTime;
 
 use http::header::{self, HeaderMap};
@@ -14,19 +15,41 @@ impl Request {
         &self.head.headers
     }
 
-    /// Header `name` (case-insensitive) as text, or `None` when absent or not visible ASCII (Falcon's
-    /// `get_header`). Of a header sent several times, the first value.
+    /// Header `name` (case-insensitive) as text, or `None` when absent (Falcon's `get_header`). Of a header
+    /// sent several times, the first value.
+    ///
+    /// A value is bytes (RFC 9110 §5.5): besides visible ASCII it may hold obs-text (0x80–0xFF), which is
+    /// decoded as ISO-8859-1, as Falcon does, so every legal value is readable. The text is borrowed when the
+    /// value is ASCII (nearly always) and allocated only when it is not. [`get_header_bytes`] gives the bytes
+    /// as sent.
     ///
     /// ```
     /// let req = peregrine::testing::create_req("GET", "/", &[("X-Token", "s3cret")]);
-    /// assert_eq!(req.get_header("x-token"), Some("s3cret"));
+    /// assert_eq!(req.get_header("x-token").as_deref(), Some("s3cret"));
     /// assert_eq!(req.get_header("x-other"), None);
     /// ```
-    pub fn get_header(&self, name: impl header::AsHeaderName) -> Option<&str> {
-        self.head.headers.get(name).and_then(|v| v.to_str().ok())
+    ///
+    /// [`get_header_bytes`]: Request::get_header_bytes
+    pub fn get_header(&self, name: impl header::AsHeaderName) -> Option<Cow<'_, str>> {
+        self.head.headers.get(name).map(|v| latin1(v.as_bytes()))
     }
 
-    /// Header `name` as text.
+    /// Header `name` as the bytes that were sent, or `None` when absent. Of a header sent several times, the
+    /// first value.
+    ///
+    /// ```
+    /// // A client that sends UTF-8 in a header: two bytes for "é", each one ISO-8859-1 character as text.
+    /// let req = peregrine::testing::create_req("GET", "/", &[("X-Name", "café")]);
+    /// assert_eq!(req.get_header_bytes("x-name"), Some("café".as_bytes()));
+    /// assert_eq!(req.get_header("x-name").as_deref(), Some("cafÃ©"));
+    /// let utf8 = req.get_header_bytes("x-name").and_then(|b| std::str::from_utf8(b).ok());
+    /// assert_eq!(utf8, Some("café"));
+    /// ```
+    pub fn get_header_bytes(&self, name: impl header::AsHeaderName) -> Option<&[u8]> {
+        self.head.headers.get(name).map(|v| v.as_bytes())
+    }
+
+    /// Header `name` as text, decoded as [`get_header`](Request::get_header) does.
     ///
     /// ```
     /// let req = peregrine::testing::create_req("GET", "/", &[]);
@@ -35,14 +58,11 @@ impl Request {
     /// ```
     ///
     /// # Errors
-    /// **400 "Missing header value"** when absent; **400 "Invalid header value"** when not visible ASCII.
-    pub fn require_header(&self, name: &str) -> Result<&str> {
-        match self.head.headers.get(name) {
-            None => Err(HttpError::missing_header(name).into()),
-            Some(v) => v
-                .to_str()
-                .map_err(|_| HttpError::invalid_header(name, "It must be visible ASCII.").into()),
-        }
+    /// **400 "Missing header value"** when absent. Every value that reached the app is readable: what HTTP
+    /// forbids in a value (control bytes) was refused before the app with 400.
+    pub fn require_header(&self, name: &str) -> Result<Cow<'_, str>> {
+        self.get_header(name)
+            .ok_or_else(|| HttpError::missing_header(name).into())
     }
 
     /// Header `name` as an integer (Falcon's `get_header_as_int`), or `None` when absent.
@@ -88,7 +108,7 @@ impl Request {
     pub fn get_header_as_datetime(&self, name: &str) -> Result<Option<SystemTime>> {
         match self.get_header(name) {
             None => Ok(None),
-            Some(v) => httpdate::parse_http_date(v).map(Some).map_err(|_| {
+            Some(v) => httpdate::parse_http_date(&v).map(Some).map_err(|_| {
                 HttpError::invalid_header(name, "It must be an HTTP date (RFC 9110, Section 5.6.7).").into()
             }),
         }
@@ -105,7 +125,10 @@ impl Request {
 
     /// `Content-Type`, if present.
     pub fn content_type(&self) -> Option<&str> {
-        self.get_header(header::CONTENT_TYPE)
+        self.head
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
     }
 
     /// `Content-Length` in bytes, or `None` when absent.
@@ -131,7 +154,7 @@ impl Request {
 
     /// `User-Agent`, if present.
     pub fn user_agent(&self) -> Option<&str> {
-        self.get_header(header::USER_AGENT)
+        self.head.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok())
     }
 
     /// The host the request was sent to, without the port: the authority of an absolute-form target
@@ -165,7 +188,8 @@ impl Request {
                     .rsplit_once('@')
                     .map_or(authority.as_str(), |(_, host)| host),
             ),
-            None => self.get_header(header::HOST),
+            // The server has checked Host's syntax (RFC 9112 §3.2), so it is ASCII.
+            None => self.head.headers.get(header::HOST).and_then(|v| v.to_str().ok()),
         }
     }
 
@@ -221,5 +245,35 @@ pub(crate) fn accept_of(headers: &HeaderMap) -> &str {
     match headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) {
         Some(a) if !a.trim().is_empty() => a,
         _ => "*/*",
+    }
+}
+
+/// `bytes` as text, each byte one ISO-8859-1 character (so ASCII as itself): borrowed when it is all ASCII.
+pub(crate) fn latin1(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if text.is_ascii() => Cow::Borrowed(text),
+        _ => Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
+    }
+}
+
+#[cfg(test)]
+mod latin1_tests {
+    use super::latin1;
+
+    #[test]
+    fn ascii_is_borrowed_and_obs_text_is_decoded_byte_by_byte() {
+        assert!(matches!(
+            latin1(b"plain value"),
+            std::borrow::Cow::Borrowed("plain value")
+        ));
+        assert_eq!(latin1(b"caf\xE9"), "café");
+        // UTF-8 bytes are two ISO-8859-1 characters, as Falcon reads them.
+        assert_eq!(latin1("é".as_bytes()), "\u{c3}\u{a9}");
+        let all: Vec<u8> = (0x80..=0xFF).collect();
+        let text = latin1(&all);
+        assert_eq!(
+            text.chars().map(u32::from).collect::<Vec<_>>(),
+            (0x80..=0xFF).collect::<Vec<u32>>()
+        );
     }
 }

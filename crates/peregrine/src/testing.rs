@@ -208,6 +208,19 @@ impl<'c> Simulation<'c> {
         self
     }
 
+    /// Adds a header whose value is any bytes HTTP allows in a field value (RFC 9110 §5.5), obs-text
+    /// (0x80–0xFF) included.
+    ///
+    /// # Panics
+    /// When the name or value is invalid (a mistake in the test itself).
+    #[track_caller]
+    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Self {
+        let name = HeaderName::try_from(name).expect("a valid header name");
+        let value = HeaderValue::from_bytes(value).expect("a valid header value");
+        self.headers.append(name, value);
+        self
+    }
+
     /// Adds a cookie to the `Cookie` header.
     pub fn cookie(self, name: &str, value: &str) -> Self {
         self.header("cookie", &format!("{name}={value}"))

@@ -46,7 +46,7 @@ impl RequestTrace {
             // A client's id is kept when it is a reasonable length (a UUID, a trace id); a longer one would let
             // each request write kilobytes into the log, and is replaced by a counter like a missing one.
             match req.get_header("x-request-id").filter(|id| id.len() <= MAX_REQUEST_ID) {
-                Some(id) => span.record("request_id", id),
+                Some(id) => span.record("request_id", &*id),
                 None => span.record("request_id", NEXT_ID.fetch_add(1, Ordering::Relaxed)),
             };
         }

@@ -127,7 +127,7 @@ async fn an_error_in_process_request_becomes_the_response() {
 }
 
 async fn require_token(req: &mut Request, _resp: &mut Response) -> Result {
-    if req.get_header("x-token") == Some("s3cret") {
+    if req.get_header("x-token").as_deref() == Some("s3cret") {
         Ok(())
     } else {
         Err(HttpError::unauthorized().into())

@@ -90,6 +90,28 @@ async fn bad_date_header_is_400_naming_it() {
 }
 
 #[tokio::test]
+async fn a_header_with_obs_text_is_readable_as_latin1_and_as_bytes() {
+    // RFC 9110 §5.5: obs-text (0x80-0xFF) is legal in a field value; Falcon reads it as ISO-8859-1.
+    let c = probe(|req| {
+        Ok(json!({
+            "text": req.require_header("X-Name")?,
+            "bytes": req.get_header_bytes("X-Name"),
+            "int": req.get_header_as_int("X-Name").is_err(),
+        }))
+    });
+    let r = c
+        .simulate_get("/t/1")
+        .header_bytes("X-Name", b"caf\xE9 \xFF")
+        .send()
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text());
+    let body: Value = r.json();
+    assert_eq!(body["text"], "caf\u{e9} \u{ff}");
+    assert_eq!(body["bytes"], json!([99, 97, 102, 0xE9, 32, 0xFF]));
+    assert_eq!(body["int"], true);
+}
+
+#[tokio::test]
 async fn required_header_missing_is_400() {
     let c = probe(|req| Ok(json!(req.require_header("X-Token")?)));
     invalid(
