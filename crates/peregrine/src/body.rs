@@ -24,43 +24,89 @@ pub(crate) type BoxBody = Pin<Box<dyn Body<Data = Bytes, Error = BoxError> + Sen
 pub(crate) enum RequestBody {
     Full(Bytes),
     Stream(BoxBody),
+    /// A read was started and did not finish: it failed, or its future was dropped (the request timed out).
+    Reading,
 }
 
 impl RequestBody {
     /// Reads the whole body, refusing with 413 past `limit` bytes (before reading, when Content-Length says
-    /// so; else as soon as the limit is crossed).
+    /// so; else as soon as the limit is crossed). The buffer is sized from Content-Length when there is one.
     pub(crate) async fn read(&mut self, limit: usize) -> Result<Bytes> {
-        let bytes = match self {
+        let mut stream = match std::mem::replace(self, RequestBody::Reading) {
             RequestBody::Full(b) => {
+                *self = RequestBody::Full(b.clone());
                 if b.len() > limit {
                     return Err(too_large(limit).into());
                 }
-                return Ok(b.clone());
+                return Ok(b);
             }
-            RequestBody::Stream(stream) => {
-                if stream.size_hint().lower() > limit as u64 {
+            RequestBody::Stream(stream) => stream,
+            RequestBody::Reading => return Err(incomplete().into()),
+        };
+        let hint = stream.size_hint();
+        if hint.lower() > limit as u64 {
+            *self = RequestBody::Stream(stream);
+            return Err(too_large(limit).into());
+        }
+        // PERF: with Content-Length the buffer is allocated once at its size instead of doubling.
+        let expected = hint
+            .exact()
+            .map_or(0, |n| usize::try_from(n).unwrap_or(limit).min(limit));
+        let mut collected = bytes::BytesMut::with_capacity(expected);
+        while let Some(frame) = std::future::poll_fn(|cx| stream.as_mut().poll_frame(cx)).await {
+            let frame = frame.map_err(|e| read_error(&*e))?;
+            if let Ok(data) = frame.into_data() {
+                if collected.len() + data.len() > limit {
                     return Err(too_large(limit).into());
                 }
-                let mut collected = bytes::BytesMut::new();
-                while let Some(frame) = std::future::poll_fn(|cx| stream.as_mut().poll_frame(cx)).await {
-                    let frame = frame.map_err(|_| {
-                        HttpError::bad_request()
-                            .with_title("Incomplete request body")
-                            .with_description("The connection failed while the request body was being read.")
-                    })?;
-                    if let Ok(data) = frame.into_data() {
-                        if collected.len() + data.len() > limit {
-                            return Err(too_large(limit).into());
-                        }
-                        collected.extend_from_slice(&data);
-                    }
-                }
-                collected.freeze()
+                collected.extend_from_slice(&data);
             }
-        };
+        }
+        let bytes = collected.freeze();
         *self = RequestBody::Full(bytes.clone());
         Ok(bytes)
     }
+
+    /// Whether a read of this body was started and did not finish.
+    pub(crate) fn is_unfinished(&self) -> bool {
+        matches!(self, RequestBody::Reading)
+    }
+}
+
+/// The error of a request body that stopped arriving fast enough (the server's rule on body reads): the
+/// request is answered 408 and the connection closed.
+#[derive(Debug)]
+pub(crate) struct BodyTimedOut;
+
+impl std::fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the request body did not arrive in time")
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
+
+/// The answer to a body read that failed with `error`.
+fn read_error(error: &(dyn std::error::Error + 'static)) -> HttpError {
+    if error.is::<BodyTimedOut>() {
+        body_timed_out()
+    } else {
+        incomplete()
+    }
+}
+
+/// 408 and a close: the rest of the body will not be read, so the connection cannot carry another request.
+pub(crate) fn body_timed_out() -> HttpError {
+    HttpError::request_timeout()
+        .with_description("The request body did not arrive in time.")
+        .with_header(http::header::CONNECTION, "close")
+}
+
+fn incomplete() -> HttpError {
+    HttpError::bad_request()
+        .with_title("Incomplete request body")
+        .with_description("The connection failed while the request body was being read.")
+        .with_header(http::header::CONNECTION, "close")
 }
 
 fn too_large(limit: usize) -> HttpError {

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! A panic anywhere on that way becomes a 500 with a generic body; the detail goes to the log. A request that
-//! outlives its timeout (the route's, else the app's) has its future dropped and gets 504.
+//! outlives its timeout (the route's, else the app's) has its future dropped and gets 504, or 408 and a close
+//! when it was still reading its body (the client is the slow party).
 
 use std::any::Any;
 use std::future::Future;
@@ -99,6 +100,13 @@ impl Pipeline {
             }
             Some(Err(panic)) => {
                 self.handle_panic(panic, req, &mut resp);
+                false
+            }
+            // Timed out while the request body was still arriving: the client is the slow party (408).
+            None if req.body.is_unfinished() => {
+                tracing::debug!(method = %req.method(), path = req.path(), "request body timed out; answering 408");
+                resp = Response::new();
+                resp.set_error(crate::body::body_timed_out());
                 false
             }
             None => {

@@ -62,6 +62,9 @@ impl fmt::Display for BindAddr {
 /// | [`max_header_size`](Self::max_header_size) | `PEREGRINE_MAX_HEADER_SIZE` | 32 KiB |
 /// | [`max_headers`](Self::max_headers) | `PEREGRINE_MAX_HEADERS` | 100 |
 /// | [`max_body_size`](Self::max_body_size) | `PEREGRINE_MAX_BODY_SIZE` | the app's (1 MiB) |
+/// | [`body_read_timeout`](Self::body_read_timeout) | `PEREGRINE_BODY_READ_TIMEOUT_MS` (0: none) | 10 s |
+/// | [`min_body_rate`](Self::min_body_rate) | `PEREGRINE_MIN_BODY_RATE` (bytes/s) | 1 024 |
+/// | [`max_body_memory`](Self::max_body_memory) | `PEREGRINE_MAX_BODY_MEMORY` | 64 MiB |
 /// | [`pipeline_flush`](Self::pipeline_flush) | `PEREGRINE_PIPELINE_FLUSH` | `true` |
 /// | [`http2`](Self::http2) | `PEREGRINE_HTTP2` | `false` |
 /// | [`h2_max_concurrent_streams`](Self::h2_max_concurrent_streams) | `PEREGRINE_H2_MAX_STREAMS` | 200 |
@@ -94,6 +97,9 @@ pub struct ServerConfig {
     pub(crate) keep_alive: bool,
     pub(crate) max_header_size: usize,
     pub(crate) max_request_target_size: usize,
+    pub(crate) body_read_timeout: Option<Duration>,
+    pub(crate) min_body_rate: u64,
+    pub(crate) max_body_memory: usize,
     pub(crate) max_headers: usize,
     pub(crate) max_body_size: Option<usize>,
     pub(crate) pipeline_flush: bool,
@@ -131,6 +137,9 @@ impl Default for ServerConfig {
             keep_alive: true,
             max_header_size: 32 * 1024,
             max_request_target_size: 8 * 1024,
+            body_read_timeout: Some(Duration::from_secs(10)),
+            min_body_rate: 1024,
+            max_body_memory: 64 * 1024 * 1024,
             max_headers: 100,
             max_body_size: None,
             pipeline_flush: true,
@@ -328,6 +337,42 @@ impl ServerConfig {
     #[must_use]
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.max_body_size = Some(bytes);
+        self
+    }
+
+    /// How long a request body may take to arrive at any pace (default 10 s; `None`: no rule); past it, the
+    /// body must have averaged [`min_body_rate`](Self::min_body_rate) since it started: each byte received
+    /// moves the deadline on by `1 / min_body_rate` seconds. A body that falls behind gets **408** and the
+    /// connection is closed, whether the server or the app is reading it (so does a body still arriving when
+    /// the request timeout runs out). It is also the longest a body waits for
+    /// [`max_body_memory`](Self::max_body_memory) before its request gets 503.
+    #[must_use]
+    pub fn body_read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.body_read_timeout = timeout.into();
+        self
+    }
+
+    /// The average rate in bytes per second a request body must keep after
+    /// [`body_read_timeout`](Self::body_read_timeout) (default 1 024; 0: the whole body within the timeout).
+    #[must_use]
+    pub fn min_body_rate(mut self, bytes_per_second: u64) -> Self {
+        self.min_body_rate = bytes_per_second;
+        self
+    }
+
+    /// The memory, in bytes, that all request bodies read by the server may hold together (default 64 MiB).
+    ///
+    /// A request body that fits in `max_body_size` is read whole before its request takes a place under
+    /// [`max_concurrent_requests`](Self::max_concurrent_requests), so a client still sending its body holds
+    /// no place; it reserves its `Content-Length` (a chunked body: its buffer as it grows) and keeps the
+    /// reservation until its answer is ready. With the budget spent, a body is not read (the client's
+    /// sending stalls) for up to [`body_read_timeout`](Self::body_read_timeout), then gets **503** with
+    /// `Retry-After` and a close. A body whose `Content-Length` is over `max_body_size` is left to the app
+    /// (413, unless a route raised its limit and reads it) and is outside this budget, as is the part of a
+    /// chunked body past `max_body_size` that such a route reads.
+    #[must_use]
+    pub fn max_body_memory(mut self, bytes: usize) -> Self {
+        self.max_body_memory = bytes;
         self
     }
 

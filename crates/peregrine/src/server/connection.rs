@@ -6,10 +6,10 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-#[cfg(any(feature = "http2", feature = "tls"))]
 use std::time::Duration;
 
 use http::header::{HeaderValue, CONNECTION, RETRY_AFTER};
+use http_body::Body as _;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -21,6 +21,7 @@ use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::body_read::{self, BodyBudget, Early, Pace, Paced, Prefixed};
 use super::coalesce;
 use super::config::ServerConfig;
 use super::head_check::{self, HeadLimits, Refusal};
@@ -48,6 +49,18 @@ pub(super) struct Shared {
     bad_host: PrerenderedError,
     /// The bounds on a request head ([`head_check`]).
     head_limits: HeadLimits,
+    /// The rule on a request body's pace (`body_read.rs`), if any.
+    pace: Option<Pace>,
+    /// What the bodies read before admission may hold together.
+    body_budget: BodyBudget,
+    /// How long a body waits for `body_budget`.
+    body_wait: Duration,
+    /// The 408 (and close) of a body that fell behind its pace, rendered once.
+    body_timed_out: PrerenderedError,
+    /// The 400 (and close) of a body whose connection failed or whose framing was malformed.
+    body_incomplete: PrerenderedError,
+    /// The 503 (and close) of a body with no memory left for it.
+    no_body_memory: PrerenderedError,
     /// The 414 (and close) of a request-target over its bound, rendered once.
     target_too_long: PrerenderedError,
     /// The 431 (and close) of a head over its bound, rendered once.
@@ -153,6 +166,25 @@ impl Shared {
                     )
                     .with_header(CONNECTION, "close"),
             ),
+            pace: config.body_read_timeout.map(|timeout| Pace {
+                timeout,
+                rate: config.min_body_rate,
+            }),
+            body_budget: BodyBudget::new(config.max_body_memory),
+            body_wait: config.body_read_timeout.unwrap_or(Duration::from_secs(10)),
+            body_timed_out: PrerenderedError::new(crate::body::body_timed_out()),
+            body_incomplete: PrerenderedError::new(
+                HttpError::bad_request()
+                    .with_title("Incomplete request body")
+                    .with_description("The request body ended early or its chunked framing is malformed.")
+                    .with_header(CONNECTION, "close"),
+            ),
+            no_body_memory: PrerenderedError::new(
+                HttpError::service_unavailable()
+                    .with_description("The server has no memory free for request bodies; retry after Retry-After.")
+                    .with_header(RETRY_AFTER, HeaderValue::from(config.retry_after.as_secs()))
+                    .with_header(CONNECTION, "close"),
+            ),
             head_limits: HeadLimits {
                 max_target: config.max_request_target_size,
                 max_head: config.max_header_size,
@@ -197,7 +229,7 @@ impl Shared {
     /// With a `watchdog` (HTTP/1), the connection has no header-read deadline until the response body has been
     /// handed over.
     fn serve(
-        &self,
+        self: &Arc<Self>,
         request: http::Request<Incoming>,
         peer: Option<SocketAddr>,
         watchdog: Option<&Arc<Watchdog>>,
@@ -210,13 +242,44 @@ impl Shared {
         if let Err(refusal) = self.head_limits.check(&head, known_host) {
             return Serving::shed(self.refuse(&head, refusal), watchdog.cloned());
         }
+        if !body.is_end_stream() {
+            let serving = Box::pin(Arc::clone(self).serve_with_body(head, body, peer));
+            return Serving::with_body(serving, watchdog.cloned());
+        }
         match self.limit.try_acquire() {
             Some(permit) => {
-                let req = self.pipeline.request(head, request_body(body), peer);
+                let req = self
+                    .pipeline
+                    .request(head, RequestBody::Full(bytes::Bytes::new()), peer);
                 Serving::admitted(self.pipeline.handle_on_heap(req), permit, watchdog.cloned())
             }
             None => Serving::shed(self.shed(&head), watchdog.cloned()),
         }
+    }
+
+    /// A request with a body: the body is read first when it fits in `max_body_size` (`body_read.rs`), then
+    /// the request is admitted under the concurrency limit or shed.
+    async fn serve_with_body(
+        self: Arc<Self>,
+        head: http::request::Parts,
+        body: Incoming,
+        peer: Option<SocketAddr>,
+    ) -> http::Response<HyperBody> {
+        let limit = self.pipeline.app().options.max_body_size;
+        let body = Paced::new(body, self.pace);
+        let (body, _reserved) = match body_read::read_early(body, limit, &self.body_budget, self.body_wait).await {
+            Early::Read(bytes, reserved) => (RequestBody::Full(bytes), reserved),
+            Early::Longer(read, rest, reserved) => (RequestBody::Stream(Box::pin(Prefixed::new(read, rest))), reserved),
+            Early::Skipped(body) => (RequestBody::Stream(Box::pin(body)), None),
+            Early::TimedOut => return self.pipeline.reject(&head, &self.body_timed_out),
+            Early::Failed => return self.pipeline.reject(&head, &self.body_incomplete),
+            Early::NoMemory => return self.pipeline.reject(&head, &self.no_body_memory),
+        };
+        let Some(_permit) = self.limit.try_acquire() else {
+            return self.shed(&head);
+        };
+        let mut req = self.pipeline.request(head, body, peer);
+        self.pipeline.handle(&mut req).await
     }
 
     /// The 414, 431 or 400 for a head that fails a check ([`head_check`]).
@@ -239,17 +302,6 @@ impl Shared {
             metrics.record_shed();
         }
         self.pipeline.reject(head, &self.shed_error)
-    }
-}
-
-/// The core's request body for hyper's: nothing to box when the request has no body (a GET, say).
-fn request_body(body: Incoming) -> RequestBody {
-    use http_body::Body;
-    use http_body_util::BodyExt;
-    if body.is_end_stream() {
-        RequestBody::Full(bytes::Bytes::new())
-    } else {
-        RequestBody::Stream(Box::pin(body.map_err(crate::BoxError::from)))
     }
 }
 

@@ -139,6 +139,18 @@ const VARIABLES: &[Variable] = &[
         set: |c, v| Ok(c.max_body_size(number(v, "a number of bytes")?)),
     },
     Variable {
+        name: "PEREGRINE_BODY_READ_TIMEOUT_MS",
+        set: |c, v| Ok(c.body_read_timeout(millis(v)?)),
+    },
+    Variable {
+        name: "PEREGRINE_MIN_BODY_RATE",
+        set: |c, v| Ok(c.min_body_rate(number(v, "a number of bytes per second")?)),
+    },
+    Variable {
+        name: "PEREGRINE_MAX_BODY_MEMORY",
+        set: |c, v| Ok(c.max_body_memory(number(v, "a number of bytes")?)),
+    },
+    Variable {
         name: "PEREGRINE_PIPELINE_FLUSH",
         set: |c, v| Ok(c.pipeline_flush(flag(v)?)),
     },

@@ -17,8 +17,9 @@
 //! 4. Still in `connection.rs`, each request head is checked in one pass (`head_check.rs`): its
 //!    request-target within `max_request_target_size` (else 414), its size within `max_header_size` (else
 //!    431), at most one `Host`, a valid one, and an HTTP/1.1 request in origin form exactly one (`host.rs`,
-//!    RFC 9112 §3.2: else 400), each refusal closing the connection; then it
-//!    meets the concurrency limit (`limit.rs`, moved by
+//!    RFC 9112 §3.2: else 400), each refusal closing the connection. A request with a body has it read
+//!    first, under a pace rule (408) and a server-wide memory budget (503), when it fits in `max_body_size`
+//!    (`body_read.rs`); then it meets the concurrency limit (`limit.rs`, moved by
 //!    latency when `adaptive.rs` is on): admitted, it becomes the core's
 //!    [`Request`](crate::Request) and runs the app's pipeline; over the limit it gets the 503 of shedding,
 //!    rendered once at start-up, before any app code.
@@ -56,6 +57,7 @@
 //!   event on `peregrine::access`; with no subscriber interested, neither allocates nor reads the clock.
 
 mod adaptive;
+mod body_read;
 mod coalesce;
 mod config;
 mod connection;

@@ -32,6 +32,8 @@ enum State<F> {
     Admitted { handling: Pin<Box<F>>, _permit: Permit },
     /// Over the limit: the 503, ready (boxed: shedding is the rare path, and the future stays small).
     Shed(Option<Box<http::Response<HyperBody>>>),
+    /// A request with a body: read first, then admitted or refused (`body_read.rs`), all in one boxed future.
+    WithBody(Pin<Box<dyn Future<Output = http::Response<HyperBody>> + Send>>),
     /// Answered.
     Done,
 }
@@ -44,6 +46,17 @@ impl<F> Serving<F> {
                 handling,
                 _permit: permit,
             },
+            watchdog,
+        }
+    }
+
+    /// A request whose body is read before it is admitted: `serving` does both and answers.
+    pub(super) fn with_body(
+        serving: Pin<Box<dyn Future<Output = http::Response<HyperBody>> + Send>>,
+        watchdog: Option<Arc<Watchdog>>,
+    ) -> Self {
+        Serving {
+            state: State::WithBody(serving),
             watchdog,
         }
     }
@@ -65,6 +78,7 @@ impl<F: Future<Output = http::Response<HyperBody>>> Future for Serving<F> {
         let mut response = match &mut this.state {
             State::Admitted { handling, .. } => ready!(handling.as_mut().poll(cx)),
             State::Shed(response) => *response.take().expect("a request's future polled after it answered"),
+            State::WithBody(serving) => ready!(serving.as_mut().poll(cx)),
             State::Done => panic!("a request's future polled after it answered"),
         };
         // Frees the place under the limit (and the heap block) as soon as the answer is ready.
