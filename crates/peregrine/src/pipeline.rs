@@ -236,7 +236,19 @@ impl Pipeline {
     /// gets 200 with every method some route serves; anything else is 404.
     #[cold]
     fn no_route(&self, req: &Request, resp: &mut Response) -> Result {
-        if req.method() != http::Method::OPTIONS || req.raw_path() != "*" {
+        let asterisk = req.raw_path() == "*";
+        // The asterisk form is only for OPTIONS, the authority form (`host:port`) only for CONNECT (RFC 9112
+        // §3.2.3, §3.2.4); neither names a resource.
+        let authority_form = req.head.uri.scheme().is_none() && req.head.uri.authority().is_some();
+        if (asterisk && req.method() != http::Method::OPTIONS)
+            || (authority_form && req.method() != http::Method::CONNECT)
+        {
+            return Err(HttpError::bad_request()
+                .with_title("Invalid request-target")
+                .with_description("The asterisk form is for OPTIONS only, the authority form for CONNECT only.")
+                .into());
+        }
+        if !asterisk {
             return Err(HttpError::not_found().into());
         }
         resp.set_status(StatusCode::OK);

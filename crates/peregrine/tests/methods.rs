@@ -142,7 +142,13 @@ async fn options_asterisk_lists_every_method_some_route_serves() {
     assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS, POST"));
     assert_eq!(r.header("content-length"), Some("0"));
     let r = client.simulate_request("GET", "*").await;
-    assert_eq!(r.status(), 404, "only OPTIONS may ask about *");
+    assert_eq!(
+        r.status(),
+        400,
+        "only OPTIONS may ask about * (RFC 9112 §3.2.4): {}",
+        r.text()
+    );
+    assert_eq!(r.json::<serde_json::Value>()["title"], "Invalid request-target");
     let r = TestClient::new(App::new()).simulate_request("OPTIONS", "*").await;
     assert_eq!(
         r.header("allow"),

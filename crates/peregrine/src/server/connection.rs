@@ -61,6 +61,8 @@ pub(super) struct Shared {
     body_incomplete: PrerenderedError,
     /// The 503 (and close) of a body with no memory left for it.
     no_body_memory: PrerenderedError,
+    /// The 501 (and close) of a transfer coding other than chunked.
+    unsupported_coding: PrerenderedError,
     /// The 414 (and close) of a request-target over its bound, rendered once.
     target_too_long: PrerenderedError,
     /// The 431 (and close) of a head over its bound, rendered once.
@@ -185,6 +187,12 @@ impl Shared {
                     .with_header(RETRY_AFTER, HeaderValue::from(config.retry_after.as_secs()))
                     .with_header(CONNECTION, "close"),
             ),
+            unsupported_coding: PrerenderedError::new(
+                HttpError::not_implemented()
+                    .with_title("Unsupported transfer coding")
+                    .with_description("This server reads request bodies sent with Transfer-Encoding: chunked only.")
+                    .with_header(CONNECTION, "close"),
+            ),
             head_limits: HeadLimits {
                 max_target: config.max_request_target_size,
                 max_head: config.max_header_size,
@@ -265,6 +273,9 @@ impl Shared {
         body: Incoming,
         peer: Option<SocketAddr>,
     ) -> http::Response<HyperBody> {
+        if let Err(refusal) = head_check::check_framing(&head) {
+            return self.refuse(&head, refusal);
+        }
         let limit = self.pipeline.app().options.max_body_size;
         let body = Paced::new(body, self.pace);
         let (body, _reserved) = match body_read::read_early(body, limit, &self.body_budget, self.body_wait).await {
@@ -290,6 +301,7 @@ impl Shared {
             Refusal::TargetTooLong => &self.target_too_long,
             Refusal::HeadTooLarge => &self.head_too_large,
             Refusal::InvalidHost => &self.bad_host,
+            Refusal::UnsupportedCoding => &self.unsupported_coding,
         };
         self.pipeline.reject(head, error)
     }

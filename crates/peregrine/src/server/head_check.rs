@@ -11,7 +11,7 @@
 //! A head's size is counted as it would be written without optional whitespace: the request line
 //! (`method SP request-target SP HTTP-version CRLF`), each field as `name: value CRLF`, and the empty line.
 
-use http::header::HOST;
+use http::header::{HOST, TRANSFER_ENCODING};
 use http::request::Parts;
 use http::{Method, Uri, Version};
 
@@ -26,6 +26,8 @@ pub(super) enum Refusal {
     HeadTooLarge,
     /// The Host rule is broken: 400.
     InvalidHost,
+    /// A transfer coding other than chunked alone: 501.
+    UnsupportedCoding,
 }
 
 /// The two bounds, in bytes.
@@ -73,6 +75,26 @@ impl HeadLimits {
         }
         Ok(())
     }
+}
+
+/// The transfer-coding rule of a request that has a body (RFC 9112 §6.1), checked only then. hyper reads
+/// `chunked` as the final coding and refuses most malformed framing itself (Transfer-Encoding in HTTP/1.0,
+/// chunked not last; beside Content-Length it frames by Transfer-Encoding and closes the connection after the
+/// answer, as RFC 9112 §6.3 allows), but it serves `gzip, chunked` or chunked twice, handing the app
+/// gzip-coded or still-chunked bytes as the body: refused with 501, as the RFC says for a coding the server
+/// does not understand.
+pub(super) fn check_framing(head: &Parts) -> Result<(), Refusal> {
+    let mut codings = head.headers.get_all(TRANSFER_ENCODING).iter();
+    let Some(first) = codings.next() else {
+        return Ok(());
+    };
+    let chunked_alone = first
+        .to_str()
+        .is_ok_and(|v| v.trim_matches([' ', '\t']).eq_ignore_ascii_case("chunked"));
+    if !chunked_alone || codings.next().is_some() {
+        return Err(Refusal::UnsupportedCoding);
+    }
+    Ok(())
 }
 
 /// The request-target's length as it came: origin-form (`/p?q`), absolute-form (`http://a/p`),
@@ -232,5 +254,47 @@ mod host_tests {
             max_head: 10,
         };
         assert_eq!(small.check(&head(&[]), None), Err(Refusal::HeadTooLarge));
+    }
+}
+
+#[cfg(test)]
+mod framing_tests {
+    use super::*;
+
+    fn head(version: Version, fields: &[(&str, &str)]) -> Parts {
+        let mut b = http::Request::builder().method("POST").uri("/").version(version);
+        for (n, v) in fields {
+            b = b.header(*n, *v);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn only_chunked_alone_passes() {
+        let te = |v| ("transfer-encoding", v);
+        assert_eq!(
+            check_framing(&head(Version::HTTP_11, &[("content-length", "5")])),
+            Ok(())
+        );
+        assert_eq!(check_framing(&head(Version::HTTP_11, &[te("chunked")])), Ok(()));
+        assert_eq!(check_framing(&head(Version::HTTP_11, &[te(" Chunked\t")])), Ok(()));
+        for bad in [
+            "gzip, chunked",
+            "chunked, chunked",
+            "identity",
+            "xchunked",
+            "chunked\u{b}",
+        ] {
+            let Ok(value) = http::HeaderValue::from_str(bad) else {
+                continue;
+            };
+            let mut h = head(Version::HTTP_11, &[]);
+            h.headers.insert(TRANSFER_ENCODING, value);
+            assert_eq!(check_framing(&h), Err(Refusal::UnsupportedCoding), "{bad:?}");
+        }
+        assert_eq!(
+            check_framing(&head(Version::HTTP_11, &[te("chunked"), te("chunked")])),
+            Err(Refusal::UnsupportedCoding)
+        );
     }
 }
