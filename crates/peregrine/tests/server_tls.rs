@@ -172,3 +172,78 @@ async fn sighup_rereads_the_files_and_a_broken_pair_leaves_the_current_one() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// Frames read until the connection ends or 10 s pass; and whether it ended.
+async fn h2_frames_until_closed<R: tokio::io::AsyncRead + Unpin>(rd: &mut R) -> (Vec<support::h2frames::Frame>, bool) {
+    let mut frames = Vec::new();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(f) = support::h2frames::read_frame(rd).await {
+            frames.push(f);
+        }
+    })
+    .await
+    .is_ok();
+    (frames, ended)
+}
+
+#[tokio::test]
+async fn rapid_reset_over_alpn_h2_is_answered_with_goaway() {
+    use support::h2frames::*;
+    let tls = self_signed("h2-reset");
+    let addr = start(&tls, true).await;
+    let stream = connect(&tls, addr, &[b"h2"]).await;
+    assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    open(&mut wr).await;
+    let writer = tokio::spawn(async move {
+        let block = get_block("localhost", "/health");
+        for batch in 0..50u32 {
+            let mut bytes = Vec::new();
+            for i in 0..100u32 {
+                let id = 2 * (batch * 100 + i) + 1;
+                bytes.extend(frame(HEADERS, END_HEADERS | END_STREAM, id, &block));
+                bytes.extend(frame(RST_STREAM, 0, id, &8u32.to_be_bytes()));
+            }
+            if wr.write_all(&bytes).await.is_err() {
+                return;
+            }
+        }
+    });
+    let (frames, ended) = h2_frames_until_closed(&mut rd).await;
+    writer.abort();
+    assert!(ended, "the connection stayed open");
+    let goaway = frames.iter().find(|f| f.kind == GOAWAY);
+    assert_eq!(goaway.and_then(Frame::error_code), Some(0xb), "{goaway:?}");
+}
+
+#[tokio::test]
+async fn an_hpack_bomb_over_alpn_h2_is_refused() {
+    use support::h2frames::*;
+    let tls = self_signed("h2-bomb");
+    let addr = start(&tls, true).await;
+    let stream = connect(&tls, addr, &[b"h2"]).await;
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    open(&mut wr).await;
+    let mut block = get_block("localhost", "/health");
+    block.extend(literal_indexed(b"x-bomb", &[b'b'; 4000]));
+    for _ in 0..3000 {
+        block.extend(indexed(62));
+    }
+    wr.write_all(&frame(HEADERS, END_HEADERS | END_STREAM, 1, &block))
+        .await
+        .unwrap();
+    let served = tokio::time::timeout(std::time::Duration::from_secs(3), async {
+        while let Some(f) = read_frame(&mut rd).await {
+            if f.kind == HEADERS && f.payload.first() == Some(&0x88) {
+                return true;
+            }
+            if matches!(f.kind, GOAWAY | RST_STREAM) {
+                return false;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    assert!(!served, "the bomb was answered 200");
+}

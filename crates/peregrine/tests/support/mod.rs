@@ -1,6 +1,7 @@
 //! Resources shared by the integration tests.
 #![allow(dead_code)]
 
+pub(crate) mod h2frames;
 pub(crate) mod http1;
 pub(crate) mod http2;
 pub(crate) mod server;
