@@ -380,10 +380,11 @@ fn decode_path(raw: &str) -> Option<String> {
 }
 
 /// Parses `application/x-www-form-urlencoded` pairs; blank values are kept, a key without `=` has value "".
+/// A field with neither name nor value (`&&`, `&=&`) is skipped, as Falcon skips it.
 pub(crate) fn parse_query(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
-        .filter(|p| !p.is_empty())
+        .filter(|p| !p.is_empty() && *p != "=")
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             (decode_form(k), decode_form(v))

@@ -264,4 +264,47 @@ mod tests {
         assert!(!has_valid_host(&request(Version::HTTP_10, "/x", &["a/b"])));
         assert!(!has_valid_host(&request(Version::HTTP_10, "/x", &["a", "b"])));
     }
+
+    mod properties {
+        use super::super::is_host_value;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn a_reg_name_with_an_optional_port_is_valid(
+                name in "[A-Za-z0-9._~!$&'()*+,;=-]{0,20}",
+                port in proptest::option::of("[0-9]{0,5}"),
+            ) {
+                let value = match &port {
+                    Some(p) => format!("{name}:{p}"),
+                    None => name.clone(),
+                };
+                prop_assert!(is_host_value(value.as_bytes()), "{:?}", value);
+            }
+
+            #[test]
+            fn an_ipv6_literal_is_valid(addr in any::<std::net::Ipv6Addr>(), port in proptest::option::of(0u16..)) {
+                let value = match port {
+                    Some(p) => format!("[{addr}]:{p}"),
+                    None => format!("[{addr}]"),
+                };
+                prop_assert!(is_host_value(value.as_bytes()), "{:?}", value);
+            }
+
+            #[test]
+            fn a_delimiter_outside_brackets_is_invalid(
+                name in "[a-z0-9.-]{0,10}",
+                bad in prop_oneof![Just('/'), Just(' '), Just('@'), Just('#'), Just('?'), Just('"'), Just('\\')],
+                rest in "[a-z0-9.-]{0,10}",
+            ) {
+                let value = format!("{name}{bad}{rest}");
+                prop_assert!(!is_host_value(value.as_bytes()), "{:?}", value);
+            }
+
+            #[test]
+            fn any_bytes_are_judged_without_a_panic(value in proptest::collection::vec(any::<u8>(), 0..40)) {
+                let _ = is_host_value(&value);
+            }
+        }
+    }
 }

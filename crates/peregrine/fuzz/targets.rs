@@ -1,0 +1,132 @@
+//! What each fuzz target does with one input, shared by the coverage-guided binaries (`fuzz_targets/`) and
+//! by the replay of the committed corpus in `cargo test` (`tests/fuzz_corpus.rs`). Every function must
+//! return without panicking for any input; the assertions inside are properties that hold for every input.
+
+use peregrine::routing::Router;
+use peregrine::testing::create_req;
+
+/// The URI-template parser and the router built from it: any text as a template is added or refused with
+/// an error, never a panic; an added literal template finds itself.
+pub fn uri_template(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let mut router = Router::new();
+    if router.add(text, 1u8).is_ok() && !text.contains('{') {
+        let found = router.find(text).map(|m| *m.value);
+        assert_eq!(found, Some(1), "the literal template {text:?} does not find itself");
+    }
+    // Whatever was added, any lookup terminates.
+    let _ = router.find(text);
+    let _ = router.find("/");
+}
+
+/// Lookups against a router with every kind of segment: literals, fields, converters, compound segments
+/// and a path converter; any path is found or not, never a panic.
+pub fn router_lookup(data: &[u8]) {
+    let Ok(path) = std::str::from_utf8(data) else { return };
+    thread_local! {
+        static ROUTER: Router<u8> = {
+            let mut r = Router::new();
+            for (i, t) in [
+                "/",
+                "/users",
+                "/users/{id:int}",
+                "/users/{id:int(min=1, max=99999)}/things/{thing}",
+                "/teams/{name}/members",
+                "/files/{path:path}",
+                "/v{major:int}.{minor:int}/status",
+                "/u/{id:uuid}",
+                "/f/{x:float}",
+                "/{a}/{b}/{c}/{d}/{e}",
+                "/emoji/{name}.{ext}",
+            ]
+            .iter()
+            .enumerate()
+            {
+                r.add(t, i as u8).unwrap();
+            }
+            r
+        };
+    }
+    ROUTER.with(|r| {
+        if let Some(m) = r.find(path) {
+            for (name, value) in m.iter() {
+                assert!(!name.is_empty());
+                let _ = value.len();
+            }
+        }
+    });
+}
+
+/// The query-string parser behind every `get_param*` getter.
+pub fn query_string(data: &[u8]) {
+    let Ok(query) = std::str::from_utf8(data) else { return };
+    let target = format!("/q?{query}");
+    if target.parse::<http::Uri>().is_err() {
+        return;
+    }
+    let req = create_req("GET", &target, &[]);
+    let names: Vec<String> = req.query_params().map(|(k, _)| k.to_owned()).collect();
+    for name in names.iter().take(16) {
+        assert!(req.has_param(name), "{name:?} listed but not found");
+        assert!(req.get_param(name).is_some());
+        let _ = req.get_params(name);
+        let _ = req.get_param_as_int(name);
+        let _ = req.get_param_as_bool(name);
+        let _ = req.get_param_as_list(name);
+        let _ = req.get_param_as_float(name);
+        let _ = req.get_param_as_uuid(name);
+    }
+}
+
+/// The Cookie header parser: a pair never hides its neighbours, values come back as sent.
+pub fn cookies(data: &[u8]) {
+    let Ok(value) = http::HeaderValue::from_bytes(data) else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(value.as_bytes()) else {
+        return;
+    };
+    let field = format!("{text}; zz_canary=ok");
+    if http::HeaderValue::from_str(&field).is_err() {
+        return;
+    }
+    let req = create_req("GET", "/", &[("cookie", &field)]);
+    let all: Vec<(&str, &str)> = req.cookies().collect();
+    assert!(
+        all.contains(&("zz_canary", "ok")),
+        "the canary pair was hidden by {text:?}"
+    );
+    for (name, _) in all.iter().take(16) {
+        assert!(req.cookie(name).is_some());
+        assert!(!req.cookie_values(name).is_empty());
+    }
+}
+
+/// The header getters: every legal value is readable as ISO-8859-1 text and as bytes; the typed getters
+/// answer or refuse.
+pub fn header_getters(data: &[u8]) {
+    let Ok(value) = http::HeaderValue::from_bytes(data) else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(value.as_bytes()) else {
+        return;
+    };
+    let req = create_req(
+        "GET",
+        "/",
+        &[
+            ("x-any", text),
+            ("accept", text),
+            ("if-modified-since", text),
+            ("content-length", text),
+        ],
+    );
+    let decoded = req.get_header("x-any").expect("a present header reads as text");
+    assert_eq!(decoded.chars().count(), text.len(), "one character per byte");
+    assert_eq!(req.get_header_bytes("x-any"), Some(text.as_bytes()));
+    let _ = req.get_header_as_int("x-any");
+    let _ = req.get_header_as_datetime("if-modified-since");
+    let _ = req.content_length();
+    let _ = req.client_prefers(&["application/json", "text/html", "text/*"]);
+    let _ = req.client_accepts_json();
+}
