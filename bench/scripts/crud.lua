@@ -2,6 +2,8 @@
 -- name, 5 % DELETE of a user this script created (from the Location of its 201s), else a GET.
 --   wrk ... -s bench/scripts/crud.lua http://127.0.0.1:8000 -- 20
 -- Prints the status counts at the end; 404s would mean a read or delete of a missing user.
+-- CRUD_DELAY_MS in the environment paces each connection (a pause before each request), for a soak below
+-- saturation.
 local threads = {}
 
 setup = function(thread)
@@ -29,6 +31,13 @@ request = function()
     return wrk.format("DELETE", "/users/" .. victim)
   end
   return wrk.format("GET", "/users/" .. math.random(seeded))
+end
+
+local pace = tonumber(os.getenv("CRUD_DELAY_MS") or "0")
+if pace > 0 then
+  delay = function()
+    return pace
+  end
 end
 
 response = function(status, headers, body)

@@ -24,5 +24,7 @@ for target in $(cargo fuzz list); do
   echo "$target: $runs runs in ${secs}s, $cov, corpus $(ls "corpus/$target" | wc -l) inputs"
   rm -f "$log"
 done
-ls artifacts/*/ 2>/dev/null && { echo "crashes above"; status=1; }
+if [ -d artifacts ] && find artifacts -type f | grep -q .; then
+  echo "crashes:"; find artifacts -type f; status=1
+fi
 exit $status
