@@ -26,4 +26,3 @@ echo "server CPU during 5 s at the descriptor limit: $(echo "scale=2; ($after - 
 echo "a new request at the limit: ${during:-none}; after the connections closed: $again"
 echo "server alive: $(kill -0 $pid 2>/dev/null && echo yes || echo no)"
 tail -3 /tmp/emfile-clients.log
-grep -c "accept" /tmp/emfile-server.log | sed 's/^/accept errors logged (rate-limited): /'

@@ -19,7 +19,7 @@ def main():
         {"ack": acked, "refused": refused, "unknown": unknown}[kind].add(name)
     rows = subprocess.run(
         ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-Atc",
-         f"SELECT username FROM users WHERE username LIKE '{tag}-%'"],
+         f"SELECT username FROM orguser WHERE username LIKE '{tag}-%'"],
         check=True, capture_output=True, text=True,
     ).stdout.split()
     stored = set(rows)
