@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the request parsers (crates/peregrine/fuzz: uri_template, router_lookup,
-# query_string, cookies, header_getters) with cargo-fuzz on stable Rust (`--sanitizer none`: no nightly
+# query_string, cookies, header_getters, json_media) with cargo-fuzz on stable Rust (`--sanitizer none`: no nightly
 # here; Rust's own checks and the targets' assertions are the oracle). Each target runs SECS seconds
 # (default 120; 10 minutes for the five), starting from and adding to the committed corpus, which is then
 # minimised (`cargo fuzz cmin`). Prints each target's runs, coverage and corpus size, and lists any crash

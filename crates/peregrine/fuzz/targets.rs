@@ -130,3 +130,67 @@ pub fn header_getters(data: &[u8]) {
     let _ = req.client_prefers(&["application/json", "text/html", "text/*"]);
     let _ = req.client_accepts_json();
 }
+
+/// A JSON body read into the app's own type through `req.media()`: answered 200 exactly when serde_json
+/// reads it, else 400 whose description names neither the app's types nor runs past a few hundred bytes.
+pub fn json_media(data: &[u8]) {
+    use peregrine::testing::TestClient;
+    use peregrine::{App, Request, Response, Result};
+
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct SecretThing {
+        name: String,
+        count: u32,
+        tags: Vec<String>,
+        kind: HiddenKind,
+    }
+
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    enum HiddenKind {
+        Alpha,
+        Beta(i32),
+        Gamma { x: f64 },
+    }
+
+    struct Things;
+
+    #[peregrine::resource]
+    impl Things {
+        async fn on_post(&self, req: &mut Request, resp: &mut Response) -> Result {
+            let _thing: SecretThing = req.media().await?;
+            resp.set_text("ok");
+            Ok(())
+        }
+    }
+
+    thread_local! {
+        static RUNTIME: tokio::runtime::Runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        static CLIENT: TestClient = TestClient::new(App::new().add_route("/things", Things));
+    }
+    let body = bytes::Bytes::copy_from_slice(data);
+    let result = CLIENT.with(|client| {
+        RUNTIME.with(|rt| {
+            rt.block_on(
+                client
+                    .simulate_post("/things")
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send(),
+            )
+        })
+    });
+    let parses = serde_json::from_slice::<SecretThing>(data).is_ok();
+    let status = result.status().as_u16();
+    assert_eq!(status, if parses { 200 } else { 400 }, "{}", result.text());
+    if status == 400 {
+        let text = result.text();
+        assert!(
+            !text.contains("SecretThing") && !text.contains("HiddenKind"),
+            "a type name leaked: {text}"
+        );
+        assert!(text.len() < 700, "a {}-byte error body", text.len());
+    }
+}

@@ -49,3 +49,8 @@ fn cookies_corpus() {
 fn header_getters_corpus() {
     replay("header_getters", targets::header_getters);
 }
+
+#[test]
+fn json_media_corpus() {
+    replay("json_media", targets::json_media);
+}
