@@ -82,6 +82,7 @@ mod body;
 mod error;
 mod header_pool;
 mod headers;
+mod lazy_sleep;
 mod macro_support;
 mod media;
 mod methods;

@@ -24,7 +24,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
+
+use crate::lazy_sleep::LazySleep;
 use tracing::Instrument;
 
 use http::header::{self, HeaderValue};
@@ -426,7 +428,7 @@ pin_project_lite::pin_project! {
         app: Option<Duration>,
         route: &'a AtomicU64,
         start: Option<Instant>,
-        sleep: Option<Pin<Box<Sleep>>>,
+        sleep: LazySleep,
     }
 }
 
@@ -437,7 +439,7 @@ impl<'a, F> Deadline<'a, F> {
             app,
             route,
             start: None,
-            sleep: None,
+            sleep: LazySleep::default(),
         }
     }
 }
@@ -458,13 +460,7 @@ impl<F: Future> Future for Deadline<'_, F> {
             return Poll::Pending;
         };
         let deadline = *this.start.get_or_insert_with(Instant::now) + limit;
-        let sleep = this
-            .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if sleep.deadline() != deadline {
-            sleep.as_mut().reset(deadline);
-        }
-        match sleep.as_mut().poll(cx) {
+        match this.sleep.poll_until(deadline, cx) {
             Poll::Ready(()) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }

@@ -43,19 +43,6 @@ async fn assert_healthy(addr: SocketAddr) {
     assert_eq!(answer.status(), 200);
 }
 
-/// Reads frames until the connection ends or `limit` passes; returns them and whether it ended.
-async fn frames_until_closed(reader: &mut tokio::net::tcp::OwnedReadHalf, limit: Duration) -> (Vec<Frame>, bool) {
-    let mut frames = Vec::new();
-    let ended = tokio::time::timeout(limit, async {
-        while let Some(f) = read_frame(reader).await {
-            frames.push(f);
-        }
-    })
-    .await
-    .is_ok();
-    (frames, ended)
-}
-
 /// Whether any HEADERS frame among `frames` answers with `:status 200` (static index 8, RFC 7541 App. A).
 fn answered_200(frames: &[Frame]) -> bool {
     frames

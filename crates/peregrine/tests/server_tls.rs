@@ -173,19 +173,6 @@ async fn sighup_rereads_the_files_and_a_broken_pair_leaves_the_current_one() {
     }
 }
 
-/// Frames read until the connection ends or 10 s pass; and whether it ended.
-async fn h2_frames_until_closed<R: tokio::io::AsyncRead + Unpin>(rd: &mut R) -> (Vec<support::h2frames::Frame>, bool) {
-    let mut frames = Vec::new();
-    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-        while let Some(f) = support::h2frames::read_frame(rd).await {
-            frames.push(f);
-        }
-    })
-    .await
-    .is_ok();
-    (frames, ended)
-}
-
 #[tokio::test]
 async fn rapid_reset_over_alpn_h2_is_answered_with_goaway() {
     use support::h2frames::*;
@@ -209,7 +196,7 @@ async fn rapid_reset_over_alpn_h2_is_answered_with_goaway() {
             }
         }
     });
-    let (frames, ended) = h2_frames_until_closed(&mut rd).await;
+    let (frames, ended) = frames_until_closed(&mut rd, std::time::Duration::from_secs(10)).await;
     writer.abort();
     assert!(ended, "the connection stayed open");
     let goaway = frames.iter().find(|f| f.kind == GOAWAY);

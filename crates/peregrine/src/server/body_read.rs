@@ -16,7 +16,6 @@
 //!   window fills: backpressure), for at most `body_read_timeout`, then gets 503. The reservation is held
 //!   until the request's answer is ready.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -25,9 +24,9 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio::time::Sleep;
 
 use crate::body::{BodyTimedOut, BoxError};
+use crate::lazy_sleep::LazySleep;
 
 /// The rule on a body's pace: `timeout` to arrive at any pace, then `rate` bytes per second on average.
 #[derive(Debug, Clone, Copy)]
@@ -55,8 +54,8 @@ pub(super) struct Paced<B> {
     pace: Option<Pace>,
     started: Instant,
     received: u64,
-    /// Created the first time the body waits for bytes.
-    sleep: Option<Pin<Box<Sleep>>>,
+    /// Armed the first time the body waits for bytes.
+    sleep: LazySleep,
 }
 
 impl<B> Paced<B> {
@@ -66,7 +65,7 @@ impl<B> Paced<B> {
             pace,
             started: Instant::now(),
             received: 0,
-            sleep: None,
+            sleep: LazySleep::default(),
         }
     }
 }
@@ -95,13 +94,7 @@ where
                     return Poll::Pending;
                 };
                 let deadline = tokio::time::Instant::from_std(pace.deadline(this.started, this.received));
-                let sleep = this
-                    .sleep
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-                if sleep.deadline() != deadline {
-                    sleep.as_mut().reset(deadline);
-                }
-                match sleep.as_mut().poll(cx) {
+                match this.sleep.poll_until(deadline, cx) {
                     Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTimedOut)))),
                     Poll::Pending => Poll::Pending,
                 }

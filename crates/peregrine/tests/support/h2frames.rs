@@ -129,6 +129,22 @@ pub(crate) async fn read_frame<I: AsyncRead + Unpin>(io: &mut I) -> Option<Frame
     })
 }
 
+/// Frames read until the connection ends or `limit` passes; and whether it ended.
+pub(crate) async fn frames_until_closed<I: AsyncRead + Unpin>(
+    io: &mut I,
+    limit: std::time::Duration,
+) -> (Vec<Frame>, bool) {
+    let mut frames = Vec::new();
+    let ended = tokio::time::timeout(limit, async {
+        while let Some(f) = read_frame(io).await {
+            frames.push(f);
+        }
+    })
+    .await
+    .is_ok();
+    (frames, ended)
+}
+
 /// Writes the preface and an empty SETTINGS frame, as every client starts.
 pub(crate) async fn open<I: AsyncWrite + Unpin>(io: &mut I) {
     io.write_all(PREFACE).await.unwrap();
