@@ -7,7 +7,7 @@ use peregrine::testing::create_req;
 
 /// The URI-template parser and the router built from it: any text as a template is added or refused with
 /// an error, never a panic; an added literal template finds itself.
-pub fn uri_template(data: &[u8]) {
+pub(crate) fn uri_template(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let mut router = Router::new();
     if router.add(text, 1u8).is_ok() && !text.contains('{') {
@@ -21,7 +21,7 @@ pub fn uri_template(data: &[u8]) {
 
 /// Lookups against a router with every kind of segment: literals, fields, converters, compound segments
 /// and a path converter; any path is found or not, never a panic.
-pub fn router_lookup(data: &[u8]) {
+pub(crate) fn router_lookup(data: &[u8]) {
     let Ok(path) = std::str::from_utf8(data) else { return };
     thread_local! {
         static ROUTER: Router<u8> = {
@@ -58,7 +58,7 @@ pub fn router_lookup(data: &[u8]) {
 }
 
 /// The query-string parser behind every `get_param*` getter.
-pub fn query_string(data: &[u8]) {
+pub(crate) fn query_string(data: &[u8]) {
     let Ok(query) = std::str::from_utf8(data) else { return };
     let target = format!("/q?{query}");
     if target.parse::<http::Uri>().is_err() {
@@ -79,7 +79,7 @@ pub fn query_string(data: &[u8]) {
 }
 
 /// The Cookie header parser: a pair never hides its neighbours, values come back as sent.
-pub fn cookies(data: &[u8]) {
+pub(crate) fn cookies(data: &[u8]) {
     let Ok(value) = http::HeaderValue::from_bytes(data) else {
         return;
     };
@@ -104,7 +104,7 @@ pub fn cookies(data: &[u8]) {
 
 /// The header getters: every legal value is readable as ISO-8859-1 text and as bytes; the typed getters
 /// answer or refuse.
-pub fn header_getters(data: &[u8]) {
+pub(crate) fn header_getters(data: &[u8]) {
     let Ok(value) = http::HeaderValue::from_bytes(data) else {
         return;
     };
@@ -133,7 +133,7 @@ pub fn header_getters(data: &[u8]) {
 
 /// A JSON body read into the app's own type through `req.media()`: answered 200 exactly when serde_json
 /// reads it, else 400 whose description names neither the app's types nor runs past a few hundred bytes.
-pub fn json_media(data: &[u8]) {
+pub(crate) fn json_media(data: &[u8]) {
     use peregrine::testing::TestClient;
     use peregrine::{App, Request, Response, Result};
 
