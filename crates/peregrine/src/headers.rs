@@ -16,12 +16,14 @@ impl Request {
     }
 
     /// Header `name` (case-insensitive) as text, or `None` when absent (Falcon's `get_header`). Of a header
-    /// sent several times, the first value.
+    /// sent several times, the values joined with `, ` in the order sent (RFC 9110 §5.3), as Falcon does;
+    /// [`headers`](Request::headers)`().get_all(name)` gives them one by one.
     ///
     /// A value is bytes (RFC 9110 §5.5): besides visible ASCII it may hold obs-text (0x80–0xFF), which is
     /// decoded as ISO-8859-1, as Falcon does, so every legal value is readable. The text is borrowed when the
-    /// value is ASCII (nearly always) and allocated only when it is not. [`get_header_bytes`] gives the bytes
-    /// as sent.
+    /// header came once and is ASCII (nearly always), and allocated only otherwise; as it borrows the request,
+    /// copy it (`.into_owned()`) to keep it across a call that needs the request mutably, such as
+    /// `req.media().await`. [`get_header_bytes`] gives the bytes as sent.
     ///
     /// ```
     /// let req = peregrine::testing::create_req("GET", "/", &[("X-Token", "s3cret")]);
@@ -31,11 +33,21 @@ impl Request {
     ///
     /// [`get_header_bytes`]: Request::get_header_bytes
     pub fn get_header(&self, name: impl header::AsHeaderName) -> Option<Cow<'_, str>> {
-        self.head.headers.get(name).map(|v| latin1(v.as_bytes()))
+        let mut values = self.head.headers.get_all(name).into_iter();
+        let first = latin1(values.next()?.as_bytes());
+        let Some(second) = values.next() else {
+            return Some(first);
+        };
+        let mut joined = first.into_owned();
+        for value in std::iter::once(second).chain(values) {
+            joined.push_str(", ");
+            joined.push_str(&latin1(value.as_bytes()));
+        }
+        Some(Cow::Owned(joined))
     }
 
     /// Header `name` as the bytes that were sent, or `None` when absent. Of a header sent several times, the
-    /// first value.
+    /// first value (`headers().get_all(name)` gives each).
     ///
     /// ```
     /// // A client that sends UTF-8 in a header: two bytes for "é", each one ISO-8859-1 character as text.

@@ -100,13 +100,18 @@ impl fmt::Display for HttpStatus {
 
 impl std::error::Error for HttpStatus {}
 
-/// The status line RFC 9110 gives (the `http` crate still has pre-9110 names for 413 and 422).
-pub(crate) fn status_line(status: StatusCode) -> String {
-    let reason = match status.as_u16() {
+/// The reason phrase RFC 9110 gives where the `http` crate still has a pre-9110 one (413 and 422).
+pub(crate) fn renamed_reason(status: StatusCode) -> Option<&'static str> {
+    match status.as_u16() {
         413 => Some("Content Too Large"),
         422 => Some("Unprocessable Content"),
-        _ => status.canonical_reason(),
-    };
+        _ => None,
+    }
+}
+
+/// The status line RFC 9110 gives (the `http` crate still has pre-9110 names for 413 and 422).
+pub(crate) fn status_line(status: StatusCode) -> String {
+    let reason = renamed_reason(status).or_else(|| status.canonical_reason());
     match reason {
         Some(reason) => format!("{} {reason}", status.as_u16()),
         None => status.as_u16().to_string(),

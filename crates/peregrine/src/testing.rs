@@ -1,5 +1,8 @@
 //! A test client that needs no socket: requests built in memory go through the exact pipeline the server
-//! runs (middleware, routing, hooks, responders, error handling), and come back as a [`TestResult`].
+//! runs (middleware, routing, hooks, responders, error handling), and come back as a [`TestResult`]. What
+//! the server does before the pipeline — the limits of [`ServerConfig`](crate::server::ServerConfig) on heads
+//! (414, 431), the Host rule, body pace (408) and body memory (503), shedding — is not simulated: test it
+//! over a socket. The app's own limits (`App::max_body_size`, timeouts) apply here as on the server.
 //!
 //! ```
 //! use peregrine::testing::TestClient;

@@ -112,6 +112,20 @@ async fn a_header_with_obs_text_is_readable_as_latin1_and_as_bytes() {
 }
 
 #[tokio::test]
+async fn a_header_sent_twice_reads_as_its_values_joined() {
+    // RFC 9110 §5.3, and Falcon's get_header.
+    let c = probe(|req| Ok(json!([req.get_header("X-Tag"), req.get_header_bytes("X-Tag")])));
+    let r = c
+        .simulate_get("/t/1")
+        .header("X-Tag", "a")
+        .header("X-Tag", "b c")
+        .header_bytes("X-Tag", b"d\xE9")
+        .send()
+        .await;
+    assert_eq!(r.json::<Value>(), json!(["a, b c, d\u{e9}", [97]]));
+}
+
+#[tokio::test]
 async fn required_header_missing_is_400() {
     let c = probe(|req| Ok(json!(req.require_header("X-Token")?)));
     invalid(

@@ -204,3 +204,16 @@ async fn a_body_over_max_body_size_gets_413_by_length_and_chunked() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_status_line_of_413_is_rfc_9110s() {
+    use tokio::io::AsyncReadExt;
+    let server = start(App::new().add_route("/len", Len), ServerConfig::new().max_body_size(10)).await;
+    let mut c = Conn::open(server.addr).await;
+    c.send("POST /len HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\nConnection: close\r\n\r\n01234567890")
+        .await;
+    let mut out = Vec::new();
+    let _ = c.stream.read_to_end(&mut out).await;
+    let head = String::from_utf8_lossy(&out);
+    assert!(head.starts_with("HTTP/1.1 413 Content Too Large\r\n"), "{head}");
+}

@@ -53,18 +53,18 @@ impl fmt::Display for BindAddr {
 /// | [`max_connections`](Self::max_connections) | `PEREGRINE_MAX_CONNECTIONS` | 25 000 |
 /// | [`max_concurrent_requests`](Self::max_concurrent_requests) | `PEREGRINE_MAX_CONCURRENT_REQUESTS` (0: none) | 1 024 |
 /// | [`adaptive_concurrency`](Self::adaptive_concurrency) | `PEREGRINE_ADAPTIVE_CONCURRENCY` | `false` |
-/// | [`retry_after`](Self::retry_after) | `PEREGRINE_RETRY_AFTER_SECS` | 1 s |
-/// | [`header_read_timeout`](Self::header_read_timeout) | `PEREGRINE_HEADER_READ_TIMEOUT_MS` | 10 s |
-/// | [`request_timeout`](Self::request_timeout) | `PEREGRINE_REQUEST_TIMEOUT_MS` (0: none) | the app's (30 s) |
-/// | [`drain_timeout`](Self::drain_timeout) | `PEREGRINE_DRAIN_TIMEOUT_MS` | 30 s |
+/// | [`retry_after`](Self::retry_after) | `PEREGRINE_RETRY_AFTER_SECS` (s) | 1 s |
+/// | [`header_read_timeout`](Self::header_read_timeout) | `PEREGRINE_HEADER_READ_TIMEOUT_MS` (ms) | 10 s |
+/// | [`request_timeout`](Self::request_timeout) | `PEREGRINE_REQUEST_TIMEOUT_MS` (ms; 0: none) | the app's (30 s) |
+/// | [`drain_timeout`](Self::drain_timeout) | `PEREGRINE_DRAIN_TIMEOUT_MS` (ms) | 30 s |
 /// | [`keep_alive`](Self::keep_alive) | `PEREGRINE_KEEP_ALIVE` | `true` |
-/// | [`max_request_target_size`](Self::max_request_target_size) | `PEREGRINE_MAX_REQUEST_TARGET_SIZE` | 8 KiB |
-/// | [`max_header_size`](Self::max_header_size) | `PEREGRINE_MAX_HEADER_SIZE` | 32 KiB |
+/// | [`max_request_target_size`](Self::max_request_target_size) | `PEREGRINE_MAX_REQUEST_TARGET_SIZE` (bytes) | 8 KiB |
+/// | [`max_header_size`](Self::max_header_size) | `PEREGRINE_MAX_HEADER_SIZE` (bytes) | 32 KiB |
 /// | [`max_headers`](Self::max_headers) | `PEREGRINE_MAX_HEADERS` | 100 |
-/// | [`max_body_size`](Self::max_body_size) | `PEREGRINE_MAX_BODY_SIZE` | the app's (1 MiB) |
-/// | [`body_read_timeout`](Self::body_read_timeout) | `PEREGRINE_BODY_READ_TIMEOUT_MS` (0: none) | 10 s |
+/// | [`max_body_size`](Self::max_body_size) | `PEREGRINE_MAX_BODY_SIZE` (bytes) | the app's (1 MiB) |
+/// | [`body_read_timeout`](Self::body_read_timeout) | `PEREGRINE_BODY_READ_TIMEOUT_MS` (ms; 0: none) | 10 s |
 /// | [`min_body_rate`](Self::min_body_rate) | `PEREGRINE_MIN_BODY_RATE` (bytes/s) | 1 024 |
-/// | [`max_body_memory`](Self::max_body_memory) | `PEREGRINE_MAX_BODY_MEMORY` | 64 MiB |
+/// | [`max_body_memory`](Self::max_body_memory) | `PEREGRINE_MAX_BODY_MEMORY` (bytes) | 64 MiB |
 /// | [`pipeline_flush`](Self::pipeline_flush) | `PEREGRINE_PIPELINE_FLUSH` | `true` |
 /// | [`http2`](Self::http2) | `PEREGRINE_HTTP2` | `false` |
 /// | [`h2_max_concurrent_streams`](Self::h2_max_concurrent_streams) | `PEREGRINE_H2_MAX_STREAMS` | 200 |
@@ -281,7 +281,8 @@ impl ServerConfig {
     }
 
     /// Replaces the app's [`request_timeout`](crate::App::request_timeout) (`None`: no limit). Routes with
-    /// their own [`route_timeout`](crate::App::route_timeout) keep it.
+    /// their own [`route_timeout`](crate::App::route_timeout) keep it. The test client never sees a
+    /// `ServerConfig`: set a limit on the [`App`](crate::App) for tests to meet it too.
     #[must_use]
     pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.request_timeout = RequestTimeout::Replace(timeout.into());
@@ -308,8 +309,9 @@ impl ServerConfig {
     /// is counted as written without optional whitespace: the request line (`GET /p HTTP/1.1` and CRLF),
     /// each field as `name: value` and CRLF, and the empty line. A head that does not fit in twice the
     /// larger of this and [`max_request_target_size`](Self::max_request_target_size) (at least 8 KiB) is
-    /// answered 431 before it is parsed. For HTTP/2 this bounds the header list as RFC 9113 §6.5.2 counts it
-    /// (each field's name and value plus 32 bytes).
+    /// answered 431 by hyper before it is parsed, with an empty body (hyper may read a little more than that
+    /// when the bytes come in large reads; up to there, the answer is the server's JSON one). For HTTP/2
+    /// this bounds the header list as RFC 9113 §6.5.2 counts it (each field's name and value plus 32 bytes).
     #[must_use]
     pub fn max_header_size(mut self, bytes: usize) -> Self {
         self.max_header_size = bytes;
@@ -319,21 +321,23 @@ impl ServerConfig {
     /// The longest request-target (the path and query, or the whole absolute-form URI) in bytes (default
     /// 8 KiB); a longer one gets **414** (RFC 9110 §15.5.15) and the connection is closed, before any app
     /// code. A target too long to fit in the read buffer (see [`max_header_size`](Self::max_header_size))
-    /// gets 431 instead.
+    /// gets hyper's 431 instead.
     #[must_use]
     pub fn max_request_target_size(mut self, bytes: usize) -> Self {
         self.max_request_target_size = bytes;
         self
     }
 
-    /// The most header fields in a request (default 100); more gets **431**.
+    /// The most header fields in a request (default 100); more gets hyper's **431**, with an empty body, and
+    /// the connection is closed.
     #[must_use]
     pub fn max_headers(mut self, n: usize) -> Self {
         self.max_headers = n;
         self
     }
 
-    /// Replaces the app's [`max_body_size`](crate::App::max_body_size).
+    /// Replaces the app's [`max_body_size`](crate::App::max_body_size) (bytes; a larger body gets 413). The test
+    /// client never sees a `ServerConfig`: set the limit on the [`App`](crate::App) for tests to meet it too.
     #[must_use]
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.max_body_size = Some(bytes);
@@ -366,7 +370,8 @@ impl ServerConfig {
     /// [`max_concurrent_requests`](Self::max_concurrent_requests), so a client still sending its body holds
     /// no place; it reserves its `Content-Length` (a chunked body: its buffer as it grows) and keeps the
     /// reservation until its answer is ready. With the budget spent, a body is not read (the client's
-    /// sending stalls) for up to [`body_read_timeout`](Self::body_read_timeout), then gets **503** with
+    /// sending stalls) for up to [`body_read_timeout`](Self::body_read_timeout) — the same clock as its pace,
+    /// so a body that waited has that much less time to arrive — then gets **503** with
     /// `Retry-After` and a close. A body whose `Content-Length` is over `max_body_size` is left to the app
     /// (413, unless a route raised its limit and reads it) and is outside this budget, as is the part of a
     /// chunked body past `max_body_size` that such a route reads.

@@ -8,9 +8,10 @@ use std::time::Duration;
 use super::config::{BindAddr, ConfigError, ServerConfig, ADDR_EXPECTED};
 
 impl ServerConfig {
-    /// The defaults, overridden by every `PEREGRINE_*` variable that is set (the table above). When
-    /// `PEREGRINE_ADDR` is unset and `PORT` is set (as container platforms do), the server listens on
-    /// `0.0.0.0:$PORT`.
+    /// The defaults, overridden by every `PEREGRINE_*` variable that is set (the table above: sizes in bytes,
+    /// times in milliseconds, rates in bytes per second, switches as `1`/`0`, `true`/`false`, `on`/`off`).
+    /// Setters called on the result override the variables in turn. When `PEREGRINE_ADDR` is unset and
+    /// `PORT` is set (as container platforms do), the server listens on `0.0.0.0:$PORT`.
     ///
     /// # Errors
     /// When a variable is set to something that does not parse; the error names it.

@@ -83,6 +83,12 @@ impl<F: Future<Output = http::Response<HyperBody>>> Future for Serving<F> {
         };
         // Frees the place under the limit (and the heap block) as soon as the answer is ready.
         this.state = State::Done;
+        if let Some(reason) = crate::status::renamed_reason(response.status()) {
+            // HTTP/1's status line says what RFC 9110 says, as the error body's title does.
+            response
+                .extensions_mut()
+                .insert(hyper::ext::ReasonPhrase::from_static(reason.as_bytes()));
+        }
         if let Some(watchdog) = this.watchdog.take() {
             response.body_mut().on_done(watchdog);
         }
