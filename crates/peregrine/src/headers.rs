@@ -200,7 +200,7 @@ impl Request {
                     .rsplit_once('@')
                     .map_or(authority.as_str(), |(_, host)| host),
             ),
-            // The server has checked Host's syntax (RFC 9112 §3.2), so it is ASCII.
+            // The server has checked Host's syntax (RFC 9112 §3.2, and RFC 9113 §8.3.1 for HTTP/2), so it is ASCII.
             None => self.head.headers.get(header::HOST).and_then(|v| v.to_str().ok()),
         }
     }

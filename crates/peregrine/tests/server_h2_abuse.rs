@@ -263,3 +263,74 @@ async fn zero_window_clients_hold_no_more_than_their_streams() {
     );
     drop(stalled);
 }
+
+/// The first HEADERS frame answering stream 1.
+async fn answer_to_stream_1(rd: &mut tokio::net::tcp::OwnedReadHalf) -> Option<Frame> {
+    let (frames, _) = frames_until_closed(rd, Duration::from_secs(2)).await;
+    frames.into_iter().find(|f| f.kind == HEADERS && f.stream == 1)
+}
+
+#[tokio::test]
+async fn the_host_rule_holds_over_http2() {
+    // RFC 9113 §8.3.1: without :authority, Host is the authority and must be valid; with it, they agree.
+    let server = server().await;
+    let cases: [(&str, Vec<u8>, u8); 3] = [
+        (
+            "an invalid Host without :authority",
+            literal(b"host", b"evil.example/x y"),
+            0x8c,
+        ),
+        ("a Host unlike :authority", literal(b"host", b"other.example"), 0x8c),
+        ("a valid Host equal to :authority", literal(b"host", b"t"), 0x88),
+    ];
+    for (what, host, want) in cases {
+        let stream = TcpStream::connect(server.addr).await.unwrap();
+        let (mut rd, mut wr) = stream.into_split();
+        open(&mut wr).await;
+        let mut block = if what.contains("without") {
+            // :method GET, :scheme http, :path /health, and no :authority.
+            let mut b = vec![0x82, 0x86];
+            b.extend(hpack_int(0x00, 4, 4));
+            b.extend(hpack_int(0, 7, 7));
+            b.extend_from_slice(b"/health");
+            b
+        } else {
+            get_block("t", "/health")
+        };
+        block.extend(host);
+        wr.write_all(&frame(HEADERS, END_HEADERS | END_STREAM, 1, &block))
+            .await
+            .unwrap();
+        let answer = answer_to_stream_1(&mut rd).await;
+        // :status 400 is static entry 12 (0x8c), 200 entry 8 (0x88).
+        assert_eq!(
+            answer.as_ref().and_then(|f| f.payload.first()),
+            Some(&want),
+            "{what}: {answer:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn max_headers_holds_over_http2() {
+    let app: App = app();
+    let server = start(app, ServerConfig::new().http2(true).max_headers(10)).await;
+    for (extra, served) in [(9, true), (11, false)] {
+        let stream = TcpStream::connect(server.addr).await.unwrap();
+        let (mut rd, mut wr) = stream.into_split();
+        open(&mut wr).await;
+        let mut block = get_block("t", "/health");
+        for i in 0..extra {
+            block.extend(literal(format!("x-{i}").as_bytes(), b"v"));
+        }
+        wr.write_all(&frame(HEADERS, END_HEADERS | END_STREAM, 1, &block))
+            .await
+            .unwrap();
+        let answer = answer_to_stream_1(&mut rd).await.expect("an answer");
+        assert_eq!(
+            answer.payload.first() == Some(&0x88),
+            served,
+            "{extra} fields: {answer:?}"
+        );
+    }
+}

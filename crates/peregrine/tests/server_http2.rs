@@ -48,3 +48,25 @@ async fn shutdown_drains_the_idle_connections_of_the_http2_capable_server() {
     assert!(ended.is_ok(), "the HTTP/2 connection was closed by the server");
     drop(sender);
 }
+
+#[tokio::test]
+async fn a_silent_or_half_prefaced_connection_is_closed_at_the_header_read_timeout() {
+    // hyper sets no deadline while it reads the first bytes to tell HTTP/1 from HTTP/2; the server does.
+    let config = ServerConfig::new()
+        .http2(true)
+        .header_read_timeout(Duration::from_millis(300));
+    let server = start(app(), config).await;
+    for first in ["", "PRI * HTTP/2.0\r\n"] {
+        let mut c = Conn::open(server.addr).await;
+        c.send(first).await;
+        assert!(
+            c.closed_within(Duration::from_secs(2)).await,
+            "a connection that sent {first:?} stayed open"
+        );
+    }
+    // One that sends its request in time is served, and stays open for the next as before.
+    let mut c = Conn::open(server.addr).await;
+    assert_eq!(c.exchange(&get("/health"), false).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(c.exchange(&get("/health"), false).await.status, 200);
+}

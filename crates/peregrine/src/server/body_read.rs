@@ -11,10 +11,11 @@
 //!   decides (413 at once, or a route that raised its limit reads it as a stream). A chunked body found
 //!   larger is handed on as what was read followed by the rest.
 //! - **Memory** ([`BodyBudget`]): what all early-read bodies hold together is bounded by
-//!   `max_body_memory`. A body reserves its `Content-Length` before its first byte is read (a chunked one
-//!   reserves as its buffer grows); when the budget is spent it waits, reading nothing (the client's TCP
-//!   window fills: backpressure), for at most `body_read_timeout`, then gets 503. The reservation is held
-//!   until the request's answer is ready.
+//!   `max_body_memory`. A body reserves memory as its bytes arrive (its buffer starts at 8 KiB, or its whole
+//!   length if smaller, and doubles up to its `Content-Length`), so a `Content-Length` alone reserves
+//!   nothing; when the budget is spent it waits, reading nothing (the client's TCP window fills:
+//!   backpressure), until `body_read_timeout` after the body started, then gets 503. The reservation is held
+//!   until the request's answer is ready. A body larger than the whole budget is left to the app.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -114,7 +115,7 @@ where
 /// The memory all early-read bodies may hold together, in bytes.
 pub(super) struct BodyBudget {
     bytes: Arc<Semaphore>,
-    max: usize,
+    pub(super) max: usize,
 }
 
 impl BodyBudget {
@@ -140,7 +141,8 @@ impl BodyBudget {
         let Ok(n) = u32::try_from(n) else {
             return false;
         };
-        if n as usize > self.max {
+        let already = held.as_ref().map_or(0, OwnedSemaphorePermit::num_permits);
+        if already + n as usize > self.max {
             return false;
         }
         // The timer is only registered if the reservation has to wait.
@@ -161,9 +163,10 @@ impl BodyBudget {
 pub(super) enum Early<B> {
     /// The whole body, and its reservation.
     Read(Bytes, Option<OwnedSemaphorePermit>),
-    /// A chunked body longer than the limit: what was read, the rest, and the reservation.
-    Longer(Bytes, B, Option<OwnedSemaphorePermit>),
-    /// Not read: its `Content-Length` is over the limit.
+    /// Left to the app after part of it was read (a chunked body longer than the limit, or a body larger
+    /// than the whole budget): what was read, the rest, and the reservation.
+    HandedOn(Bytes, B, Option<OwnedSemaphorePermit>),
+    /// Not read: its `Content-Length` is over the limit, or over the whole budget.
     Skipped(B),
     /// It stopped arriving in time: 408.
     TimedOut,
@@ -173,7 +176,15 @@ pub(super) enum Early<B> {
     NoMemory,
 }
 
-/// Reads `body` whole if it fits in `limit` bytes, under `budget`; a reservation waits at most `wait`.
+/// The first buffer of a body larger than this is this size; it doubles as bytes arrive.
+const FIRST_BUFFER: usize = 8 * 1024;
+
+/// Reads `body` whole if it fits in `limit` bytes, under `budget`; a reservation waits until `wait` after
+/// the body started, at most.
+///
+/// Memory is reserved as bytes arrive, never on a `Content-Length`'s word alone: the buffer is the whole
+/// body when it is at most 8 KiB, else 8 KiB doubling up to the body's length (or the limit, chunked),
+/// allocated at exactly that size, and the reservation follows the buffer.
 pub(super) async fn read_early<B>(
     mut body: Paced<B>,
     limit: usize,
@@ -185,22 +196,16 @@ where
     B::Error: Into<BoxError>,
 {
     let hint = body.size_hint();
-    if hint.lower() > limit as u64 {
+    let exact = hint.exact().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    if hint.lower() > limit as u64 || exact.is_some_and(|n| n > budget.max) {
         return Early::Skipped(body);
     }
+    // The most this body's buffer may become.
+    let most = exact.unwrap_or(limit);
     let wait_until = body.started + wait;
     let mut held = None;
-    // With Content-Length, all of it at once: one reservation and one allocation.
-    let exact = hint.exact().map(|n| n as usize);
-    let mut buffer = match exact {
-        Some(n) => {
-            if !budget.reserve(&mut held, n, wait_until).await {
-                return Early::NoMemory;
-            }
-            BytesMut::with_capacity(n)
-        }
-        None => BytesMut::new(),
-    };
+    let mut buffer = BytesMut::new();
+    let mut reserved = 0;
     loop {
         let frame = match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
             None => break,
@@ -210,21 +215,25 @@ where
         };
         let Ok(data) = frame.into_data() else { continue };
         let needed = buffer.len() + data.len();
-        if needed > limit {
-            let mut read = buffer;
-            read.extend_from_slice(&data);
-            return Early::Longer(read.freeze(), body, held);
-        }
-        if exact.is_none() && needed > buffer.capacity() {
-            // A chunked body grows its buffer (and its reservation) by doubling, up to the limit.
-            let grown = needed.max(buffer.capacity() * 2).max(8 * 1024).min(limit);
-            if !budget
-                .reserve(&mut held, grown - buffer.capacity(), wait_until.max(Instant::now()))
-                .await
-            {
+        if needed > reserved {
+            let grown = needed
+                .max(reserved * 2)
+                .max(FIRST_BUFFER)
+                .min(most.max(needed))
+                .min(budget.max.max(needed));
+            if needed > limit || needed > budget.max {
+                buffer.extend_from_slice(&data);
+                return Early::HandedOn(buffer.freeze(), body, held);
+            }
+            let deadline = wait_until.max(Instant::now());
+            if !budget.reserve(&mut held, grown - reserved, deadline).await {
                 return Early::NoMemory;
             }
-            buffer.reserve(grown - buffer.len());
+            // A new buffer of exactly `grown` bytes (`BytesMut::reserve` may take more than it is asked).
+            let mut larger = BytesMut::with_capacity(grown);
+            larger.extend_from_slice(&buffer);
+            buffer = larger;
+            reserved = grown;
         }
         buffer.extend_from_slice(&data);
     }
@@ -325,12 +334,70 @@ mod tests {
         let budget = BodyBudget::new(1 << 20);
         let body = Paced::new(chunks(&["abcd", "efgh", "ijkl"]), None);
         match read_early(body, 6, &budget, Duration::from_secs(1)).await {
-            Early::Longer(read, rest, _held) => {
+            Early::HandedOn(read, rest, _held) => {
                 let all = Prefixed::new(read, rest).collect().await.unwrap().to_bytes();
                 assert_eq!(&all[..], b"abcdefghijkl");
             }
             _ => panic!("not handed on"),
         }
+    }
+
+    #[tokio::test]
+    async fn memory_is_reserved_as_bytes_arrive_not_on_the_content_length() {
+        let budget = BodyBudget::new(1 << 20);
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let body = Paced::new(Channel(rx), None);
+        let budget = Arc::new(budget);
+        let reader = {
+            let budget = Arc::clone(&budget);
+            tokio::spawn(async move {
+                matches!(
+                    read_early(body, 1 << 20, &budget, Duration::from_secs(5)).await,
+                    Early::Read(..)
+                )
+            })
+        };
+        tx.send(Bytes::from_static(b"x")).await.unwrap();
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(
+            (1 << 20) - budget.available(),
+            8 * 1024,
+            "one byte reserves the first buffer only"
+        );
+        tx.send(Bytes::from(vec![b'y'; 10_000])).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!((1 << 20) - budget.available(), 16 * 1024, "the buffer doubled");
+        drop(tx);
+        assert!(reader.await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_chunked_body_larger_than_the_budget_is_handed_on_not_refused() {
+        let budget = BodyBudget::new(10_000);
+        let body = Paced::new(chunks(&["a"; 1]), None);
+        assert!(matches!(
+            read_early(body, 20_000, &budget, Duration::from_secs(1)).await,
+            Early::Read(..)
+        ));
+        // 9,000 bytes fit: the doubling stops at the budget.
+        let parts: Vec<&'static str> = vec!["0123456789"; 900];
+        let body = Paced::new(chunks(&parts), None);
+        assert!(matches!(
+            read_early(body, 20_000, &budget, Duration::from_secs(1)).await,
+            Early::Read(..)
+        ));
+        // 10,010 bytes do not.
+        let parts: Vec<&'static str> = vec!["0123456789"; 1001];
+        let body = Paced::new(chunks(&parts), None);
+        match read_early(body, 20_000, &budget, Duration::from_secs(1)).await {
+            Early::HandedOn(read, rest, _held) => {
+                let all = Prefixed::new(read, rest).collect().await.unwrap().to_bytes();
+                assert_eq!(all.len(), 10_010);
+            }
+            _ => panic!("not handed on"),
+        }
+        assert_eq!(budget.available(), 10_000);
     }
 
     #[tokio::test]

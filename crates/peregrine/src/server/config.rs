@@ -368,13 +368,14 @@ impl ServerConfig {
     ///
     /// A request body that fits in `max_body_size` is read whole before its request takes a place under
     /// [`max_concurrent_requests`](Self::max_concurrent_requests), so a client still sending its body holds
-    /// no place; it reserves its `Content-Length` (a chunked body: its buffer as it grows) and keeps the
-    /// reservation until its answer is ready. With the budget spent, a body is not read (the client's
+    /// no place. It reserves memory as its bytes arrive (its buffer: the whole body up to 8 KiB, else 8 KiB
+    /// doubling up to its `Content-Length`), never on the `Content-Length` alone, and keeps the reservation
+    /// until its answer is ready. With the budget spent, a body is not read (the client's
     /// sending stalls) for up to [`body_read_timeout`](Self::body_read_timeout) — the same clock as its pace,
     /// so a body that waited has that much less time to arrive — then gets **503** with
     /// `Retry-After` and a close. A body whose `Content-Length` is over `max_body_size` is left to the app
-    /// (413, unless a route raised its limit and reads it) and is outside this budget, as is the part of a
-    /// chunked body past `max_body_size` that such a route reads.
+    /// (413, unless a route raised its limit and reads it) and is outside this budget, as are a body larger
+    /// than the whole budget and the part of a chunked body past either that such a route reads.
     #[must_use]
     pub fn max_body_memory(mut self, bytes: usize) -> Self {
         self.max_body_memory = bytes;

@@ -61,6 +61,8 @@ pub(super) struct Shared {
     body_incomplete: PrerenderedError,
     /// The 503 (and close) of a body with no memory left for it.
     no_body_memory: PrerenderedError,
+    /// The 400 (and close) of a request-target with userinfo.
+    invalid_target: PrerenderedError,
     /// The 501 (and close) of a transfer coding other than chunked.
     unsupported_coding: PrerenderedError,
     /// The 414 (and close) of a request-target over its bound, rendered once.
@@ -187,6 +189,12 @@ impl Shared {
                     .with_header(RETRY_AFTER, HeaderValue::from(config.retry_after.as_secs()))
                     .with_header(CONNECTION, "close"),
             ),
+            invalid_target: PrerenderedError::new(
+                HttpError::bad_request()
+                    .with_title("Invalid request-target")
+                    .with_description("A request-target may not carry userinfo (RFC 9110, Section 4.2.4).")
+                    .with_header(CONNECTION, "close"),
+            ),
             unsupported_coding: PrerenderedError::new(
                 HttpError::not_implemented()
                     .with_title("Unsupported transfer coding")
@@ -196,6 +204,7 @@ impl Shared {
             head_limits: HeadLimits {
                 max_target: config.max_request_target_size,
                 max_head: config.max_header_size,
+                max_fields: config.max_headers,
             },
             target_too_long: PrerenderedError::new(
                 HttpError::new(http::StatusCode::URI_TOO_LONG)
@@ -280,7 +289,9 @@ impl Shared {
         let body = Paced::new(body, self.pace);
         let (body, _reserved) = match body_read::read_early(body, limit, &self.body_budget, self.body_wait).await {
             Early::Read(bytes, reserved) => (RequestBody::Full(bytes), reserved),
-            Early::Longer(read, rest, reserved) => (RequestBody::Stream(Box::pin(Prefixed::new(read, rest))), reserved),
+            Early::HandedOn(read, rest, reserved) => {
+                (RequestBody::Stream(Box::pin(Prefixed::new(read, rest))), reserved)
+            }
             Early::Skipped(body) => (RequestBody::Stream(Box::pin(body)), None),
             Early::TimedOut => return self.pipeline.reject(&head, &self.body_timed_out),
             Early::Failed => return self.pipeline.reject(&head, &self.body_incomplete),
@@ -302,6 +313,7 @@ impl Shared {
             Refusal::HeadTooLarge => &self.head_too_large,
             Refusal::InvalidHost => &self.bad_host,
             Refusal::UnsupportedCoding => &self.unsupported_coding,
+            Refusal::InvalidTarget => &self.invalid_target,
         };
         self.pipeline.reject(head, error)
     }
@@ -370,16 +382,22 @@ impl Connection {
         let Some(watchdog) = watchdog else {
             #[cfg(feature = "http2")]
             if let Some(auto) = &shared.auto {
+                // The first request is due within the header-read timeout, as on an HTTP/1 connection: hyper
+                // sets no deadline while it reads the first bytes to tell HTTP/1 from HTTP/2. From the first
+                // request on, hyper keeps the deadlines (HTTP/1's header-read timeout, HTTP/2's pings) and the
+                // watchdog only carries wake-ups.
+                let watchdog = Arc::new(shared.sweeper.watchdog());
                 let service = {
-                    let shared = Arc::clone(&shared);
-                    service_fn(move |request: http::Request<Incoming>| shared.serve(request, peer, None, None))
+                    let (shared, watchdog) = (Arc::clone(&shared), Arc::clone(&watchdog));
+                    service_fn(move |request: http::Request<Incoming>| {
+                        watchdog.disarm();
+                        shared.serve(request, peer, None, None)
+                    })
                 };
                 let mut auto = auto.clone();
                 if shared.sweeper.timeout().is_some() {
                     auto.http1().timer(shared.sweeper.timer());
                 }
-                // hyper keeps this connection's deadlines; the watchdog only carries wake-ups.
-                let watchdog = shared.sweeper.unarmed_watchdog();
                 let connection = auto.serve_connection(io, service);
                 let ended = Supervised::new(connection, &watchdog, &shared.lifecycle).await;
                 return log_end(ended, peer);

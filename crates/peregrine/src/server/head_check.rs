@@ -28,27 +28,28 @@ pub(super) enum Refusal {
     InvalidHost,
     /// A transfer coding other than chunked alone: 501.
     UnsupportedCoding,
+    /// A request-target with userinfo: 400.
+    InvalidTarget,
 }
 
-/// The two bounds, in bytes.
+/// The bounds: sizes in bytes, and the most fields (HTTP/2's; hyper counts HTTP/1's).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct HeadLimits {
     pub(super) max_target: usize,
     pub(super) max_head: usize,
+    pub(super) max_fields: usize,
 }
 
 impl HeadLimits {
     /// Whether `head` may be served: the request-target's length is judged first, then the head's size,
     /// then the Host rule (`known`: the connection's last valid Host, when it keeps one).
     pub(super) fn check(&self, head: &Parts, known: Option<&KnownHost>) -> Result<(), Refusal> {
-        let target = target_len(&head.uri);
+        if head.version == Version::HTTP_2 {
+            return self.check_http2(head);
+        }
+        let target = target_len(&head.uri)?;
         if target > self.max_target {
             return Err(Refusal::TargetTooLong);
-        }
-        if head.version == Version::HTTP_2 {
-            // No request line, and `:authority` instead of Host; hyper bounds the header list
-            // (`max_header_list_size`, RFC 9113 §6.5.2).
-            return Ok(());
         }
         // The request line but its method (`HTTP/1.1` and `HTTP/1.0` are 8 bytes), and the empty line.
         let mut size = 1 + target + 1 + 8 + 2 + 2;
@@ -75,6 +76,34 @@ impl HeadLimits {
         }
         Ok(())
     }
+
+    /// The same rules for HTTP/2 (RFC 9113 §8.3.1): the target is `:path` (hyper makes the URI absolute
+    /// from `:scheme` and `:authority`, which are not counted); hyper bounds the header list's size
+    /// (`max_header_list_size`), this the number of fields; `:authority` carries no userinfo, a Host field
+    /// beside it must be the same, and a Host field without it must be valid.
+    fn check_http2(&self, head: &Parts) -> Result<(), Refusal> {
+        let path = head.uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+        if path > self.max_target {
+            return Err(Refusal::TargetTooLong);
+        }
+        if head.headers.len() > self.max_fields {
+            return Err(Refusal::HeadTooLarge);
+        }
+        let mut hosts = head.headers.get_all(HOST).iter();
+        let (host, second) = (hosts.next(), hosts.next());
+        let authority = head.uri.authority();
+        let valid = second.is_none()
+            && authority.is_none_or(|a| !a.as_str().contains('@'))
+            && match (authority, host) {
+                (Some(authority), Some(host)) => authority.as_str().as_bytes() == host.as_bytes(),
+                (None, Some(host)) => host::host_rule_holds(Version::HTTP_11, &head.uri, 1, Some(host), None),
+                _ => true,
+            };
+        if !valid {
+            return Err(Refusal::InvalidHost);
+        }
+        Ok(())
+    }
 }
 
 /// The transfer-coding rule of a request that has a body (RFC 9112 §6.1), checked only then. hyper reads
@@ -88,9 +117,14 @@ pub(super) fn check_framing(head: &Parts) -> Result<(), Refusal> {
     let Some(first) = codings.next() else {
         return Ok(());
     };
-    let chunked_alone = first
-        .to_str()
-        .is_ok_and(|v| v.trim_matches([' ', '\t']).eq_ignore_ascii_case("chunked"));
+    // A list may hold empty elements (RFC 9110 §5.6.1): `, chunked` is chunked alone.
+    let chunked_alone = first.to_str().is_ok_and(|v| {
+        let mut codings = v
+            .split(',')
+            .map(|c| c.trim_matches([' ', '\t']))
+            .filter(|c| !c.is_empty());
+        codings.next().is_some_and(|c| c.eq_ignore_ascii_case("chunked")) && codings.next().is_none()
+    });
     if !chunked_alone || codings.next().is_some() {
         return Err(Refusal::UnsupportedCoding);
     }
@@ -98,15 +132,17 @@ pub(super) fn check_framing(head: &Parts) -> Result<(), Refusal> {
 }
 
 /// The request-target's length as it came: origin-form (`/p?q`), absolute-form (`http://a/p`),
-/// authority-form (`a:443`) or asterisk-form (`*`).
-fn target_len(uri: &Uri) -> usize {
+/// authority-form (`a:443`) or asterisk-form (`*`). An authority with userinfo (`http://u:p@a/`) is refused:
+/// RFC 9110 §4.2.4 has it treated as an error (it is how phishing hides a host).
+fn target_len(uri: &Uri) -> Result<usize, Refusal> {
     let path = uri.path_and_query().map_or(0, |pq| pq.as_str().len());
     match uri.authority() {
-        None => path,
-        Some(authority) => match uri.scheme_str() {
+        None => Ok(path),
+        Some(authority) if authority.as_str().contains('@') => Err(Refusal::InvalidTarget),
+        Some(authority) => Ok(match uri.scheme_str() {
             Some(scheme) => scheme.len() + 3 + authority.as_str().len() + path,
             None => authority.as_str().len(),
-        },
+        }),
     }
 }
 
@@ -147,11 +183,13 @@ mod tests {
         let at = HeadLimits {
             max_target: 8192,
             max_head: size,
+            max_fields: 100,
         };
         assert_eq!(at.check(&head, None), Ok(()));
         let under = HeadLimits {
             max_target: 8192,
             max_head: size - 1,
+            max_fields: 100,
         };
         assert_eq!(under.check(&head, None), Err(Refusal::HeadTooLarge));
     }
@@ -167,11 +205,13 @@ mod tests {
             let at = HeadLimits {
                 max_target: 10,
                 max_head: size,
+                max_fields: 100,
             };
             assert_eq!(at.check(&head(method), None), Ok(()), "{method}");
             let under = HeadLimits {
                 max_target: 10,
                 max_head: size - 1,
+                max_fields: 100,
             };
             assert_eq!(under.check(&head(method), None), Err(Refusal::HeadTooLarge), "{method}");
         }
@@ -181,13 +221,14 @@ mod tests {
     fn a_target_is_measured_in_each_form() {
         for target in ["/p?q=1", "http://a.example:8080/x?y", "*", "a.example:443"] {
             let uri: Uri = target.parse().unwrap();
-            assert_eq!(target_len(&uri), target.len(), "{target}");
+            assert_eq!(target_len(&uri), Ok(target.len()), "{target}");
         }
         let head = parts("/abcdef", &[("host", "h")]);
         assert_eq!(
             HeadLimits {
                 max_target: 7,
-                max_head: 1 << 20
+                max_head: 1 << 20,
+                max_fields: 100,
             }
             .check(&head, None),
             Ok(())
@@ -195,7 +236,8 @@ mod tests {
         assert_eq!(
             HeadLimits {
                 max_target: 6,
-                max_head: 1 << 20
+                max_head: 1 << 20,
+                max_fields: 100,
             }
             .check(&head, None),
             Err(Refusal::TargetTooLong)
@@ -212,7 +254,8 @@ mod tests {
         assert_eq!(
             HeadLimits {
                 max_target: 10,
-                max_head: size
+                max_head: size,
+                max_fields: 100,
             }
             .check(&head, None),
             Ok(())
@@ -220,7 +263,8 @@ mod tests {
         assert_eq!(
             HeadLimits {
                 max_target: 10,
-                max_head: size - 1
+                max_head: size - 1,
+                max_fields: 100,
             }
             .check(&head, None),
             Err(Refusal::HeadTooLarge)
@@ -237,6 +281,7 @@ mod host_tests {
         let limits = HeadLimits {
             max_target: 100,
             max_head: 1000,
+            max_fields: 100,
         };
         let head = |hosts: &[&str]| {
             let mut b = http::Request::builder().uri("/x");
@@ -252,6 +297,7 @@ mod host_tests {
         let small = HeadLimits {
             max_target: 100,
             max_head: 10,
+            max_fields: 100,
         };
         assert_eq!(small.check(&head(&[]), None), Err(Refusal::HeadTooLarge));
     }
@@ -296,5 +342,63 @@ mod framing_tests {
             check_framing(&head(Version::HTTP_11, &[te("chunked"), te("chunked")])),
             Err(Refusal::UnsupportedCoding)
         );
+    }
+}
+
+#[cfg(test)]
+mod http2_tests {
+    use super::*;
+
+    const LIMITS: HeadLimits = HeadLimits {
+        max_target: 10,
+        max_head: 1000,
+        max_fields: 3,
+    };
+
+    fn h2(target: &str, fields: &[(&str, &str)]) -> Parts {
+        let mut b = http::Request::builder().version(Version::HTTP_2).uri(target);
+        for (n, v) in fields {
+            b = b.header(*n, *v);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn the_target_is_path_alone_and_fields_are_counted() {
+        assert_eq!(
+            LIMITS.check(&h2("http://a-long-authority.example/123456789", &[]), None),
+            Ok(())
+        );
+        assert_eq!(
+            LIMITS.check(&h2("http://a/1234567890", &[]), None),
+            Err(Refusal::TargetTooLong)
+        );
+        let three = [("a", "1"), ("b", "2"), ("c", "3")];
+        assert_eq!(LIMITS.check(&h2("http://a/", &three), None), Ok(()));
+        let four = [("a", "1"), ("b", "2"), ("c", "3"), ("d", "4")];
+        assert_eq!(LIMITS.check(&h2("http://a/", &four), None), Err(Refusal::HeadTooLarge));
+    }
+
+    #[test]
+    fn authority_and_host_follow_rfc_9113() {
+        let ok = |target: &str, fields: &[(&str, &str)]| LIMITS.check(&h2(target, fields), None);
+        assert_eq!(ok("http://a/", &[]), Ok(()));
+        assert_eq!(ok("http://a/", &[("host", "a")]), Ok(()));
+        assert_eq!(ok("http://a/", &[("host", "b")]), Err(Refusal::InvalidHost));
+        assert_eq!(ok("http://u@a/", &[]), Err(Refusal::InvalidHost));
+        assert_eq!(ok("/", &[("host", "a.example")]), Ok(()));
+        assert_eq!(ok("/", &[("host", "a b/c")]), Err(Refusal::InvalidHost));
+        assert_eq!(ok("/", &[("host", "a"), ("host", "a")]), Err(Refusal::InvalidHost));
+    }
+
+    #[test]
+    fn userinfo_in_an_http1_target_is_refused() {
+        let head = http::Request::builder()
+            .uri("http://u:p@a/x")
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        assert_eq!(LIMITS.check(&head, None), Err(Refusal::InvalidTarget));
     }
 }

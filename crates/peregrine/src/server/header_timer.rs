@@ -120,16 +120,6 @@ impl Sweeper {
         watchdog
     }
 
-    /// A watchdog that is never armed: for a connection whose deadlines hyper keeps (the auto builder's),
-    /// woken only by [`Sweeper::wake_all`].
-    #[cfg(any(feature = "http2", test))]
-    pub(crate) fn unarmed_watchdog(&self) -> Watchdog {
-        Watchdog {
-            slot: self.slot(),
-            lead: None,
-        }
-    }
-
     /// Wakes every open connection's task (the server's lifecycle has moved on).
     pub(crate) fn wake_all(&self) {
         let slots: Vec<Arc<Slot>> = lock(&self.slots).iter().filter_map(Weak::upgrade).collect();
@@ -434,15 +424,17 @@ mod tests {
     }
 
     #[test]
-    fn wake_all_wakes_a_registered_task_and_an_unarmed_watchdog_never_expires() {
+    fn wake_all_wakes_a_registered_task_and_a_disarmed_watchdog_never_expires() {
         struct Count(std::sync::atomic::AtomicUsize);
         impl std::task::Wake for Count {
             fn wake(self: Arc<Self>) {
                 self.0.fetch_add(1, Ordering::Relaxed);
             }
         }
-        let s = Sweeper::start(None);
-        let watchdog = s.unarmed_watchdog();
+        let s = Sweeper::start(Some(Duration::from_secs(1)));
+        let watchdog = s.watchdog();
+        // As an auto-detected connection's, once its first request came.
+        watchdog.disarm();
         let count = Arc::new(Count(0.into()));
         let waker = Waker::from(Arc::clone(&count));
         assert!(!watchdog.poll_expired(&mut Context::from_waker(&waker)));

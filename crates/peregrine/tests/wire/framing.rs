@@ -136,6 +136,19 @@ fn cases() -> Vec<Case> {
             Want::Refused(400),
         ),
         case(
+            "RFC 9110 §5.6.1",
+            "an empty list element before chunked is allowed",
+            post("Transfer-Encoding: , chunked\r\n", "5\r\nhello\r\n0\r\n\r\n"),
+            Want::Served(&[200]),
+        ),
+        // RFC 9110 §5.6.1 asks recipients to accept this too; hyper looks at the last element only.
+        case(
+            "RFC 9110 §5.6.1",
+            "an empty list element after chunked is refused by hyper",
+            post("Transfer-Encoding: chunked ,\r\n", "5\r\nhello\r\n0\r\n\r\n"),
+            Want::Refused(400),
+        ),
+        case(
             "RFC 9112 §6.1",
             "an unknown transfer coding gets 501",
             post("Transfer-Encoding: gzip, chunked\r\n", "5\r\nhello\r\n0\r\n\r\n"),

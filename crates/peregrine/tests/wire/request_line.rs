@@ -99,6 +99,12 @@ fn cases() -> Vec<Case> {
             Want::Served(&[200]),
         ),
         case(
+            "RFC 9110 §4.2.4",
+            "userinfo in an absolute-form target is refused",
+            format!("GET http://u:p@t{{p}} HTTP/1.1\r\n{H}"),
+            Want::Refused(400),
+        ),
+        case(
             "RFC 9112 §3.2.4",
             "the asterisk form is only for OPTIONS",
             format!("GET * HTTP/1.1\r\n{H}"),
