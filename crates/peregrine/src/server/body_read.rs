@@ -15,7 +15,8 @@
 //!   length if smaller, and doubles up to its `Content-Length`), so a `Content-Length` alone reserves
 //!   nothing; when the budget is spent it waits, reading nothing (the client's TCP window fills:
 //!   backpressure), until `body_read_timeout` after the body started, then gets 503. The reservation is held
-//!   until the request's answer is ready. A body larger than the whole budget is left to the app.
+//!   as long as the body's bytes live (the request's, and any copy the app keeps). A body larger than the
+//!   whole budget is left to the app.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -159,13 +160,14 @@ impl BodyBudget {
     }
 }
 
-/// What [`read_early`] made of a body.
+/// What [`read_early`] made of a body. Bytes read hold their memory reservation until the last handle on
+/// them is dropped ([`holding`]).
 pub(super) enum Early<B> {
-    /// The whole body, and its reservation.
-    Read(Bytes, Option<OwnedSemaphorePermit>),
+    /// The whole body.
+    Read(Bytes),
     /// Left to the app after part of it was read (a chunked body longer than the limit, or a body larger
-    /// than the whole budget): what was read, the rest, and the reservation.
-    HandedOn(Bytes, B, Option<OwnedSemaphorePermit>),
+    /// than the whole budget): what was read, and the rest.
+    HandedOn(Bytes, B),
     /// Not read: its `Content-Length` is over the limit, or over the whole budget.
     Skipped(B),
     /// It stopped arriving in time: 408.
@@ -174,6 +176,27 @@ pub(super) enum Early<B> {
     Failed,
     /// No memory for it within the wait: 503.
     NoMemory,
+}
+
+/// Bytes and the reservation of the memory they sit in.
+struct Reserved {
+    bytes: Bytes,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl AsRef<[u8]> for Reserved {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// `bytes` holding `permit` until the last handle on them (the request's body, or the app's copy of it)
+/// is dropped.
+fn holding(bytes: Bytes, permit: Option<OwnedSemaphorePermit>) -> Bytes {
+    match permit {
+        Some(permit) => Bytes::from_owner(Reserved { bytes, _permit: permit }),
+        None => bytes,
+    }
 }
 
 /// The first buffer of a body larger than this is this size; it doubles as bytes arrive.
@@ -223,7 +246,7 @@ where
                 .min(budget.max.max(needed));
             if needed > limit || needed > budget.max {
                 buffer.extend_from_slice(&data);
-                return Early::HandedOn(buffer.freeze(), body, held);
+                return Early::HandedOn(holding(buffer.freeze(), held), body);
             }
             let deadline = wait_until.max(Instant::now());
             if !budget.reserve(&mut held, grown - reserved, deadline).await {
@@ -237,7 +260,7 @@ where
         }
         buffer.extend_from_slice(&data);
     }
-    Early::Read(buffer.freeze(), held)
+    Early::Read(holding(buffer.freeze(), held))
 }
 
 /// A body of which `prefix` was already read, followed by `rest`.
@@ -319,10 +342,13 @@ mod tests {
     async fn a_body_within_the_limit_is_read_and_its_memory_reserved_until_dropped() {
         let budget = BodyBudget::new(100);
         match read_early(full(b"hello"), 10, &budget, Duration::from_secs(1)).await {
-            Early::Read(bytes, held) => {
+            Early::Read(bytes) => {
                 assert_eq!(&bytes[..], b"hello");
                 assert_eq!(budget.available(), 95);
-                drop(held);
+                let copy = bytes.clone();
+                drop(bytes);
+                assert_eq!(budget.available(), 95, "a copy keeps the reservation");
+                drop(copy);
                 assert_eq!(budget.available(), 100);
             }
             _ => panic!("not read"),
@@ -334,7 +360,7 @@ mod tests {
         let budget = BodyBudget::new(1 << 20);
         let body = Paced::new(chunks(&["abcd", "efgh", "ijkl"]), None);
         match read_early(body, 6, &budget, Duration::from_secs(1)).await {
-            Early::HandedOn(read, rest, _held) => {
+            Early::HandedOn(read, rest) => {
                 let all = Prefixed::new(read, rest).collect().await.unwrap().to_bytes();
                 assert_eq!(&all[..], b"abcdefghijkl");
             }
@@ -353,7 +379,7 @@ mod tests {
             tokio::spawn(async move {
                 matches!(
                     read_early(body, 1 << 20, &budget, Duration::from_secs(5)).await,
-                    Early::Read(..)
+                    Early::Read(_)
                 )
             })
         };
@@ -378,20 +404,20 @@ mod tests {
         let body = Paced::new(chunks(&["a"; 1]), None);
         assert!(matches!(
             read_early(body, 20_000, &budget, Duration::from_secs(1)).await,
-            Early::Read(..)
+            Early::Read(_)
         ));
         // 9,000 bytes fit: the doubling stops at the budget.
         let parts: Vec<&'static str> = vec!["0123456789"; 900];
         let body = Paced::new(chunks(&parts), None);
         assert!(matches!(
             read_early(body, 20_000, &budget, Duration::from_secs(1)).await,
-            Early::Read(..)
+            Early::Read(_)
         ));
         // 10,010 bytes do not.
         let parts: Vec<&'static str> = vec!["0123456789"; 1001];
         let body = Paced::new(chunks(&parts), None);
         match read_early(body, 20_000, &budget, Duration::from_secs(1)).await {
-            Early::HandedOn(read, rest, _held) => {
+            Early::HandedOn(read, rest) => {
                 let all = Prefixed::new(read, rest).collect().await.unwrap().to_bytes();
                 assert_eq!(all.len(), 10_010);
             }
@@ -422,7 +448,7 @@ mod tests {
         drop(first);
         assert!(matches!(
             read_early(full(b"abcd"), 100, &budget, Duration::from_millis(50)).await,
-            Early::Read(..)
+            Early::Read(_)
         ));
     }
 

@@ -29,7 +29,7 @@ use super::header_timer::{Sweeper, Watchdog};
 use super::host::KnownHost;
 use super::lifecycle::{Ended, Lifecycle, Supervised};
 use super::limit::ConcurrencyLimit;
-use super::serving::Serving;
+use super::serving::{Admission, ReadingBody, Serving};
 #[cfg(feature = "tls")]
 use super::tls;
 use super::write_progress::WriteProgress;
@@ -255,13 +255,18 @@ impl Shared {
         if let Some(watchdog) = &watchdog {
             watchdog.disarm();
         }
-        let (head, body) = request.into_parts();
-        if let Err(refusal) = self.head_limits.check(&head, known_host) {
+        if let Err(refusal) = self.head_limits.check(&request, known_host) {
+            let (head, _) = request.into_parts();
             return Serving::shed(self.refuse(&head, refusal), watchdog.cloned());
         }
+        let (head, body) = request.into_parts();
         if !body.is_end_stream() {
-            let serving = Box::pin(Arc::clone(self).serve_with_body(head, body, peer));
-            return Serving::with_body(serving, watchdog.cloned());
+            let reading = ReadingBody {
+                reading: Box::pin(Arc::clone(self).read_then_admit(head, body, peer)),
+                pipeline: Arc::clone(&self.pipeline),
+                admit: Pipeline::handle_on_heap,
+            };
+            return Serving::reading_body(reading, watchdog.cloned());
         }
         match self.limit.try_acquire() {
             Some(permit) => {
@@ -275,33 +280,30 @@ impl Shared {
     }
 
     /// A request with a body: the body is read first when it fits in `max_body_size` (`body_read.rs`), then
-    /// the request is admitted under the concurrency limit or shed.
-    async fn serve_with_body(
+    /// the request takes a place under the concurrency limit; or the answer when it cannot (408, 400, 503).
+    async fn read_then_admit(
         self: Arc<Self>,
         head: http::request::Parts,
         body: Incoming,
         peer: Option<SocketAddr>,
-    ) -> http::Response<HyperBody> {
+    ) -> Admission {
         if let Err(refusal) = head_check::check_framing(&head) {
-            return self.refuse(&head, refusal);
+            return Err(self.refuse(&head, refusal));
         }
         let limit = self.pipeline.app().options.max_body_size;
         let body = Paced::new(body, self.pace);
-        let (body, _reserved) = match body_read::read_early(body, limit, &self.body_budget, self.body_wait).await {
-            Early::Read(bytes, reserved) => (RequestBody::Full(bytes), reserved),
-            Early::HandedOn(read, rest, reserved) => {
-                (RequestBody::Stream(Box::pin(Prefixed::new(read, rest))), reserved)
-            }
-            Early::Skipped(body) => (RequestBody::Stream(Box::pin(body)), None),
-            Early::TimedOut => return self.pipeline.reject(&head, &self.body_timed_out),
-            Early::Failed => return self.pipeline.reject(&head, &self.body_incomplete),
-            Early::NoMemory => return self.pipeline.reject(&head, &self.no_body_memory),
+        let body = match body_read::read_early(body, limit, &self.body_budget, self.body_wait).await {
+            Early::Read(bytes) => RequestBody::Full(bytes),
+            Early::HandedOn(read, rest) => RequestBody::Stream(Box::pin(Prefixed::new(read, rest))),
+            Early::Skipped(body) => RequestBody::Stream(Box::pin(body)),
+            Early::TimedOut => return Err(self.pipeline.reject(&head, &self.body_timed_out)),
+            Early::Failed => return Err(self.pipeline.reject(&head, &self.body_incomplete)),
+            Early::NoMemory => return Err(self.pipeline.reject(&head, &self.no_body_memory)),
         };
-        let Some(_permit) = self.limit.try_acquire() else {
-            return self.shed(&head);
+        let Some(permit) = self.limit.try_acquire() else {
+            return Err(self.shed(&head));
         };
-        let mut req = self.pipeline.request(head, body, peer);
-        self.pipeline.handle(&mut req).await
+        Ok((self.pipeline.request(head, body, peer), permit))
     }
 
     /// The 414, 431 or 400 for a head that fails a check ([`head_check`]).

@@ -41,13 +41,15 @@ pub(super) struct HeadLimits {
 }
 
 impl HeadLimits {
-    /// Whether `head` may be served: the request-target's length is judged first, then the head's size,
-    /// then the Host rule (`known`: the connection's last valid Host, when it keeps one).
-    pub(super) fn check(&self, head: &Parts, known: Option<&KnownHost>) -> Result<(), Refusal> {
-        if head.version == Version::HTTP_2 {
+    /// Whether the request whose head is `head` may be served: the request-target's length is judged first,
+    /// then the head's size, then the Host rule (`known`: the connection's last valid Host, when it keeps
+    /// one). It reads the request in place, before hyper's request is taken apart.
+    // PERF: borrowing the taken-apart head would keep it in memory, to be copied into the Request after.
+    pub(super) fn check<B>(&self, head: &http::Request<B>, known: Option<&KnownHost>) -> Result<(), Refusal> {
+        if head.version() == Version::HTTP_2 {
             return self.check_http2(head);
         }
-        let target = target_len(&head.uri)?;
+        let target = target_len(head.uri())?;
         if target > self.max_target {
             return Err(Refusal::TargetTooLong);
         }
@@ -55,7 +57,7 @@ impl HeadLimits {
         let mut size = 1 + target + 1 + 8 + 2 + 2;
         // PERF: one pass sums the fields and finds Host, rather than a second lookup by name.
         let (mut hosts, mut host) = (0, None);
-        for (name, value) in &head.headers {
+        for (name, value) in head.headers() {
             size += name.as_str().len() + 2 + value.len() + 2;
             if *name == HOST {
                 hosts += 1;
@@ -63,15 +65,15 @@ impl HeadLimits {
             }
         }
         // PERF: GET's length is known without looking it up.
-        size += if head.method == Method::GET {
+        size += if head.method() == Method::GET {
             3
         } else {
-            head.method.as_str().len()
+            head.method().as_str().len()
         };
         if size > self.max_head {
             return Err(Refusal::HeadTooLarge);
         }
-        if !host::host_rule_holds(head.version, &head.uri, hosts, host, known) {
+        if !host::host_rule_holds(head.version(), head.uri(), hosts, host, known) {
             return Err(Refusal::InvalidHost);
         }
         Ok(())
@@ -81,22 +83,22 @@ impl HeadLimits {
     /// from `:scheme` and `:authority`, which are not counted); hyper bounds the header list's size
     /// (`max_header_list_size`), this the number of fields; `:authority` carries no userinfo, a Host field
     /// beside it must be the same, and a Host field without it must be valid.
-    fn check_http2(&self, head: &Parts) -> Result<(), Refusal> {
-        let path = head.uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+    fn check_http2<B>(&self, head: &http::Request<B>) -> Result<(), Refusal> {
+        let path = head.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
         if path > self.max_target {
             return Err(Refusal::TargetTooLong);
         }
-        if head.headers.len() > self.max_fields {
+        if head.headers().len() > self.max_fields {
             return Err(Refusal::HeadTooLarge);
         }
-        let mut hosts = head.headers.get_all(HOST).iter();
+        let mut hosts = head.headers().get_all(HOST).iter();
         let (host, second) = (hosts.next(), hosts.next());
-        let authority = head.uri.authority();
+        let authority = head.uri().authority();
         let valid = second.is_none()
             && authority.is_none_or(|a| !a.as_str().contains('@'))
             && match (authority, host) {
                 (Some(authority), Some(host)) => authority.as_str().as_bytes() == host.as_bytes(),
-                (None, Some(host)) => host::host_rule_holds(Version::HTTP_11, &head.uri, 1, Some(host), None),
+                (None, Some(host)) => host::host_rule_holds(Version::HTTP_11, head.uri(), 1, Some(host), None),
                 _ => true,
             };
         if !valid {
@@ -156,12 +158,12 @@ pub(super) fn read_buffer_size(max_target: usize, max_head: usize) -> usize {
 mod tests {
     use super::*;
 
-    fn parts(target: &str, fields: &[(&str, &str)]) -> Parts {
+    fn parts(target: &str, fields: &[(&str, &str)]) -> http::Request<()> {
         let mut b = http::Request::builder().uri(target);
         for (n, v) in fields {
             b = b.header(*n, *v);
         }
-        b.body(()).unwrap().into_parts().0
+        b.body(()).unwrap()
     }
 
     /// The size the module doc defines, written out the long way.
@@ -198,7 +200,7 @@ mod tests {
     fn every_method_counts_by_its_length() {
         let head = |method: &str| {
             let b = http::Request::builder().method(method).uri("/").header("host", "h");
-            b.body(()).unwrap().into_parts().0
+            b.body(()).unwrap()
         };
         for method in ["GET", "DELETE", "PROPFIND", "A-VERY-LONG-EXTENSION-METHOD"] {
             let size = format!("{method} / HTTP/1.1\r\nhost: h\r\n\r\n").len();
@@ -288,7 +290,7 @@ mod host_tests {
             for h in hosts {
                 b = b.header("host", *h);
             }
-            b.body(()).unwrap().into_parts().0
+            b.body(()).unwrap()
         };
         assert_eq!(limits.check(&head(&["a.example"]), None), Ok(()));
         assert_eq!(limits.check(&head(&[]), None), Err(Refusal::InvalidHost));
@@ -355,12 +357,12 @@ mod http2_tests {
         max_fields: 3,
     };
 
-    fn h2(target: &str, fields: &[(&str, &str)]) -> Parts {
+    fn h2(target: &str, fields: &[(&str, &str)]) -> http::Request<()> {
         let mut b = http::Request::builder().version(Version::HTTP_2).uri(target);
         for (n, v) in fields {
             b = b.header(*n, *v);
         }
-        b.body(()).unwrap().into_parts().0
+        b.body(()).unwrap()
     }
 
     #[test]
@@ -393,12 +395,7 @@ mod http2_tests {
 
     #[test]
     fn userinfo_in_an_http1_target_is_refused() {
-        let head = http::Request::builder()
-            .uri("http://u:p@a/x")
-            .body(())
-            .unwrap()
-            .into_parts()
-            .0;
+        let head = http::Request::builder().uri("http://u:p@a/x").body(()).unwrap();
         assert_eq!(LIMITS.check(&head, None), Err(Refusal::InvalidTarget));
     }
 }

@@ -18,6 +18,8 @@ use std::task::{ready, Context, Poll};
 use super::header_timer::Watchdog;
 use super::limit::Permit;
 use crate::body::HyperBody;
+use crate::pipeline::Pipeline;
+use crate::Request;
 
 /// hyper's future for one request.
 pub(crate) struct Serving<F> {
@@ -32,10 +34,24 @@ enum State<F> {
     Admitted { handling: Pin<Box<F>>, _permit: Permit },
     /// Over the limit: the 503, ready (boxed: shedding is the rare path, and the future stays small).
     Shed(Option<Box<http::Response<HyperBody>>>),
-    /// A request with a body: read first, then admitted or refused (`body_read.rs`), all in one boxed future.
-    WithBody(Pin<Box<dyn Future<Output = http::Response<HyperBody>> + Send>>),
+    /// A request with a body, read before it is admitted (`body_read.rs`); then admitted as any other.
+    ReadingBody(Box<ReadingBody<F>>),
     /// Answered.
     Done,
+}
+
+/// A request with its place under the limit, or the answer that refuses it.
+pub(crate) type Admission = Result<(Request, Permit), http::Response<HyperBody>>;
+
+/// What turns a request whose body was read into an admitted one.
+pub(crate) struct ReadingBody<F> {
+    /// Reads the body and takes the place under the limit; or answers (408, 503, ...).
+    pub(super) reading: Pin<Box<dyn Future<Output = Admission> + Send>>,
+    pub(super) pipeline: Arc<Pipeline>,
+    /// The pipeline's future for a request: the same function as for a request without a body, so the
+    /// pipeline's future has one type and one place where it is polled.
+    // PERF: a second caller of the pipeline's future stops the compiler inlining it into `poll`.
+    pub(super) admit: fn(&Arc<Pipeline>, Request) -> Pin<Box<F>>,
 }
 
 impl<F> Serving<F> {
@@ -50,13 +66,11 @@ impl<F> Serving<F> {
         }
     }
 
-    /// A request whose body is read before it is admitted: `serving` does both and answers.
-    pub(super) fn with_body(
-        serving: Pin<Box<dyn Future<Output = http::Response<HyperBody>> + Send>>,
-        watchdog: Option<Arc<Watchdog>>,
-    ) -> Self {
+    /// A request whose body is read before it is admitted: `reading` does both, then `admit` makes the
+    /// pipeline's future.
+    pub(super) fn reading_body(reading: ReadingBody<F>, watchdog: Option<Arc<Watchdog>>) -> Self {
         Serving {
-            state: State::WithBody(serving),
+            state: State::ReadingBody(Box::new(reading)),
             watchdog,
         }
     }
@@ -75,25 +89,42 @@ impl<F: Future<Output = http::Response<HyperBody>>> Future for Serving<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let mut response = match &mut this.state {
-            State::Admitted { handling, .. } => ready!(handling.as_mut().poll(cx)),
-            State::Shed(response) => *response.take().expect("a request's future polled after it answered"),
-            State::WithBody(serving) => ready!(serving.as_mut().poll(cx)),
-            State::Done => panic!("a request's future polled after it answered"),
+        let mut response = loop {
+            match &mut this.state {
+                State::Admitted { handling, .. } => break ready!(handling.as_mut().poll(cx)),
+                State::Shed(response) => break *response.take().expect("a request's future polled after it answered"),
+                State::ReadingBody(reading) => match ready!(reading.reading.as_mut().poll(cx)) {
+                    Ok((req, permit)) => {
+                        let handling = (reading.admit)(&reading.pipeline, req);
+                        this.state = State::Admitted {
+                            handling,
+                            _permit: permit,
+                        };
+                    }
+                    Err(response) => break response,
+                },
+                State::Done => panic!("a request's future polled after it answered"),
+            }
         };
         // Frees the place under the limit (and the heap block) as soon as the answer is ready.
         this.state = State::Done;
         if let Some(reason) = crate::status::renamed_reason(response.status()) {
-            // HTTP/1's status line says what RFC 9110 says, as the error body's title does.
-            response
-                .extensions_mut()
-                .insert(hyper::ext::ReasonPhrase::from_static(reason.as_bytes()));
+            set_reason(&mut response, reason);
         }
         if let Some(watchdog) = this.watchdog.take() {
             response.body_mut().on_done(watchdog);
         }
         Poll::Ready(Ok(response))
     }
+}
+
+/// HTTP/1's status line says what RFC 9110 says, as the error body's title does.
+#[cold]
+#[inline(never)]
+fn set_reason(response: &mut http::Response<HyperBody>, reason: &'static str) {
+    response
+        .extensions_mut()
+        .insert(hyper::ext::ReasonPhrase::from_static(reason.as_bytes()));
 }
 
 #[cfg(test)]
