@@ -64,13 +64,7 @@ async fn rapid_reset_is_answered_with_goaway() {
     let writer = tokio::spawn(async move {
         let block = get_block("t", "/wait/1000");
         for batch in 0..100u32 {
-            let mut bytes = Vec::new();
-            for i in 0..100u32 {
-                let id = 2 * (batch * 100 + i) + 1;
-                bytes.extend(frame(HEADERS, END_HEADERS | END_STREAM, id, &block));
-                bytes.extend(frame(RST_STREAM, 0, id, &8u32.to_be_bytes()));
-            }
-            if wr.write_all(&bytes).await.is_err() {
+            if wr.write_all(&opened_and_reset(&block, batch * 100, 100)).await.is_err() {
                 return batch * 100;
             }
         }

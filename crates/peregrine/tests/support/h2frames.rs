@@ -129,6 +129,18 @@ pub(crate) async fn read_frame<I: AsyncRead + Unpin>(io: &mut I) -> Option<Frame
     })
 }
 
+/// `count` requests for the field block `block`, each reset at once with CANCEL (RFC 9113 §8.4 rapid reset),
+/// on the odd stream ids after `2 * first`.
+pub(crate) fn opened_and_reset(block: &[u8], first: u32, count: u32) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for i in first..first + count {
+        let id = 2 * i + 1;
+        bytes.extend(frame(HEADERS, END_HEADERS | END_STREAM, id, block));
+        bytes.extend(frame(RST_STREAM, 0, id, &8u32.to_be_bytes()));
+    }
+    bytes
+}
+
 /// Frames read until the connection ends or `limit` passes; and whether it ended.
 pub(crate) async fn frames_until_closed<I: AsyncRead + Unpin>(
     io: &mut I,
