@@ -102,10 +102,11 @@ pub(crate) fn body_timed_out() -> HttpError {
         .with_header(http::header::CONNECTION, "close")
 }
 
-fn incomplete() -> HttpError {
+/// 400 and a close: the body ended early (the connection failed) or its chunked framing is malformed.
+pub(crate) fn incomplete() -> HttpError {
     HttpError::bad_request()
         .with_title("Incomplete request body")
-        .with_description("The connection failed while the request body was being read.")
+        .with_description("The request body ended early or its chunked framing is malformed.")
         .with_header(http::header::CONNECTION, "close")
 }
 

@@ -177,12 +177,7 @@ impl Shared {
             body_budget: BodyBudget::new(config.max_body_memory),
             body_wait: config.body_read_timeout.unwrap_or(Duration::from_secs(10)),
             body_timed_out: PrerenderedError::new(crate::body::body_timed_out()),
-            body_incomplete: PrerenderedError::new(
-                HttpError::bad_request()
-                    .with_title("Incomplete request body")
-                    .with_description("The request body ended early or its chunked framing is malformed.")
-                    .with_header(CONNECTION, "close"),
-            ),
+            body_incomplete: PrerenderedError::new(crate::body::incomplete()),
             no_body_memory: PrerenderedError::new(
                 HttpError::service_unavailable()
                     .with_description("The server has no memory free for request bodies; retry after Retry-After.")

@@ -98,7 +98,7 @@ impl HeadLimits {
             && authority.is_none_or(|a| !a.as_str().contains('@'))
             && match (authority, host) {
                 (Some(authority), Some(host)) => authority.as_str().as_bytes() == host.as_bytes(),
-                (None, Some(host)) => host::host_rule_holds(Version::HTTP_11, head.uri(), 1, Some(host), None),
+                (None, Some(host)) => host::is_host_value(host.as_bytes()),
                 _ => true,
             };
         if !valid {

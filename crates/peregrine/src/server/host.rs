@@ -3,16 +3,16 @@
 //! line or a Host header field with an invalid field value" (one that is not `uri-host [ ":" port ]`, RFC
 //! 3986 §3.2.2). So a missing `Host` is refused only in HTTP/1.1 with an origin-form target (an absolute-form
 //! target, `GET http://a.example/x HTTP/1.1`, names its host itself, and the core's `host()` and `netloc()`
-//! read it from there); two `Host` fields or a malformed one are refused in any request. HTTP/2 has
-//! `:authority` instead.
+//! read it from there); two `Host` fields or a malformed one are refused in any request. HTTP/2's rule
+//! (RFC 9113 §8.3.1, `:authority` beside Host) is `head_check`'s, which uses [`is_host_value`].
 
 use std::cell::OnceCell;
 
 use http::{HeaderValue, Uri, Version};
 
-/// Whether a request of `version` to `target` with `count` Host fields, the last of them `host`, satisfies
-/// the Host rule. (The fields are counted in the one pass over them that `head_check` makes.) `known` is
-/// the connection's memory of the last valid value, when it keeps one.
+/// Whether an HTTP/1 request of `version` to `target` with `count` Host fields, the last of them `host`,
+/// satisfies the Host rule. (The fields are counted in the one pass over them that `head_check` makes.)
+/// `known` is the connection's memory of its first valid value, when it keeps one.
 pub(super) fn host_rule_holds(
     version: Version,
     target: &Uri,
@@ -20,9 +20,6 @@ pub(super) fn host_rule_holds(
     host: Option<&HeaderValue>,
     known: Option<&KnownHost>,
 ) -> bool {
-    if version == Version::HTTP_2 {
-        return true;
-    }
     match (count, host) {
         (1, Some(host)) => match known {
             Some(known) => known.is_valid(host),
@@ -75,7 +72,7 @@ const PLAIN: [bool; 256] = {
 
 /// `uri-host [ ":" port ]`: an IP literal in brackets, or a reg-name (an IPv4 address is one too), then an
 /// optional port of digits. An empty value is allowed (RFC 9110 §7.2: a target without an authority).
-fn is_host_value(value: &[u8]) -> bool {
+pub(super) fn is_host_value(value: &[u8]) -> bool {
     // PERF: one table lookup per byte decides the usual `name[:port]`; brackets and `%` take the long way.
     let mut colon = None;
     for (i, &b) in value.iter().enumerate() {
@@ -249,7 +246,6 @@ mod tests {
         assert!(has_valid_host(&request(Version::HTTP_11, "http://a.example/x", &[])));
         assert!(has_valid_host(&request(Version::HTTP_10, "/x", &[])));
         assert!(has_valid_host(&request(Version::HTTP_10, "/x", &["a.example"])));
-        assert!(has_valid_host(&request(Version::HTTP_2, "/x", &[])));
         // "any request message that contains more than one Host ... or ... an invalid field value"
         assert!(!has_valid_host(&request(
             Version::HTTP_11,
