@@ -235,7 +235,9 @@ impl Pipeline {
     }
 
     /// The answer when no route matches: `OPTIONS *` asks about the server as a whole (RFC 9110 §9.3.7) and
-    /// gets 200 with every method some route serves; anything else is 404.
+    /// gets 200 with every method some route serves; `*` with another method, or an authority-form target
+    /// (`a.example:443`) with a method other than CONNECT, is 400 "Invalid request-target" (RFC 9112 §3.2.3,
+    /// §3.2.4); anything else is 404.
     #[cold]
     fn no_route(&self, req: &Request, resp: &mut Response) -> Result {
         let asterisk = req.raw_path() == "*";
