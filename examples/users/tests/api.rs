@@ -199,7 +199,7 @@ async fn exhausted_pool_is_503_with_retry_after(db: Arc<Db>) {
     let c = TestClient::new(app(db.clone()));
     let mut held = Vec::new();
     for _ in 0..4 {
-        held.push(db.pool().acquire().await.expect("a free connection"));
+        held.push(db.hold().await.expect("a free connection"));
     }
     let r = c.simulate_get("/users/").await;
     assert_eq!(r.status(), 503);

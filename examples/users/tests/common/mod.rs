@@ -60,7 +60,7 @@ pub(crate) async fn postgres(test: &str) -> Option<TestDb> {
     let separator = if base.contains('?') { '&' } else { '?' };
     // The application name marks this test's connections so that a test can cut them without touching others.
     Some(TestDb {
-        url: format!("{base}{separator}options[search_path]={schema}&application_name={schema}"),
+        url: format!("{base}{separator}options=-c%20search_path%3D{schema}&application_name={schema}"),
         file: None,
     })
 }

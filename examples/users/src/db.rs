@@ -1,0 +1,369 @@
+//! The users table over one of two concrete backends: SQLite through sqlx's `SqlitePool` (embedded, the
+//! default) or PostgreSQL through tokio-postgres with a deadpool pool, each connection keeping its prepared
+//! statements. An enum, not a trait object: every query is one `match`, and each arm is plain code for its
+//! database.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
+use sqlx::sqlite::{SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::Row;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::NoTls;
+
+use crate::User;
+
+/// Which database the URL named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite:` URLs.
+    Sqlite,
+    /// `postgres:` or `postgresql:` URLs.
+    Postgres,
+}
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    /// Most connections open at once.
+    pub max_connections: u32,
+    /// How long a request waits for a connection (or for a new one to open) before it gets 503.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A database failure: either the database is unavailable (no free connection within the acquire timeout,
+/// unreachable, restarting, connection cut), which the API answers with 503, or anything else (500).
+#[derive(Debug)]
+pub struct DbError {
+    unavailable: bool,
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl DbError {
+    /// Whether the database is busy or unreachable rather than failing the query.
+    pub fn is_unavailable(&self) -> bool {
+        self.unavailable
+    }
+}
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.source.fmt(f)
+    }
+}
+
+impl std::error::Error for DbError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        let unavailable = matches!(
+            e,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+        );
+        DbError {
+            unavailable,
+            source: Box::new(e),
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for DbError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        // Class 08 is "connection exception", 57P "operator intervention" (shutdown, restart).
+        let code = e.code().map(SqlState::code);
+        let unavailable =
+            e.is_closed() || code.is_some_and(|c| c.starts_with("08") || c.starts_with("57P")) || io_source(&e);
+        DbError {
+            unavailable,
+            source: Box::new(e),
+        }
+    }
+}
+
+impl From<PoolError> for DbError {
+    fn from(e: PoolError) -> Self {
+        match e {
+            PoolError::Backend(e) => e.into(),
+            // Timeouts, a closed pool, and a connection that could not be opened are all "unavailable".
+            e => DbError {
+                unavailable: true,
+                source: Box::new(e),
+            },
+        }
+    }
+}
+
+/// Whether a tokio-postgres error came from the socket (the server went away mid-query).
+fn io_source(e: &tokio_postgres::Error) -> bool {
+    std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+}
+
+/// Why a user could not be added.
+#[derive(Debug)]
+pub enum AddError {
+    /// The name is taken.
+    Duplicate,
+    /// The database failed.
+    Db(DbError),
+}
+
+/// The users table, through a connection pool.
+pub struct Db {
+    store: Store,
+}
+
+enum Store {
+    Sqlite(SqlitePool),
+    Postgres(Pool),
+}
+
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend()).finish()
+    }
+}
+
+/// A connection taken from the pool and held until dropped (for work beyond the four endpoints, and for
+/// tests that exhaust the pool).
+pub struct Held {
+    /// A sqlx or deadpool connection: each goes back to its pool when dropped.
+    _connection: Box<dyn std::any::Any + Send>,
+}
+
+impl fmt::Debug for Held {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Held")
+    }
+}
+
+const LIST: &str = "SELECT id, username FROM orguser WHERE id > $1 ORDER BY id LIMIT $2";
+const GET: &str = "SELECT id, username FROM orguser WHERE id = $1";
+const ADD: &str = "INSERT INTO orguser (username) VALUES ($1) RETURNING id, username";
+const DELETE: &str = "DELETE FROM orguser WHERE id = $1";
+const COUNT: &str = "SELECT COUNT(*) FROM orguser";
+
+impl Db {
+    /// Connects to `url` (`sqlite:…` or `postgres:…`/`postgresql:…`) and creates the table if it is missing.
+    /// PostgreSQL URLs take tokio-postgres's parameters (`application_name`, `options=-c search_path=…`
+    /// percent-encoded, `sslmode=disable`…); TLS to PostgreSQL is not built in.
+    ///
+    /// # Errors
+    /// When the URL is neither SQLite nor PostgreSQL, or the database cannot be reached.
+    pub async fn connect(url: &str, config: &PoolConfig) -> Result<Db, DbError> {
+        let store = if url.starts_with("sqlite:") {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(config.max_connections)
+                .acquire_timeout(config.acquire_timeout)
+                .connect(url)
+                .await?;
+            Store::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pg = tokio_postgres::Config::from_str(url)?;
+            let manager = Manager::from_config(
+                pg,
+                NoTls,
+                ManagerConfig {
+                    // A connection the server closed is dropped when it comes back to the pool.
+                    recycling_method: RecyclingMethod::Fast,
+                },
+            );
+            let pool = Pool::builder(manager)
+                .max_size(config.max_connections as usize)
+                .wait_timeout(Some(config.acquire_timeout))
+                .create_timeout(Some(config.acquire_timeout))
+                .runtime(Runtime::Tokio1)
+                .build()
+                .map_err(|e| DbError {
+                    unavailable: false,
+                    source: Box::new(e),
+                })?;
+            Store::Postgres(pool)
+        } else {
+            return Err(DbError {
+                unavailable: false,
+                source: format!("DATABASE_URL must start with sqlite: or postgres:, not '{url}'").into(),
+            });
+        };
+        let db = Db { store };
+        db.create_schema().await?;
+        Ok(db)
+    }
+
+    /// The database in use.
+    pub fn backend(&self) -> Backend {
+        match self.store {
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Takes a connection from the pool and holds it until the result is dropped.
+    ///
+    /// # Errors
+    /// [`DbError::is_unavailable`] when none is free within the acquire timeout.
+    pub async fn hold(&self) -> Result<Held, DbError> {
+        let connection: Box<dyn std::any::Any + Send> = match &self.store {
+            Store::Sqlite(pool) => Box::new(pool.acquire().await?),
+            Store::Postgres(pool) => Box::new(pool.get().await?),
+        };
+        Ok(Held {
+            _connection: connection,
+        })
+    }
+
+    async fn create_schema(&self) -> Result<(), DbError> {
+        match &self.store {
+            // WAL keeps readers and the writer apart; synchronous=FULL (sqlx's default) makes a commit durable
+            // before it returns, so a 201 survives a crash.
+            Store::Sqlite(pool) => {
+                sqlx::query("PRAGMA journal_mode = WAL").execute(pool).await?;
+                sqlx::query(
+                    "CREATE TABLE IF NOT EXISTS orguser (
+                         id INTEGER PRIMARY KEY AUTOINCREMENT,
+                         username VARCHAR(50) NOT NULL UNIQUE)",
+                )
+                .execute(pool)
+                .await?;
+            }
+            Store::Postgres(pool) => {
+                pool.get()
+                    .await?
+                    .batch_execute(
+                        "CREATE TABLE IF NOT EXISTS orguser (
+                             id BIGSERIAL PRIMARY KEY,
+                             username VARCHAR(50) NOT NULL UNIQUE)",
+                    )
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// How many users there are.
+    pub async fn count(&self) -> Result<i64, DbError> {
+        match &self.store {
+            Store::Sqlite(pool) => Ok(sqlx::query(COUNT).fetch_one(pool).await?.try_get(0)?),
+            Store::Postgres(pool) => {
+                let client = pool.get().await?;
+                let statement = client.prepare_cached(COUNT).await?;
+                Ok(client.query_one(&statement, &[]).await?.try_get(0)?)
+            }
+        }
+    }
+
+    /// Up to `limit` users with an id above `marker`, by id.
+    pub async fn list(&self, marker: i64, limit: i64) -> Result<Vec<User>, DbError> {
+        match &self.store {
+            Store::Sqlite(pool) => {
+                let rows = sqlx::query(LIST).bind(marker).bind(limit).fetch_all(pool).await?;
+                Ok(rows.iter().map(from_sqlite).collect::<Result<_, _>>()?)
+            }
+            Store::Postgres(pool) => {
+                let client = pool.get().await?;
+                let statement = client.prepare_cached(LIST).await?;
+                let rows = client.query(&statement, &[&marker, &limit]).await?;
+                Ok(rows.iter().map(from_postgres).collect::<Result<_, _>>()?)
+            }
+        }
+    }
+
+    /// The user with `id`, if any.
+    pub async fn get(&self, id: i64) -> Result<Option<User>, DbError> {
+        match &self.store {
+            Store::Sqlite(pool) => {
+                let row = sqlx::query(GET).bind(id).fetch_optional(pool).await?;
+                Ok(row.as_ref().map(from_sqlite).transpose()?)
+            }
+            Store::Postgres(pool) => {
+                let client = pool.get().await?;
+                let statement = client.prepare_cached(GET).await?;
+                let row = client.query_opt(&statement, &[&id]).await?;
+                Ok(row.as_ref().map(from_postgres).transpose()?)
+            }
+        }
+    }
+
+    /// Adds a user; the row is committed when this returns.
+    pub async fn add(&self, username: &str) -> Result<User, AddError> {
+        match &self.store {
+            Store::Sqlite(pool) => {
+                let row = sqlx::query(ADD)
+                    .bind(username)
+                    .fetch_one(pool)
+                    .await
+                    .map_err(|e| match &e {
+                        sqlx::Error::Database(d) if d.is_unique_violation() => AddError::Duplicate,
+                        _ => AddError::Db(e.into()),
+                    })?;
+                from_sqlite(&row).map_err(|e| AddError::Db(e.into()))
+            }
+            Store::Postgres(pool) => {
+                let client = pool.get().await.map_err(|e| AddError::Db(e.into()))?;
+                let added = async {
+                    let statement = client.prepare_cached(ADD).await?;
+                    client.query_one(&statement, &[&username]).await
+                };
+                let row = added.await.map_err(|e| match e.code() {
+                    Some(&SqlState::UNIQUE_VIOLATION) => AddError::Duplicate,
+                    _ => AddError::Db(e.into()),
+                })?;
+                from_postgres(&row).map_err(|e| AddError::Db(e.into()))
+            }
+        }
+    }
+
+    /// Deletes the user with `id`; false when there was none.
+    pub async fn delete(&self, id: i64) -> Result<bool, DbError> {
+        match &self.store {
+            Store::Sqlite(pool) => Ok(sqlx::query(DELETE).bind(id).execute(pool).await?.rows_affected() > 0),
+            Store::Postgres(pool) => {
+                let client = pool.get().await?;
+                let statement = client.prepare_cached(DELETE).await?;
+                Ok(client.execute(&statement, &[&id]).await? > 0)
+            }
+        }
+    }
+
+    /// Adds `n` users with random 8-hex-character names (the articles' `generate_users`).
+    pub async fn seed(&self, n: usize) -> Result<usize, DbError> {
+        let mut added = 0;
+        while added < n {
+            let name = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+            match self.add(&name).await {
+                Ok(_) => added += 1,
+                Err(AddError::Duplicate) => continue,
+                Err(AddError::Db(e)) => return Err(e),
+            }
+        }
+        Ok(added)
+    }
+}
+
+fn from_sqlite(row: &SqliteRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+    })
+}
+
+fn from_postgres(row: &tokio_postgres::Row) -> Result<User, tokio_postgres::Error> {
+    Ok(User {
+        id: row.try_get(0)?,
+        username: row.try_get(1)?,
+    })
+}
