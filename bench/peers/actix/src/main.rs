@@ -1,5 +1,8 @@
 //! actix-web with its defaults: `/plaintext`, `/json` (TechEmpower's definitions) and `/wait/{ms}` (sleeps,
-//! then answers). `ACTIX_ADDR` sets the address (default 127.0.0.1:8004).
+//! then answers). `ACTIX_ADDR` sets the address (default 127.0.0.1:8004). With `DATABASE_URL` (PostgreSQL) it
+//! also serves the users API of `examples/users` (`users.rs`).
+
+mod users;
 
 use std::time::Duration;
 
@@ -30,11 +33,16 @@ async fn wait(ms: web::Path<u64>) -> HttpResponse {
 async fn main() -> std::io::Result<()> {
     let addr = std::env::var("ACTIX_ADDR").unwrap_or_else(|_| "127.0.0.1:8004".to_owned());
     println!("listening on http://{addr}");
-    HttpServer::new(|| {
-        App::new()
+    let pool = std::env::var("DATABASE_URL").ok().map(|url| users::pool(&url));
+    HttpServer::new(move || {
+        let app = App::new()
             .route("/plaintext", web::get().to(plaintext))
             .route("/json", web::get().to(json))
-            .route("/wait/{ms}", web::get().to(wait))
+            .route("/wait/{ms}", web::get().to(wait));
+        match pool.clone() {
+            Some(pool) => app.configure(|cfg| users::routes(cfg, pool)),
+            None => app,
+        }
     })
     .bind(&addr)?
     .run()

@@ -49,8 +49,13 @@ fn error(status: StatusCode, title: &str, description: &str) -> Response {
 
 impl IntoResponse for StorageError {
     fn into_response(self) -> Response {
-        let mut r = error(StatusCode::SERVICE_UNAVAILABLE, "Service Outage", "Aliens have attacked our base!");
-        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        let mut r = error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Outage",
+            "Aliens have attacked our base!",
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
         r
     }
 }
@@ -72,7 +77,11 @@ async fn list(
 ) -> Result<Response, StorageError> {
     let limit = page.limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
-        return Ok(error(StatusCode::BAD_REQUEST, "Invalid parameter", "The \"limit\" parameter is invalid."));
+        return Ok(error(
+            StatusCode::BAD_REQUEST,
+            "Invalid parameter",
+            "The \"limit\" parameter is invalid.",
+        ));
     }
     storage.check()?;
     let things: Vec<Thing> = storage
@@ -93,7 +102,11 @@ async fn add(
     Json(new): Json<NewThing>,
 ) -> Result<Response, StorageError> {
     if new.name.trim().is_empty() {
-        return Ok(error(StatusCode::BAD_REQUEST, "Missing thing", "A thing must have a non-empty name."));
+        return Ok(error(
+            StatusCode::BAD_REQUEST,
+            "Missing thing",
+            "A thing must have a non-empty name.",
+        ));
     }
     storage.check()?;
     let mut things = storage.things.lock().unwrap();
@@ -111,17 +124,29 @@ async fn require_token(headers: HeaderMap, request: Request, next: Next) -> Resp
     match headers.get("x-auth-token").and_then(|v| v.to_str().ok()) {
         Some(token) if !token.trim().is_empty() => next.run(request).await,
         _ => {
-            let mut r = error(StatusCode::UNAUTHORIZED, "Auth token required", "Please provide an auth token.");
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Token"));
+            let mut r = error(
+                StatusCode::UNAUTHORIZED,
+                "Auth token required",
+                "Please provide an auth token.",
+            );
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Token"));
             r
         }
     }
 }
 
 async fn require_json(headers: HeaderMap, request: Request, next: Next) -> Response {
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("*/*");
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("*/*");
     if !(accept.contains("application/json") || accept.contains("*/*") || accept.contains("application/*")) {
-        return error(StatusCode::NOT_ACCEPTABLE, "406 Not Acceptable", "This API only supports JSON.");
+        return error(
+            StatusCode::NOT_ACCEPTABLE,
+            "406 Not Acceptable",
+            "This API only supports JSON.",
+        );
     }
     let has_body = headers
         .get(header::CONTENT_LENGTH)
@@ -132,7 +157,11 @@ async fn require_json(headers: HeaderMap, request: Request, next: Next) -> Respo
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/json"));
     if has_body && !is_json {
-        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "415 Unsupported Media Type", "JSON only.");
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "415 Unsupported Media Type",
+            "JSON only.",
+        );
     }
     next.run(request).await
 }
@@ -143,7 +172,10 @@ async fn main() {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let things = Router::new()
-        .route("/{user_id}/things", get(list).post(add).layer(DefaultBodyLimit::max(64 * 1024)))
+        .route(
+            "/{user_id}/things",
+            get(list).post(add).layer(DefaultBodyLimit::max(64 * 1024)),
+        )
         .route_layer(middleware::from_fn(require_token))
         .with_state(Arc::new(Storage::default()));
     let app = Router::new()

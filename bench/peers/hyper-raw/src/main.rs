@@ -43,9 +43,8 @@ async fn main() -> std::io::Result<()> {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
         tokio::spawn(async move {
-            let service = service_fn(|req: Request<hyper::body::Incoming>| async move {
-                Ok::<_, Infallible>(respond(&req))
-            });
+            let service =
+                service_fn(|req: Request<hyper::body::Incoming>| async move { Ok::<_, Infallible>(respond(&req)) });
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
