@@ -39,6 +39,15 @@ for run in $(seq "$repeats"); do
   p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
   errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {sub(/^ +/, ""); printf "%s; ", $0}')
+  # With a script that prints "statuses: 200=N 503=M ..." (status.lua, crud.lua), 503s (load shed by design)
+  # are reported apart from the other non-2xx/3xx answers, which are errors.
+  statuses=$(echo "$out" | awk '/^statuses:/')
+  if [ -n "$statuses" ]; then
+    errors=$(echo "$out" | awk '/Socket errors/ {sub(/^ +/, ""); printf "%s; ", $0}')
+    errors+=$(echo "$statuses" | awk '{for (i = 2; i <= NF; i++) {split($i, kv, "="); code = kv[1] + 0;
+        if (code == 503) shed += kv[2]; else if (code >= 400) bad += kv[2]}}
+      END {if (bad) printf "non-2xx/3xx other than 503: %d; ", bad; if (shed) printf "503 (shed): %d; ", shed}')
+  fi
   awk -v n="$name" -v c="$conns" -v r="$run" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v req="$requests" \
       -v du=$((u1 - u0)) -v ds=$((s1 - s0)) -v t="$ticks" -v e="${errors:-0}" \
       'BEGIN { printf "%s c=%s run=%s req/s=%s p50=%s p99=%s user_us/req=%.2f sys_us/req=%.2f errors=%s\n",
