@@ -1,10 +1,10 @@
-"""Summarizes Locust's per-second history CSVs of the ramp-up run and writes the timeline data for gnuplot.
+"""Summarizes the ramp run (bench/scripts/ramp-wrk.sh's TSV per peer).
 
-    python3 bench/scripts/ramp_report.py OUT_PREFIX PEER=HISTORY.csv [PEER=HISTORY.csv ...]
+    python3 bench/scripts/ramp_report.py OUT_PREFIX PEER [PEER ...]
 
-Prints a Markdown table per peer and phase (holding at 100 and at 500 users): median requests/s, error rate,
-and the median of the per-second p50 and p99 latencies. Writes OUT_PREFIX-<peer>.tsv (seconds, users,
-requests/s, failures/s, p99 ms) for each peer.
+Reads OUT_PREFIX-<peer>.tsv (second, users, req/s, failures/s, p99 ms, server CPU %, client core busy %) and
+prints a Markdown table per hold (100 and 500 users): the medians over the hold's windows, and which side
+limits: the server when it used 90 % or more of its core, else the client or the database.
 """
 
 import csv
@@ -12,41 +12,27 @@ import statistics
 import sys
 
 
-def number(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return 0.0
+def rows(path):
+    with open(path, encoding="utf-8") as f:
+        return [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f, delimiter="\t")]
 
 
 def main():
-    prefix = sys.argv[1]
-    print("| peer | phase | req/s (median) | errors | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|---|")
-    for arg in sys.argv[2:]:
-        peer, path = arg.split("=", 1)
-        rows = [r for r in csv.DictReader(open(path, encoding="utf-8")) if r["Name"] == "Aggregated"]
-        if not rows:
-            print(f"| {peer} | no data | | | | |")
-            continue
-        start = int(rows[0]["Timestamp"])
-        with open(f"{prefix}-{peer}.tsv", "w", encoding="utf-8") as out:
-            for r in rows:
-                out.write(
-                    f"{int(r['Timestamp']) - start}\t{r['User Count']}\t{number(r['Requests/s']):.1f}\t"
-                    f"{number(r['Failures/s']):.1f}\t{number(r['99%']):.0f}\n"
-                )
-        for phase, users, window in (("holding 100 users", 100, (30, 45)), ("holding 500 users", 500, (75, 90))):
-            held = [r for r in rows if window[0] <= int(r["Timestamp"]) - start < window[1]]
-            if not held:
+    prefix, peers = sys.argv[1], sys.argv[2:]
+    print("| peer | users (hold) | req/s | failures/s | p99 ms | server CPU | client core busy | limited by |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    for peer in peers:
+        data = rows(f"{prefix}-{peer}.tsv")
+        for users in (100, 500):
+            hold = [r for r in data if r["users"] == users]
+            if not hold:
                 continue
-            rps = statistics.median(number(r["Requests/s"]) for r in held)
-            fails = sum(number(r["Failures/s"]) for r in held)
-            total = sum(number(r["Requests/s"]) for r in held)
-            p50 = statistics.median(number(r["50%"]) for r in held)
-            p99 = statistics.median(number(r["99%"]) for r in held)
-            rate = f"{100 * fails / total:.1f} %" if total else "-"
-            print(f"| {peer} | {phase} | {rps:,.0f} | {rate} | {p50:.0f} | {p99:.0f} |")
+            med = {k: statistics.median(r[k] for r in hold) for k in hold[0]}
+            limit = "server" if med["server_cpu_pct"] >= 90 else "client or database"
+            print(
+                f"| {peer} | {users} | {med['req_s']:,.0f} | {med['failures_s']:.1f} | {med['p99_ms']:.2f} "
+                f"| {med['server_cpu_pct']:.0f} % | {med['client_core_busy_pct']:.0f} % | {limit} |"
+            )
 
 
 main()

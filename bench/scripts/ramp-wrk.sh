@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# A ramp driven by a client that is not the bottleneck: wrk (one thread on CPU 1, far above any server here
+# on one core) in consecutive 3-second windows with more connections each time: 10 to 100 by 10, hold 100
+# for 15 s, 150 to 500 by 50, hold 500 for 15 s (the articles' Locust shape: users = connections, no think
+# time). For each window it writes requests/s, failures/s (non-2xx and socket errors), p99, and the CPU the
+# server used (% of one core, from /proc/PID/stat) and the client core's busy share (from /proc/stat): a
+# server near 100 % is the limit, not the client.
+#
+#   bench/scripts/ramp-wrk.sh URL SERVER_PID OUT.tsv
+set -euo pipefail
+url=$1 pid=$2 out=$3
+ticks=$(getconf CLK_TCK)
+window=3
+stages=()
+for c in $(seq 10 10 100); do stages+=("$c"); done
+for _ in 1 2 3 4 5; do stages+=(100); done
+for c in $(seq 150 50 500); do stages+=("$c"); done
+for _ in 1 2 3 4 5; do stages+=(500); done
+
+tree() { local p; for p in "$@"; do echo "$p"; tree $(pgrep -P "$p" || true); done; }
+server_ticks() {
+  local stats=() p
+  for p in $(tree "$pid"); do stats+=("/proc/$p/stat"); done
+  cat "${stats[@]}" 2>/dev/null | awk '{t += $14 + $15} END {print t + 0}'
+}
+cpu1() { awk '$1 == "cpu1" {idle = $5 + $6; total = 0; for (i = 2; i <= NF; i++) total += $i; print total, idle}' /proc/stat; }
+ms() {
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
+}
+
+printf 'second\tusers\treq_s\tfailures_s\tp99_ms\tserver_cpu_pct\tclient_core_busy_pct\n' >"$out"
+second=0
+for c in "${stages[@]}"; do
+  s0=$(server_ticks); read -r t0 i0 < <(cpu1)
+  report=$(taskset -c 1 wrk -t1 -c"$c" -d"${window}s" --latency -s "$(dirname "$0")/status.lua" "$url" 2>&1 || true)
+  s1=$(server_ticks); read -r t1 i1 < <(cpu1)
+  second=$((second + window))
+  rps=$(echo "$report" | awk '/Requests\/sec/ {print $2}')
+  p99=$(ms "$(echo "$report" | awk '$1 == "99%" {print $2}')")
+  failures=$(echo "$report" | awk -v w="$window" '
+      /^statuses:/ {for (i = 2; i <= NF; i++) {split($i, kv, "="); if (kv[1] + 0 >= 400) n += kv[2]}}
+      /^socket errors:/ {for (i = 3; i <= NF; i++) {split($i, kv, "="); n += kv[2]}}
+      END {printf "%.1f", n / w}')
+  server=$(awk -v d=$((s1 - s0)) -v t="$ticks" -v w="$window" 'BEGIN {printf "%.0f", 100 * d / t / w}')
+  client=$(awk -v dt=$((t1 - t0)) -v di=$((i1 - i0)) 'BEGIN {printf "%.0f", dt ? 100 * (dt - di) / dt : 0}')
+  printf '%d\t%d\t%s\t%s\t%s\t%s\t%s\n' "$second" "$c" "${rps:-0}" "$failures" "$p99" "$server" "$client" >>"$out"
+done
