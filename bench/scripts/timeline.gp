@@ -4,7 +4,7 @@ set terminal svg size 900,420 dynamic font "sans,11"
 set output out
 set title title
 set datafile separator "\t"
-set key top left
+set key below
 set xlabel "seconds since the start"
 set ylabel "latency (ms)"
 set y2label "requests/s"
