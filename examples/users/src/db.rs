@@ -57,9 +57,17 @@ impl DbError {
     }
 }
 
+/// The error and each of its causes, joined by ": " (tokio-postgres's own message is only the outer one,
+/// "db error", with the server's message and SQLSTATE in its cause).
 impl fmt::Display for DbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.source.fmt(f)
+        write!(f, "{}", self.source)?;
+        let mut cause = std::error::Error::source(&*self.source);
+        while let Some(c) = cause {
+            write!(f, ": {c}")?;
+            cause = c.source();
+        }
+        Ok(())
     }
 }
 
@@ -71,10 +79,15 @@ impl std::error::Error for DbError {
 
 impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
-        let unavailable = matches!(
-            e,
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
-        );
+        // SQLite's BUSY (5) and LOCKED (6), extended codes included: another process holds the write lock
+        // past the busy timeout (a backup, a migration, an admin shell).
+        let locked = matches!(&e, sqlx::Error::Database(d)
+            if d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6)));
+        let unavailable = locked
+            || matches!(
+                e,
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+            );
         DbError {
             unavailable,
             source: Box::new(e),
@@ -84,10 +97,13 @@ impl From<sqlx::Error> for DbError {
 
 impl From<tokio_postgres::Error> for DbError {
     fn from(e: tokio_postgres::Error) -> Self {
-        // Class 08 is "connection exception", 57P "operator intervention" (shutdown, restart).
+        // SQLSTATE class 08 is "connection exception", 53 "insufficient resources" (too many connections,
+        // out of memory, disk full), 57 "operator intervention" (shutdown, restart, a cancelled query or
+        // statement_timeout).
         let code = e.code().map(SqlState::code);
-        let unavailable =
-            e.is_closed() || code.is_some_and(|c| c.starts_with("08") || c.starts_with("57P")) || io_source(&e);
+        let unavailable = e.is_closed()
+            || code.is_some_and(|c| c.starts_with("08") || c.starts_with("53") || c.starts_with("57"))
+            || io_source(&e);
         DbError {
             unavailable,
             source: Box::new(e),
@@ -159,15 +175,17 @@ const COUNT: &str = "SELECT COUNT(*) FROM orguser";
 
 impl Db {
     /// Connects to `url` (`sqlite:…` or `postgres:…`/`postgresql:…`) and creates the table if it is missing.
-    /// PostgreSQL URLs take tokio-postgres's parameters (`application_name`, `options=-c search_path=…`
-    /// percent-encoded, `sslmode=disable`…); TLS to PostgreSQL is not built in.
+    /// PostgreSQL URLs take tokio-postgres's parameters (`user`, `password`, `application_name`,
+    /// `options=-c%20search_path%3D…` percent-encoded, `connect_timeout`…; an unknown one is an error). TLS to
+    /// PostgreSQL is not built in: `sslmode=disable` or `prefer` (the default) connect in the clear, `require`
+    /// fails, and `verify-full` is not a value tokio-postgres accepts.
     ///
     /// # Errors
     /// When the URL is neither SQLite nor PostgreSQL, or the database cannot be reached.
     pub async fn connect(url: &str, config: &PoolConfig) -> Result<Db, DbError> {
         let store = if url.starts_with("sqlite:") {
             let pool = SqlitePoolOptions::new()
-                .max_connections(config.max_connections)
+                .max_connections(config.max_connections.max(1))
                 .acquire_timeout(config.acquire_timeout)
                 .connect(url)
                 .await?;
@@ -183,7 +201,7 @@ impl Db {
                 },
             );
             let pool = Pool::builder(manager)
-                .max_size(config.max_connections as usize)
+                .max_size(config.max_connections.max(1) as usize)
                 .wait_timeout(Some(config.acquire_timeout))
                 .create_timeout(Some(config.acquire_timeout))
                 .runtime(Runtime::Tokio1)
@@ -196,7 +214,11 @@ impl Db {
         } else {
             return Err(DbError {
                 unavailable: false,
-                source: format!("DATABASE_URL must start with sqlite: or postgres:, not '{url}'").into(),
+                source: format!(
+                    "DATABASE_URL must start with sqlite: or postgres:, not '{}:'",
+                    url.split(':').next().unwrap_or_default()
+                )
+                .into(),
             });
         };
         let db = Db { store };
@@ -244,9 +266,12 @@ impl Db {
                 pool.get()
                     .await?
                     .batch_execute(
-                        "CREATE TABLE IF NOT EXISTS orguser (
+                        // Quietly: "relation already exists, skipping" is a NOTICE on every start.
+                        "SET client_min_messages = warning;
+                         CREATE TABLE IF NOT EXISTS orguser (
                              id BIGSERIAL PRIMARY KEY,
-                             username VARCHAR(50) NOT NULL UNIQUE)",
+                             username VARCHAR(50) NOT NULL UNIQUE);
+                         RESET client_min_messages;",
                     )
                     .await?;
             }
@@ -366,4 +391,53 @@ fn from_postgres(row: &tokio_postgres::Row) -> Result<User, tokio_postgres::Erro
         id: row.try_get(0)?,
         username: row.try_get(1)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+
+    impl fmt::Display for Outer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("db error")
+        }
+    }
+
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn an_error_shows_its_causes() {
+        let e = DbError {
+            unavailable: false,
+            source: Box::new(Outer(std::io::Error::other("relation \"orguser\" does not exist"))),
+        };
+        assert_eq!(e.to_string(), "db error: relation \"orguser\" does not exist");
+    }
+
+    #[test]
+    fn pool_timeouts_and_a_locked_sqlite_file_are_unavailable() {
+        assert!(DbError::from(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(!DbError::from(sqlx::Error::RowNotFound).is_unavailable());
+    }
+
+    #[tokio::test]
+    async fn a_postgres_server_that_refuses_connections_is_unavailable() {
+        // Port 1 on the loopback: nothing listens there, so the connection is refused at once.
+        let config = PoolConfig {
+            max_connections: 1,
+            acquire_timeout: Duration::from_secs(2),
+        };
+        let e = Db::connect("postgres://nobody@127.0.0.1:1/none", &config)
+            .await
+            .unwrap_err();
+        assert!(e.is_unavailable(), "{e}");
+        assert!(e.to_string().contains("refused"), "{e}");
+    }
 }

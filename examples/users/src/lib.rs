@@ -3,7 +3,8 @@
 //! - `GET /users/?limit=&marker=` lists users by id (`marker` is the last id already seen);
 //! - `GET /users/{user_id}` returns one, 404 when absent;
 //! - `POST /users/` with `{"username": "..."}` adds one: 201 with `Location`, 409 on a duplicate name,
-//!   400 for a body that is not `{"username": <text>}`, 422 for an empty or over-50-character name;
+//!   400 for a body that is not `{"username": <text>}`, 422 for an empty or over-50-character name or one
+//!   with a control character (NUL, escape, newline…);
 //! - `DELETE /users/{user_id}` removes one: 204, or 404 when absent.
 //!
 //! Storage is SQLite through sqlx (embedded, the default) or PostgreSQL through tokio-postgres and deadpool
@@ -57,10 +58,14 @@ impl Users {
     async fn on_post(&self, req: &mut Request, resp: &mut Response) -> Result {
         let new: NewUser = req.media().await?;
         let username = new.username.trim();
-        if username.is_empty() || username.chars().count() > MAX_USERNAME {
+        // Control characters (NUL, escape, newline…) are refused: PostgreSQL's text cannot hold NUL, and the
+        // others would reach every terminal and log that prints a name.
+        if username.is_empty() || username.chars().count() > MAX_USERNAME || username.chars().any(char::is_control) {
             return Err(HttpError::unprocessable_content()
                 .with_title("Invalid username")
-                .with_description(format!("A username has 1 to {MAX_USERNAME} characters."))
+                .with_description(format!(
+                    "A username has 1 to {MAX_USERNAME} characters, none of them control characters."
+                ))
                 .into());
         }
         let user = match self.db.add(username).await {

@@ -5,8 +5,11 @@
 //! - `PEREGRINE_ADDR`: where to listen (default 127.0.0.1:8000), and every other `PEREGRINE_*` server
 //!   setting (limits, timeouts; see `peregrine::server::ServerConfig`).
 //! - `GET /health` (liveness) and `GET /ready` (readiness: 503 once shutdown has begun) for probes.
-//! - `USERS_POOL_SIZE` (default 16) and `USERS_ACQUIRE_TIMEOUT_MS` (default 2000): the pool; a request that
-//!   waits longer than the timeout for a connection gets 503.
+//! - `USERS_POOL_SIZE` (default 16) and `USERS_ACQUIRE_TIMEOUT_MS` (default 2000), whole numbers of at least
+//!   1 (anything else stops the start with an error): the pool; a request that waits longer than the timeout
+//!   for a connection gets 503.
+//! - Errors at start (a database that cannot be reached, a bad setting) print one line, with their causes, on
+//!   stderr, and the exit status is 1. The log goes to stdout.
 //! - Admission: this API admits up to 4,096 requests at once (`PEREGRINE_MAX_CONCURRENT_REQUESTS` overrides
 //!   it; the framework's default is 1,024). Its requests spend their time waiting for a pooled connection,
 //!   and a waiting request costs about a kilobyte, so a burst of a few thousand clients waits for the pool
@@ -20,11 +23,30 @@ use std::time::Duration;
 use peregrine::server::{Liveness, Readiness, ServerConfig};
 use users::{app, Db, PoolConfig};
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+/// The variable `name` as a whole number of at least 1, or `default` when it is unset.
+fn env_count(name: &str, default: u64) -> Result<u64, String> {
+    match std::env::var(name) {
+        Err(_) => Ok(default),
+        Ok(v) => v
+            .parse()
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| format!("{name}={v:?}: expected a whole number of at least 1")),
+    }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The error and its causes, one line: "error connecting to server: Connection refused (os error 111)".
+            eprintln!("users: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     // The server's runtime (every core, tuned for many busy connections), built from the same settings.
     let mut server_config = ServerConfig::from_env()?;
     if std::env::var_os("PEREGRINE_MAX_CONCURRENT_REQUESTS").is_none() {
@@ -41,15 +63,18 @@ async fn serve(server_config: ServerConfig) -> Result<(), Box<dyn std::error::Er
         .init();
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://users.db?mode=rwc".to_owned());
     let config = PoolConfig {
-        max_connections: env_or("USERS_POOL_SIZE", 16),
-        acquire_timeout: Duration::from_millis(env_or("USERS_ACQUIRE_TIMEOUT_MS", 2000)),
+        max_connections: u32::try_from(env_count("USERS_POOL_SIZE", 16)?)?,
+        acquire_timeout: Duration::from_millis(env_count("USERS_ACQUIRE_TIMEOUT_MS", 2000)?),
     };
     let db = Db::connect(&url, &config).await?;
 
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let [flag, n] = args.as_slice() {
         if flag == "--seed" {
-            let added = db.seed(n.parse()?).await?;
+            let n = n
+                .parse()
+                .map_err(|_| format!("--seed {n:?}: expected a number of users"))?;
+            let added = db.seed(n).await?;
             println!("added {added} users");
             return Ok(());
         }
@@ -80,16 +105,37 @@ async fn serve(server_config: ServerConfig) -> Result<(), Box<dyn std::error::Er
     Ok(())
 }
 
-/// The URL without its password.
+/// The URL without its password, whether given as `user:password@` or as a `password=` parameter.
 fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
+    let mut url = match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+            None => url.to_owned(),
+        },
         _ => url.to_owned(),
+    };
+    if let Some(at) = url.find("password=") {
+        let end = url[at..].find('&').map_or(url.len(), |i| at + i);
+        url.replace_range(at + "password=".len()..end, "***");
+    }
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_hidden_in_either_place() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            redact("postgres://u@h/db?password=secret&x=1"),
+            "postgres://u@h/db?password=***&x=1"
+        );
+        assert_eq!(
+            redact("postgres://h/db?password=secret"),
+            "postgres://h/db?password=***"
+        );
+        assert_eq!(redact("sqlite://users.db?mode=rwc"), "sqlite://users.db?mode=rwc");
     }
 }

@@ -47,6 +47,7 @@ on_both_backends!(
     missing_username_is_400,
     malformed_json_is_400,
     empty_or_too_long_username_is_422,
+    a_username_with_a_control_character_is_422,
     fifty_character_username_is_accepted,
     non_json_body_is_415,
     delete_is_204_then_404,
@@ -159,6 +160,16 @@ async fn empty_or_too_long_username_is_422(db: Arc<Db>) {
     for name in [String::new(), "   ".to_owned(), "x".repeat(51)] {
         let r = c.simulate_post("/users/").json(&json!({ "username": name })).await;
         assert_eq!(r.status(), 422, "{name:?}");
+        assert_eq!(r.json::<Value>()["title"], "Invalid username");
+    }
+}
+
+/// NUL would be a 500 on PostgreSQL (its text cannot hold it) and stored as is on SQLite: both refuse it.
+async fn a_username_with_a_control_character_is_422(db: Arc<Db>) {
+    let c = TestClient::new(app(db));
+    for name in ["nul\u{0}x", "\u{0}", "\u{1b}[31mred", "two\nlines"] {
+        let r = c.simulate_post("/users/").json(&json!({ "username": name })).await;
+        assert_eq!(r.status(), 422, "{name:?}: {}", r.text());
         assert_eq!(r.json::<Value>()["title"], "Invalid username");
     }
 }
