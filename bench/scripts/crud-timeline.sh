@@ -11,6 +11,7 @@
 # the second) and OUT_PREFIX.svg (p50 and p99 over time). Environment: MINUTES, CONNS (500), WINDOW (10s),
 # PEER_CMD (the server command, default the users example), BENCH_PG.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
 minutes=${MINUTES:-10} conns=${CONNS:-500} window=${WINDOW:-10}
 date=$(date +%F)
@@ -33,9 +34,6 @@ pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -fs -o /dev/null http://127.0.0.1:8000/users/1 && break; sleep 0.1; done
 
-ms() { # wrk's latency (850.00us, 1.20ms, 2.01s) in milliseconds
-  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
-}
 pg_sample() {
   psql -qAt -F' ' "$db" -c "SELECT (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter),
     (SELECT n_live_tup FROM pg_stat_user_tables WHERE relname = 'orguser'),
@@ -75,8 +73,9 @@ done
       for (k = 1; k in n; k++) { split(substr(p99[k], 2), a, " "); asort(a); med[k] = a[int((n[k] + 1) / 2)]; last = k }
       printf "| minute | req/s (mean) | p99 ms (median of its windows) |\n|---|---:|---:|\n"
       for (k = 1; k <= last; k++) printf "| %d | %.0f | %.2f |\n", k, req[k] / n[k], med[k]
-      printf "\np99 of the last minute over the second: %.2f (%.2f / %.2f ms). Errors (5xx other than 503, socket errors): %d; 503: %d.\n",
-        med[last] / med[2], med[last], med[2], err, shed }' "$prefix.tsv"
+      if (last >= 2 && med[2] > 0)
+        printf "\np99 of the last minute over the second: %.2f (%.2f / %.2f ms).", med[last] / med[2], med[last], med[2]
+      printf " Errors (5xx other than 503, socket errors): %d; 503: %d.\n", err, shed }' "$prefix.tsv"
   echo
   echo "Every window: \`$(basename "$prefix").tsv\` (rows and dead rows of \`orguser\`, checkpoints and autovacuum runs since the start, the server's RSS)."
 } >"$prefix.md"

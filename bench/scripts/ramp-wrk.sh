@@ -9,6 +9,7 @@
 #
 #   bench/scripts/ramp-wrk.sh URL SERVER_PID OUT.tsv
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 url=$1 pid=$2 out=$3
 ticks=$(getconf CLK_TCK)
 window=3
@@ -18,7 +19,6 @@ for _ in 1 2 3 4 5; do stages+=(100); done
 for c in $(seq 150 50 500); do stages+=("$c"); done
 for _ in 1 2 3 4 5; do stages+=(500); done
 
-tree() { local p; for p in "$@"; do echo "$p"; tree $(pgrep -P "$p" || true); done; }
 server_ticks() {
   local stats=() p
   for p in $(tree "$pid"); do stats+=("/proc/$p/stat"); done
@@ -28,9 +28,6 @@ cores() { # total and idle jiffies of CPU 0 and CPU 1
   awk '$1 == "cpu0" || $1 == "cpu1" {idle = $5 + $6; total = 0; for (i = 2; i <= NF; i++) total += $i; printf "%d %d ", total, idle} END {print ""}' /proc/stat
 }
 busy() { awk -v dt=$(($3 - $1)) -v di=$(($4 - $2)) 'BEGIN {printf "%.0f", dt ? 100 * (dt - di) / dt : 0}'; }
-ms() {
-  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
-}
 
 printf 'second\tusers\treq_s\tfailures_s\tp99_ms\tserver_cpu_pct\tserver_core_busy_pct\tclient_core_busy_pct\n' >"$out"
 second=0

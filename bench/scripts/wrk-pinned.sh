@@ -9,6 +9,7 @@
 # Environment: DURATION (default 10s), WARMUP (5s), REPEATS (3), WRK_ARGS (extra wrk arguments, such as
 # `-s bench/scripts/pipeline.lua -- 16` for pipelining), SERVER_CPUS (0) and WRK_CPUS (1) for taskset.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 name=$1 url=$2 conns=$3
 shift 3
 [ "$1" = "--" ] && shift
@@ -23,7 +24,6 @@ trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 # Ready once it answers anything (a POST-only URL answers GET with 405).
 for _ in $(seq 50); do curl -s -o /dev/null "$url" && break; sleep 0.1; done
 
-tree() { local p; for p in "$@"; do echo "$p"; tree $(pgrep -P "$p" || true); done; }
 cpu() {
   local stats=() p
   for p in $(tree "$pid"); do stats+=("/proc/$p/stat"); done

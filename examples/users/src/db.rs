@@ -27,7 +27,7 @@ pub enum Backend {
 /// Pool settings.
 #[derive(Debug, Clone)]
 pub struct PoolConfig {
-    /// Most connections open at once.
+    /// Most connections open at once (0 counts as 1).
     pub max_connections: u32,
     /// How long a request waits for a connection (or for a new one to open) before it gets 503.
     pub acquire_timeout: Duration,
@@ -51,6 +51,13 @@ pub struct DbError {
 }
 
 impl DbError {
+    fn new(unavailable: bool, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        DbError {
+            unavailable,
+            source: source.into(),
+        }
+    }
+
     /// Whether the database is busy or unreachable rather than failing the query.
     pub fn is_unavailable(&self) -> bool {
         self.unavailable
@@ -88,10 +95,7 @@ impl From<sqlx::Error> for DbError {
                 e,
                 sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
             );
-        DbError {
-            unavailable,
-            source: Box::new(e),
-        }
+        DbError::new(unavailable, e)
     }
 }
 
@@ -104,10 +108,7 @@ impl From<tokio_postgres::Error> for DbError {
         let unavailable = e.is_closed()
             || code.is_some_and(|c| c.starts_with("08") || c.starts_with("53") || c.starts_with("57"))
             || io_source(&e);
-        DbError {
-            unavailable,
-            source: Box::new(e),
-        }
+        DbError::new(unavailable, e)
     }
 }
 
@@ -116,10 +117,7 @@ impl From<PoolError> for DbError {
         match e {
             PoolError::Backend(e) => e.into(),
             // Timeouts, a closed pool, and a connection that could not be opened are all "unavailable".
-            e => DbError {
-                unavailable: true,
-                source: Box::new(e),
-            },
+            e => DbError::new(true, e),
         }
     }
 }
@@ -206,20 +204,14 @@ impl Db {
                 .create_timeout(Some(config.acquire_timeout))
                 .runtime(Runtime::Tokio1)
                 .build()
-                .map_err(|e| DbError {
-                    unavailable: false,
-                    source: Box::new(e),
-                })?;
+                .map_err(|e| DbError::new(false, e))?;
             Store::Postgres(pool)
         } else {
-            return Err(DbError {
-                unavailable: false,
-                source: format!(
-                    "DATABASE_URL must start with sqlite: or postgres:, not '{}:'",
-                    url.split(':').next().unwrap_or_default()
-                )
-                .into(),
-            });
+            let scheme = url.split(':').next().unwrap_or_default();
+            return Err(DbError::new(
+                false,
+                format!("DATABASE_URL must start with sqlite: or postgres:, not '{scheme}:'"),
+            ));
         };
         let db = Db { store };
         db.create_schema().await?;
@@ -414,17 +406,37 @@ mod tests {
 
     #[test]
     fn an_error_shows_its_causes() {
-        let e = DbError {
-            unavailable: false,
-            source: Box::new(Outer(std::io::Error::other("relation \"orguser\" does not exist"))),
-        };
+        let e = DbError::new(
+            false,
+            Outer(std::io::Error::other("relation \"orguser\" does not exist")),
+        );
         assert_eq!(e.to_string(), "db error: relation \"orguser\" does not exist");
     }
 
     #[test]
-    fn pool_timeouts_and_a_locked_sqlite_file_are_unavailable() {
+    fn a_pool_timeout_is_unavailable_and_a_missing_row_is_not() {
         assert!(DbError::from(sqlx::Error::PoolTimedOut).is_unavailable());
         assert!(!DbError::from(sqlx::Error::RowNotFound).is_unavailable());
+    }
+
+    /// Another process holding SQLite's write lock past the busy timeout (sqlx's default, 5 s) is a busy
+    /// database, not a failed query.
+    #[tokio::test]
+    async fn a_sqlite_file_locked_by_another_writer_is_unavailable() {
+        use sqlx::Connection;
+        let file = std::env::temp_dir().join(format!("users_locked_{}.db", uuid::Uuid::new_v4().simple()));
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let db = Db::connect(&url, &PoolConfig::default()).await.unwrap();
+        let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+        match db.add("ada").await {
+            Err(AddError::Db(e)) => assert!(e.is_unavailable(), "{e}"),
+            other => panic!("expected a busy database, got {other:?}"),
+        }
+        drop(other);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+        }
     }
 
     #[tokio::test]

@@ -23,14 +23,14 @@ use std::time::Duration;
 use peregrine::server::{Liveness, Readiness, ServerConfig};
 use users::{app, Db, PoolConfig};
 
-/// The variable `name` as a whole number of at least 1, or `default` when it is unset.
-fn env_count(name: &str, default: u64) -> Result<u64, String> {
+/// The variable `name` as a whole number of at least 1 that fits `T`, or `default` when it is unset.
+fn env_count<T: std::str::FromStr + PartialOrd + From<u8>>(name: &str, default: T) -> Result<T, String> {
     match std::env::var(name) {
         Err(_) => Ok(default),
         Ok(v) => v
             .parse()
             .ok()
-            .filter(|&n| n >= 1)
+            .filter(|n| *n >= T::from(1))
             .ok_or_else(|| format!("{name}={v:?}: expected a whole number of at least 1")),
     }
 }
@@ -63,7 +63,7 @@ async fn serve(server_config: ServerConfig) -> Result<(), Box<dyn std::error::Er
         .init();
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://users.db?mode=rwc".to_owned());
     let config = PoolConfig {
-        max_connections: u32::try_from(env_count("USERS_POOL_SIZE", 16)?)?,
+        max_connections: env_count("USERS_POOL_SIZE", 16)?,
         acquire_timeout: Duration::from_millis(env_count("USERS_ACQUIRE_TIMEOUT_MS", 2000)?),
     };
     let db = Db::connect(&url, &config).await?;
