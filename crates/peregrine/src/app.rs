@@ -9,12 +9,10 @@ use http::HeaderValue;
 use crate::inspect::Route;
 use crate::methods::{self, METHODS, OPTIONS};
 use crate::middleware::{DynMiddleware, Middleware};
+use crate::options::{RequestOptions, ResponseOptions, DEFAULT_MAX_BODY_SIZE};
 use crate::resource::{Resource, ResponderSpec};
 use crate::routing::{Converter, ConverterArgs, RouteError, Router};
 use crate::{Request, Response};
-
-/// Default request body limit: 1 MiB.
-pub const DEFAULT_MAX_BODY_SIZE: usize = 1024 * 1024;
 
 /// Default time a request may take, middleware and responder included: 30 seconds.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -44,7 +42,14 @@ pub struct App {
     pub(crate) middleware: Vec<Box<dyn DynMiddleware>>,
     pub(crate) error_handlers: Vec<ErrorHandler>,
     pub(crate) options: AppOptions,
+    /// Request options when the app changed them (`None`: the defaults, read from a static).
+    pub(crate) req_options: Option<Arc<RequestOptions>>,
+    /// Response options when the app set them; then `set_media` negotiates.
+    pub(crate) resp_options: Option<Arc<ResponseOptions>>,
 }
+
+/// A change a route makes to the app's request options, applied when the app is frozen.
+pub(crate) type EditRequestOptions = Arc<dyn Fn(&mut RequestOptions) + Send + Sync>;
 
 /// Per-app settings.
 #[derive(Debug, Clone)]
@@ -70,6 +75,11 @@ pub(crate) struct Target {
     pub allow_options: HeaderValue,
     /// This route's own request timeout, replacing the app's.
     pub timeout: Option<Duration>,
+    /// This route's changes to the app's request options, in the order made.
+    pub edit_req_options: Vec<EditRequestOptions>,
+    /// The request options this route reads with, when it changed them (built from `edit_req_options` over
+    /// the app's when the app is frozen).
+    pub req_options: Option<Arc<RequestOptions>>,
 }
 
 /// An error handler, type-erased: `call` returns false when the error is not of its type.
@@ -111,6 +121,8 @@ impl Default for App {
                 metrics: None,
                 stderr_fallback: true,
             },
+            req_options: None,
+            resp_options: None,
         }
     }
 }
@@ -244,10 +256,118 @@ impl App {
     }
 
     /// The largest request body read by `req.body_bytes()`/`req.media()` (default 1 MiB); larger gets 413.
+    /// The same setting as [`RequestOptions::max_body_size`].
     #[must_use]
-    pub fn max_body_size(mut self, bytes: usize) -> Self {
-        self.options.max_body_size = bytes;
+    pub fn max_body_size(self, bytes: usize) -> Self {
+        self.req_options(|o| o.max_body_size = bytes)
+    }
+
+    /// Changes how requests are read (Falcon's `req_options`): media handlers, query-string rules, body
+    /// limits. See [`RequestOptions`] for each setting and its default.
+    ///
+    /// ```
+    /// use peregrine::media::UrlEncodedForm;
+    /// let app = peregrine::App::new().req_options(|o| {
+    ///     o.keep_blank_qs_values = false;
+    ///     o.max_json_depth = 16;
+    ///     o.media_handlers.insert("application/vnd.acme.form", UrlEncodedForm);
+    /// });
+    /// # let _ = app;
+    /// ```
+    #[must_use]
+    pub fn req_options(mut self, change: impl FnOnce(&mut RequestOptions)) -> Self {
+        let mut options = match self.req_options.take() {
+            Some(options) => Arc::unwrap_or_clone(options),
+            None => RequestOptions {
+                max_body_size: self.options.max_body_size,
+                ..RequestOptions::default()
+            },
+        };
+        change(&mut options);
+        self.options.max_body_size = options.max_body_size;
+        self.req_options = Some(Arc::new(options));
         self
+    }
+
+    /// Changes how responses are written (Falcon's `resp_options`): the media types `resp.set_media()`
+    /// negotiates between, and cookie defaults. See [`ResponseOptions`].
+    ///
+    /// # Panics
+    /// When `default_media_type` has no handler in `media_handlers`.
+    #[must_use]
+    #[track_caller]
+    pub fn resp_options(mut self, change: impl FnOnce(&mut ResponseOptions)) -> Self {
+        let mut options = self.resp_options.take().map(Arc::unwrap_or_clone).unwrap_or_default();
+        change(&mut options);
+        assert!(
+            options.media_handlers.get(&options.default_media_type).is_some(),
+            "resp_options: the default media type '{}' has no handler",
+            options.default_media_type
+        );
+        self.resp_options = Some(Arc::new(options));
+        self
+    }
+
+    /// Changes the request options of the routes added with `template`: a larger body limit for an upload
+    /// route, a shallower JSON bound for a public one. The change applies over the app's request options as
+    /// they are when the app starts serving, whatever the order of the calls; the route's options take over
+    /// once the request is routed (`process_request` middleware sees the app's).
+    ///
+    /// ```
+    /// # struct Uploads;
+    /// # #[peregrine::resource] impl Uploads {
+    /// #     async fn on_post(&self, _: &mut peregrine::Request, _: &mut peregrine::Response) -> peregrine::Result { Ok(()) }
+    /// # }
+    /// let app = peregrine::App::new()
+    ///     .add_route("/uploads", Uploads)
+    ///     .route_req_options("/uploads", |o| o.max_body_size = 2 << 30);
+    /// # let _ = app;
+    /// ```
+    ///
+    /// # Panics
+    /// When no route has that template: call it after `add_route`.
+    #[must_use]
+    #[track_caller]
+    pub fn route_req_options(
+        mut self,
+        template: &str,
+        change: impl Fn(&mut RequestOptions) + Send + Sync + 'static,
+    ) -> Self {
+        let change: EditRequestOptions = Arc::new(change);
+        let mut found = false;
+        for (info, target) in self.router.routes_mut() {
+            if info.template() == template {
+                target.edit_req_options.push(change.clone());
+                found = true;
+            }
+        }
+        assert!(
+            found,
+            "route_req_options: no route has the template '{template}'; add the route first"
+        );
+        self
+    }
+
+    /// Builds each route's own request options from the app's, once the app is complete.
+    pub(crate) fn freeze_route_options(&mut self) {
+        let base = self.req_options.clone();
+        let max_body_size = self.options.max_body_size;
+        for (_, target) in self.router.routes_mut() {
+            if target.edit_req_options.is_empty() {
+                continue;
+            }
+            let mut options = match &base {
+                Some(options) => RequestOptions::clone(options),
+                None => RequestOptions {
+                    max_body_size,
+                    ..RequestOptions::default()
+                },
+            };
+            for change in &target.edit_req_options {
+                change(&mut options);
+            }
+            target.req_options = Some(Arc::new(options));
+        }
     }
 
     /// Route `/things/` as `/things` (Falcon's `strip_url_path_trailing_slash`; default off).
@@ -360,6 +480,8 @@ impl Target {
             allow_405: header(&with_options),
             allow_options: header(&without_options),
             timeout: None,
+            edit_req_options: Vec::new(),
+            req_options: None,
         })
     }
 }

@@ -87,7 +87,7 @@ impl std::fmt::Display for BodyTimedOut {
 impl std::error::Error for BodyTimedOut {}
 
 /// The answer to a body read that failed with `error`.
-fn read_error(error: &(dyn std::error::Error + 'static)) -> HttpError {
+pub(crate) fn read_error(error: &(dyn std::error::Error + 'static)) -> HttpError {
     if error.is::<BodyTimedOut>() {
         body_timed_out()
     } else {
@@ -110,7 +110,7 @@ pub(crate) fn incomplete() -> HttpError {
         .with_header(http::header::CONNECTION, "close")
 }
 
-fn too_large(limit: usize) -> HttpError {
+pub(crate) fn too_large(limit: usize) -> HttpError {
     HttpError::content_too_large().with_description(format!("The request body may not exceed {limit} bytes."))
 }
 

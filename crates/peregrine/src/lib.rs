@@ -54,7 +54,9 @@
 //! - [`App`]: routes, middleware, error handlers, options.
 //! - [`resource`](mod@resource): the `#[resource]` attribute and the [`Resource`] trait.
 //! - [`routing`]: URI templates, converters, the compiled router.
-//! - [`Request`] / [`Response`]: what responders read and write.
+//! - [`Request`] / [`Response`]: what responders read and write; [`media`]: the media handlers behind
+//!   `req.media()` and `resp.set_media()`; [`RequestOptions`] / [`ResponseOptions`]: how both are read and
+//!   written.
 //! - [`HttpError`], [`HttpStatus`], [`Error`]: errors as responses.
 //! - [`middleware`], [`testing`], [`server`], [`inspect`].
 //!
@@ -68,6 +70,8 @@
 //! | `dates` | the `dt` field converter, `get_param_as_date`/`_datetime`, chrono's date types as URI fields |
 //! | `http2` | HTTP/2: h2c with prior knowledge beside HTTP/1.1, `h2` by ALPN over TLS ([`ServerConfig::http2`](server::ServerConfig::http2)) |
 //! | `metrics` | Prometheus metrics (`App::metrics`, the `metrics` module) |
+//! | `msgpack` | MessagePack media ([`media::MessagePack`], via `rmp-serde`) |
+//! | `multipart` | streamed `multipart/form-data` bodies (`req.multipart()`, via `multer`) |
 //! | `re` | the `re("...")` field converter |
 //! | `tls` | TLS on rustls ([`ServerConfig::tls`](server::ServerConfig::tls)) |
 //!
@@ -79,22 +83,29 @@
 
 mod app;
 mod body;
+mod conditional;
 mod error;
+mod etag;
+mod forwarded;
 mod header_pool;
 mod headers;
 mod lazy_sleep;
 mod macro_support;
-mod media;
 mod methods;
+#[cfg(feature = "multipart")]
+mod multipart;
 mod negotiation;
+mod options;
 mod pipeline;
 mod query;
 mod render;
 mod response;
+mod response_headers;
 mod status;
 mod trace;
 
 pub mod inspect;
+pub mod media;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod middleware;
@@ -104,11 +115,19 @@ pub mod routing;
 pub mod server;
 pub mod testing;
 
-pub use app::{App, DEFAULT_MAX_BODY_SIZE, DEFAULT_REQUEST_TIMEOUT};
+pub use app::{App, DEFAULT_REQUEST_TIMEOUT};
 pub use body::{BodyStream, BoxError};
 pub use error::{Error, HttpError, HttpStatus, Link, Result};
+pub use etag::{EntityTag, EntityTags};
+pub use forwarded::Forwarded;
 pub use inspect::Route;
 pub use middleware::Middleware;
+#[cfg(feature = "multipart")]
+pub use multipart::{Multipart, Part};
+pub use options::{
+    RequestOptions, ResponseOptions, TrustedProxies, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_FIELDS, DEFAULT_MAX_JSON_DEPTH,
+    DEFAULT_MAX_PART_HEADER_SIZE,
+};
 pub use request::Request;
 pub use resource::{BoxFuture, Resource, ResponderSpec};
 pub use response::Response;

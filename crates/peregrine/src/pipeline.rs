@@ -6,6 +6,7 @@
 //!   -> process_resource (in order)
 //!   -> responder (with its hooks), or HEAD via GET, or the default OPTIONS, or 405 / 501
 //!   -> on error: the handler registered for its type, else HttpError rendered per Accept, else 500
+//!   -> on success, a GET/HEAD 200 with ETag or Last-Modified: 304 or 412 when its conditions say so
 //!   -> process_response (reverse order, told whether the request succeeded)
 //!   -> HEAD, 204 and 304 send no body (HEAD keeps the Content-Length its GET would have)
 //! ```
@@ -34,6 +35,7 @@ use http::StatusCode;
 
 use crate::app::{App, Target};
 use crate::body::{HyperBody, RequestBody, ResponseBody};
+use crate::conditional;
 use crate::error::{ErrorParts, HttpError};
 use crate::header_pool;
 use crate::headers::accept_of;
@@ -51,7 +53,8 @@ pub(crate) struct Pipeline {
 }
 
 impl Pipeline {
-    pub(crate) fn new(app: App) -> Arc<Self> {
+    pub(crate) fn new(mut app: App) -> Arc<Self> {
+        app.freeze_route_options();
         let mut served = [false; methods::METHODS.len()];
         for (_, target) in app.router.routes() {
             for name in &target.route.methods {
@@ -70,19 +73,23 @@ impl Pipeline {
     }
 
     /// The request the pipeline serves, from what hyper (or the test client) parsed.
+    #[inline]
     pub(crate) fn request(
         &self,
         head: http::request::Parts,
         body: RequestBody,
         remote_addr: Option<SocketAddr>,
     ) -> Request {
-        Request::new(head, body, self.app.options.max_body_size, remote_addr)
+        Request::new(head, body, self.app.req_options.clone(), remote_addr)
     }
 
     /// Serves one request, start to finish. The caller owns the request, so its state is stored once, in the
     /// caller's future, rather than once more in this one's arguments.
     pub(crate) async fn handle(&self, req: &mut Request) -> http::Response<HyperBody> {
         let mut resp = Response::new();
+        if let Some(options) = &self.app.resp_options {
+            resp.negotiate(options.clone(), req.headers().get(header::ACCEPT).cloned());
+        }
         #[cfg(feature = "metrics")]
         let in_flight = self.app.options.metrics.as_ref().map(|m| m.start());
         let trace = RequestTrace::start(req);
@@ -123,6 +130,9 @@ impl Pipeline {
                 false
             }
         };
+        if succeeded {
+            conditional::answer(req.method(), req.headers(), &mut resp);
+        }
         self.render_pending_error(req, &mut resp);
 
         for middleware in self.app.middleware.iter().rev() {
@@ -202,6 +212,13 @@ impl Pipeline {
         };
         if let Some(timeout) = target.timeout {
             route_timeout.store(nanos(timeout), Ordering::Relaxed);
+        }
+        if let Some(options) = &target.req_options {
+            req.set_options(options.clone());
+        }
+        if req.auto_parses_form() {
+            // PERF: boxed, so that the rare form read does not grow every request's future.
+            Box::pin(req.parse_form_into_params()).await?;
         }
 
         for middleware in &self.app.middleware {

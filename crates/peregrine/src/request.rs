@@ -6,7 +6,7 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use bytes::Bytes;
 use http::header;
@@ -16,7 +16,8 @@ use serde::de::DeserializeOwned;
 use crate::body::RequestBody;
 use crate::error::Internal;
 use crate::error::{HttpError, Result};
-use crate::media;
+use crate::media::{self, Kind};
+use crate::options::RequestOptions;
 use crate::routing::{Fields, FromField};
 
 /// An HTTP request as a responder sees it.
@@ -28,9 +29,13 @@ pub struct Request {
     query: OnceLock<Box<[(String, String)]>>,
     cookies: OnceLock<Box<[(String, String)]>>,
     context: Context,
-    pub(crate) max_body_size: usize,
+    /// The app's (or the route's) request options, the body limit among them; `None`: the defaults.
+    options: Option<Arc<RequestOptions>>,
     remote_addr: Option<SocketAddr>,
 }
+
+/// The options of an app that changed none.
+static DEFAULT_OPTIONS: LazyLock<RequestOptions> = LazyLock::new(RequestOptions::default);
 
 /// Shows the method, target, version, the matched template and the URI fields; not the body.
 impl std::fmt::Debug for Request {
@@ -47,10 +52,11 @@ impl std::fmt::Debug for Request {
 }
 
 impl Request {
+    #[inline]
     pub(crate) fn new(
         head: http::request::Parts,
         body: RequestBody,
-        max_body_size: usize,
+        options: Option<Arc<RequestOptions>>,
         remote_addr: Option<SocketAddr>,
     ) -> Self {
         Request {
@@ -61,9 +67,48 @@ impl Request {
             query: OnceLock::new(),
             cookies: OnceLock::new(),
             context: Context::default(),
-            max_body_size,
+            options,
             remote_addr,
         }
+    }
+
+    /// The request options in force: the route's once routed, else the app's.
+    pub fn options(&self) -> &RequestOptions {
+        self.options.as_deref().unwrap_or(&DEFAULT_OPTIONS)
+    }
+
+    /// Switches to a route's own options (its body limit included).
+    pub(crate) fn set_options(&mut self, options: Arc<RequestOptions>) {
+        self.options = Some(options);
+    }
+
+    /// Whether the options ask for form bodies to be read into the query parameters before the responder.
+    pub(crate) fn auto_parses_form(&self) -> bool {
+        self.options.as_ref().is_some_and(|o| o.auto_parse_form_urlencoded)
+    }
+
+    /// Falcon's `auto_parse_form_urlencoded`: reads an `application/x-www-form-urlencoded` body (within the
+    /// body limit) and appends its fields to the query parameters. Other bodies are left alone.
+    pub(crate) async fn parse_form_into_params(&mut self) -> Result<()> {
+        let is_form = self.content_type().is_some_and(|ct| media::essence(ct) == media::FORM);
+        if !is_form {
+            return Ok(());
+        }
+        let body = self.body_bytes().await?;
+        let max_fields = self.options().max_form_fields;
+        if media::count_fields(&body) > max_fields {
+            return Err(media::too_many_fields(max_fields).into());
+        }
+        let Ok(text) = std::str::from_utf8(&body) else {
+            return Err(HttpError::bad_request()
+                .with_title("Invalid form")
+                .with_description("The form body is not valid UTF-8.")
+                .into());
+        };
+        let mut pairs = self.query_pairs().to_vec();
+        pairs.extend(parse_query(text, self.options()));
+        self.query = OnceLock::from(pairs.into_boxed_slice());
+        Ok(())
     }
 
     /// Decodes the path once; `Err` when the decoded bytes are not UTF-8.
@@ -190,7 +235,7 @@ impl Request {
     pub(crate) fn query_pairs(&self) -> &[(String, String)] {
         self.query.get_or_init(|| {
             self.query_string()
-                .map(parse_query)
+                .map(|q| parse_query(q, self.options()))
                 .unwrap_or_default()
                 .into_boxed_slice()
         })
@@ -251,13 +296,15 @@ impl Request {
 
     /// The body limit for this request (the app's `max_body_size` unless changed).
     pub fn max_body_size(&self) -> usize {
-        self.max_body_size
+        self.options().max_body_size
     }
 
     /// Changes the body limit for this request, before the body is read (a hook can raise it for an upload
     /// route or lower it).
     pub fn set_max_body_size(&mut self, limit: usize) {
-        self.max_body_size = limit;
+        // The options are shared with every request of the app: this request gets its own copy.
+        let options = self.options.get_or_insert_with(|| Arc::new(RequestOptions::default()));
+        Arc::make_mut(options).max_body_size = limit;
     }
 
     /// The whole body, read once and kept (a second call returns the same bytes).
@@ -267,7 +314,8 @@ impl Request {
     /// says so; else as soon as the limit is crossed); **400 "Incomplete request body"** when the connection
     /// fails while reading.
     pub async fn body_bytes(&mut self) -> Result<Bytes> {
-        self.body.read(self.max_body_size).await
+        let limit = self.max_body_size();
+        self.body.read(limit).await
     }
 
     /// The body as UTF-8 text.
@@ -321,9 +369,25 @@ impl Request {
     /// empty, malformed or wrongly shaped body (the description says where and what, without the app's type
     /// names); **413** past the body limit.
     pub async fn media<T: DeserializeOwned>(&mut self) -> Result<T> {
-        media::check_json_content_type(self.content_type())?;
+        let kind = self.media_handler()?;
         let bytes = self.body_bytes().await?;
-        media::from_json(&bytes)
+        let options = self.options();
+        kind.decode(&bytes, options.max_json_depth, options.max_form_fields)
+    }
+
+    /// The handler for this request's `Content-Type` (the default media type when it has none).
+    fn media_handler(&self) -> Result<Kind> {
+        let options = self.options();
+        let content_type = self.content_type().unwrap_or(&options.default_media_type);
+        if let Some(kind) = options.media_handlers.for_content_type(content_type) {
+            return Ok(kind.clone());
+        }
+        if media::essence(content_type) == media::MULTIPART {
+            return Err(HttpError::unsupported_media_type()
+                .with_description("A multipart/form-data body is read part by part, with req.multipart().")
+                .into());
+        }
+        Err(options.media_handlers.unsupported(content_type).into())
     }
 }
 
@@ -381,15 +445,26 @@ fn decode_path(raw: &str) -> Option<String> {
 
 /// Parses `application/x-www-form-urlencoded` pairs; blank values are kept, a key without `=` has value "".
 /// A field with neither name nor value (`&&`, `&=&`) is skipped, as Falcon skips it.
-pub(crate) fn parse_query(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty() && *p != "=")
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode_form(k), decode_form(v))
-        })
-        .collect()
+/// The name-value pairs of a query string (or a form body), with Falcon's `keep_blank_qs_values` and
+/// `auto_parse_qs_csv` rules from `options`.
+pub(crate) fn parse_query(query: &str, options: &RequestOptions) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty() && *p != "=") {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = decode_form(k);
+        if options.auto_parse_qs_csv && v.contains(',') {
+            for piece in v.split(',') {
+                if !piece.is_empty() || options.keep_blank_qs_values {
+                    pairs.push((name.clone(), decode_form(piece)));
+                }
+            }
+            continue;
+        }
+        if !v.is_empty() || options.keep_blank_qs_values {
+            pairs.push((name, decode_form(v)));
+        }
+    }
+    pairs
 }
 
 fn decode_form(text: &str) -> String {
@@ -481,8 +556,27 @@ mod tests {
     }
 
     #[test]
+    fn query_options_drop_blanks_and_split_commas() {
+        let pairs = |q: &str, keep: bool, csv: bool| {
+            let o = RequestOptions {
+                keep_blank_qs_values: keep,
+                auto_parse_qs_csv: csv,
+                ..RequestOptions::default()
+            };
+            parse_query(q, &o)
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(pairs("a=&b=1&c", false, false), ["b=1"]);
+        assert_eq!(pairs("t=x,,y%2Cz&u=", true, true), ["t=x", "t=", "t=y,z", "u="]);
+        assert_eq!(pairs("t=x,,y", false, true), ["t=x", "t=y"]);
+        assert_eq!(pairs("t=x,y", true, false), ["t=x,y"]);
+    }
+
+    #[test]
     fn query_parsing_keeps_blanks_and_decodes() {
-        let q = parse_query("a=1&b=&c&d=x+y%21&&a=2");
+        let q = parse_query("a=1&b=&c&d=x+y%21&&a=2", &RequestOptions::default());
         let want = [("a", "1"), ("b", ""), ("c", ""), ("d", "x y!"), ("a", "2")];
         assert_eq!(q.len(), want.len());
         for ((k, v), (wk, wv)) in q.iter().zip(want) {

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Display;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -16,6 +17,8 @@ use crate::error::Internal;
 use crate::error::{HttpError, Result};
 use crate::header_pool;
 use crate::media;
+use crate::negotiation;
+use crate::options::ResponseOptions;
 
 /// An HTTP response under construction. The status starts at 200 and the body empty.
 pub struct Response {
@@ -24,6 +27,14 @@ pub struct Response {
     pub(crate) body: ResponseBody,
     pub(crate) error: Option<Box<HttpError>>,
     complete: bool,
+    /// The app's response options and the request's `Accept`, when the app set response options.
+    negotiation: Option<Box<Negotiation>>,
+}
+
+/// What `set_media` negotiates with.
+struct Negotiation {
+    options: Arc<ResponseOptions>,
+    accept: Option<HeaderValue>,
 }
 
 impl std::fmt::Debug for Response {
@@ -75,7 +86,18 @@ impl Response {
             body: ResponseBody::default(),
             error: None,
             complete: false,
+            negotiation: None,
         }
+    }
+
+    /// Makes `set_media` negotiate with `options` over the request's `accept`.
+    pub(crate) fn negotiate(&mut self, options: Arc<ResponseOptions>, accept: Option<HeaderValue>) {
+        self.negotiation = Some(Box::new(Negotiation { options, accept }));
+    }
+
+    /// The app's response options, when it set them.
+    fn options(&self) -> Option<&ResponseOptions> {
+        self.negotiation.as_deref().map(|n| &*n.options)
     }
 
     /// The status.
@@ -175,13 +197,80 @@ impl Response {
         self.default_content_type(OCTET_STREAM);
     }
 
-    /// Serializes `value` as the JSON body; `Content-Type` becomes `application/json` unless already set.
+    /// Serializes `value` as the body, with the media handler the request's `Accept` asks for (Falcon's
+    /// `resp.media`, plus negotiation).
+    ///
+    /// - An app with default response options sends JSON (`Content-Type: application/json` unless already
+    ///   set) and does not consult `Accept`, as RFC 9110 §12.5.1 allows.
+    /// - Once the app sets [`ResponseOptions`] (with [`App::resp_options`](crate::App::resp_options)): a
+    ///   `Content-Type` the responder set chooses the handler; otherwise the registered type `Accept` ranks
+    ///   highest does (ties: the default type, then registration order), `Content-Type` is set to it, and
+    ///   `Vary: Accept` is added when more than one type is registered.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use peregrine::testing::TestClient;
+    /// # struct Things;
+    /// # #[peregrine::resource] impl Things {
+    /// #     async fn on_get(&self, _: &mut peregrine::Request, resp: &mut peregrine::Response) -> peregrine::Result {
+    /// #         resp.set_media(&["a"])
+    /// #     }
+    /// # }
+    /// let app = peregrine::App::new()
+    ///     .add_route("/things", Things)
+    ///     .resp_options(|_| {}); // JSON only, but Accept is now honoured
+    /// let client = TestClient::new(app);
+    /// let refused = client.simulate_get("/things").header("accept", "text/html").await;
+    /// assert_eq!(refused.status(), 406);
+    /// # });
+    /// ```
     ///
     /// # Errors
-    /// A value serde cannot serialize (a map with non-string keys, say) is a 500 whose detail is logged.
+    /// - **406 Not Acceptable** naming the types it can send, when `Accept` rules out every registered type
+    ///   (unless `serve_default_if_not_acceptable` is on).
+    /// - A value the format cannot hold (a map with non-string keys in JSON, say), or a `Content-Type` set by
+    ///   the responder that has no handler: a 500 whose detail is logged.
     pub fn set_media<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.body = ResponseBody::Full(media::to_json(value)?);
-        self.default_content_type(JSON);
+        let Some(negotiation) = self.negotiation.as_deref() else {
+            self.body = ResponseBody::Full(media::to_json(value)?);
+            self.default_content_type(JSON);
+            return Ok(());
+        };
+        let handlers = &negotiation.options.media_handlers;
+        if let Some(content_type) = self.content_type() {
+            let Some(kind) = handlers.get(content_type) else {
+                return Err(Internal::new(format!("no response media handler for '{content_type}'")).into());
+            };
+            self.body = ResponseBody::Full(kind.encode(value)?);
+            return Ok(());
+        }
+        let default = negotiation.options.default_media_type.as_str();
+        let mut offers = Vec::with_capacity(handlers.len());
+        offers.push(default);
+        offers.extend(handlers.media_types().filter(|t| *t != default));
+        let accept = negotiation
+            .accept
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("*/*");
+        let chosen = match negotiation::prefers(accept, &offers) {
+            Some(chosen) => chosen,
+            None if negotiation.options.serve_default_if_not_acceptable => default,
+            None => {
+                return Err(HttpError::not_acceptable()
+                    .with_description(format!("This resource can be sent as: {}.", offers.join(", ")))
+                    .into())
+            }
+        };
+        let kind = handlers.get(chosen).expect("offers are registered types");
+        let body = kind.encode(value)?;
+        let content_type = HeaderValue::try_from(chosen).expect("registered media types are header text");
+        let vary = offers.len() > 1;
+        self.body = ResponseBody::Full(body);
+        self.headers.insert(header::CONTENT_TYPE, content_type);
+        if vary {
+            self.append_vary("accept");
+        }
         Ok(())
     }
 
@@ -205,9 +294,7 @@ impl Response {
 
     /// Sets `Location`, percent-encoding characters a URI may not contain (as Falcon does), so it cannot fail.
     pub fn set_location(&mut self, location: impl AsRef<str>) {
-        let encoded = percent_encoding::utf8_percent_encode(location.as_ref(), LOCATION_ESCAPES).to_string();
-        let value = HeaderValue::try_from(encoded).expect("percent-encoded text is a valid header value");
-        self.headers.insert(header::LOCATION, value);
+        self.headers.insert(header::LOCATION, uri_value(location.as_ref()));
     }
 
     /// Sets `Last-Modified` as an HTTP date.
@@ -216,27 +303,48 @@ impl Response {
         self.headers.insert(header::LAST_MODIFIED, value);
     }
 
-    /// Adds a `Set-Cookie` header for `cookie` (RFC 6265 §4.1; the name and value are percent-encoded).
+    /// Adds a `Set-Cookie` header for `cookie` (RFC 6265 §4.1; the value is percent-encoded), one per call.
+    /// As in Falcon, a cookie is `HttpOnly` and `Secure` unless it says otherwise (`Secure` follows
+    /// [`ResponseOptions::secure_cookies_by_default`](crate::ResponseOptions::secure_cookies_by_default)).
     ///
     /// ```
     /// # let mut resp = peregrine::Response::new();
-    /// use peregrine::cookie::Cookie;
-    /// resp.set_cookie(Cookie::build(("session", "abc")).http_only(true).secure(true).path("/"))?;
-    /// assert_eq!(resp.get_header("set-cookie"), Some("session=abc; HttpOnly; Secure; Path=/"));
+    /// use peregrine::cookie::{Cookie, SameSite};
+    /// resp.set_cookie(Cookie::build(("session", "abc")).path("/").same_site(SameSite::Lax))?;
+    /// assert_eq!(resp.get_header("set-cookie"), Some("session=abc; HttpOnly; SameSite=Lax; Secure; Path=/"));
+    /// resp.set_cookie(Cookie::build(("theme", "dark")).http_only(false).secure(false))?;
+    /// assert_eq!(resp.headers().get_all("set-cookie").iter().count(), 2);
     /// # Ok::<(), peregrine::Error>(())
     /// ```
     ///
     /// # Errors
-    /// An attribute holding CR, LF or another control character (a `Path` or `Domain` built from input, say)
-    /// is refused: `?` turns that into a 500 whose detail is logged, and no header is added.
+    /// What a browser would drop is refused instead, with no header added and a 500 whose detail is logged
+    /// (the app built a cookie that cannot work): a name that is not an RFC 9110 token, an attribute holding
+    /// a control character (a `Path` or `Domain` built from input, say), `SameSite=None` or `Partitioned`
+    /// without `Secure`.
     pub fn set_cookie(&mut self, cookie: impl Into<cookie::Cookie<'static>>) -> Result {
-        let cookie = cookie.into();
-        let value = HeaderValue::try_from(cookie.encoded().to_string()).map_err(|_| {
-            Internal::new(format!(
-                "cookie '{}' has an attribute with control characters",
-                cookie.name()
-            ))
-        })?;
+        let mut cookie = cookie.into();
+        if cookie.http_only().is_none() {
+            cookie.set_http_only(true);
+        }
+        if cookie.secure().is_none() {
+            cookie.set_secure(self.options().is_none_or(|o| o.secure_cookies_by_default));
+        }
+        let refuse = |why: &str| -> crate::Error {
+            Internal::new(format!("cookie '{}' cannot be sent: {why}", cookie.name())).into()
+        };
+        if cookie.name().is_empty() || http::HeaderName::from_bytes(cookie.name().as_bytes()).is_err() {
+            return Err(refuse("its name is not a token"));
+        }
+        let secure = cookie.secure() == Some(true);
+        if cookie.same_site() == Some(cookie::SameSite::None) && !secure {
+            return Err(refuse("SameSite=None needs Secure"));
+        }
+        if cookie.partitioned() == Some(true) && !secure {
+            return Err(refuse("Partitioned needs Secure"));
+        }
+        let value = HeaderValue::try_from(cookie.encoded().to_string())
+            .map_err(|_| refuse("an attribute holds a control character"))?;
         self.headers.append(header::SET_COOKIE, value);
         Ok(())
     }
@@ -270,8 +378,29 @@ impl Response {
     }
 
     pub(crate) fn into_parts(self) -> (StatusCode, HeaderMap, ResponseBody) {
-        (self.status, self.headers, self.body)
+        let Response {
+            status,
+            headers,
+            body,
+            error,
+            negotiation,
+            ..
+        } = self;
+        // PERF: the checks inline; dropping the fields whole calls their drop glue on every response.
+        if let Some(error) = error {
+            drop(error);
+        }
+        if let Some(negotiation) = negotiation {
+            drop(negotiation);
+        }
+        (status, headers, body)
     }
+}
+
+/// `uri` as a header value, with what a URI may not contain percent-encoded.
+pub(crate) fn uri_value(uri: &str) -> HeaderValue {
+    let encoded = percent_encoding::utf8_percent_encode(uri, LOCATION_ESCAPES).to_string();
+    HeaderValue::try_from(encoded).expect("percent-encoded text is a valid header value")
 }
 
 fn header_pair<N, V>(name: N, value: V) -> Result<(HeaderName, HeaderValue)>

@@ -72,7 +72,7 @@ pub fn create_req(method: &str, target: &str, headers: &[(&str, &str)]) -> crate
             .insert(header::HOST, HeaderValue::from_static("localhost"));
     }
     let (head, body) = request.into_parts();
-    crate::Request::new(head, body, crate::DEFAULT_MAX_BODY_SIZE, None)
+    crate::Request::new(head, body, None, None)
 }
 
 /// Simulates requests against an app.
@@ -114,6 +114,7 @@ impl TestClient {
             headers: HeaderMap::new(),
             body: Bytes::new(),
             remote_addr: Some(SocketAddr::from(([127, 0, 0, 1], 50000))),
+            has_host: false,
         }
     }
 
@@ -171,6 +172,8 @@ pub struct Simulation<'c> {
     headers: HeaderMap,
     body: Bytes,
     remote_addr: Option<SocketAddr>,
+    /// Whether the test set its own Host (which then replaces the default `localhost`).
+    has_host: bool,
 }
 
 impl<'c> Simulation<'c> {
@@ -207,6 +210,7 @@ impl<'c> Simulation<'c> {
     pub fn header(mut self, name: &str, value: &str) -> Self {
         let name = HeaderName::try_from(name).expect("a valid header name");
         let value = HeaderValue::try_from(value).expect("a valid header value");
+        self.has_host |= name == header::HOST;
         self.headers.append(name, value);
         self
     }
@@ -220,6 +224,7 @@ impl<'c> Simulation<'c> {
     pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Self {
         let name = HeaderName::try_from(name).expect("a valid header name");
         let value = HeaderValue::from_bytes(value).expect("a valid header value");
+        self.has_host |= name == header::HOST;
         self.headers.append(name, value);
         self
     }
@@ -265,7 +270,9 @@ impl<'c> Simulation<'c> {
         *request.method_mut() = self.method;
         *request.uri_mut() = target.parse().expect("a valid request target");
         let headers = request.headers_mut();
-        headers.insert(header::HOST, HeaderValue::from_static("localhost"));
+        if !self.has_host {
+            headers.insert(header::HOST, HeaderValue::from_static("localhost"));
+        }
         if !self.body.is_empty() {
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(self.body.len()));
         }

@@ -110,7 +110,10 @@ impl Shared {
             ));
         }
         if let Some(bytes) = config.max_body_size {
-            app.options.max_body_size = bytes;
+            app = app.max_body_size(bytes);
+        }
+        if config.tls.is_some() {
+            app = app.req_options(|o| o.tls = true);
         }
         app.options.request_timeout = config.request_timeout.applied_to(app.options.request_timeout);
         // The HTTP/1 settings, for hyper's HTTP/1-only builder and for the auto builder's HTTP/1 side.
