@@ -182,7 +182,8 @@ pub(crate) fn json_media(data: &[u8]) {
             )
         })
     });
-    let parses = serde_json::from_slice::<SecretThing>(data).is_ok();
+    // The app's default nesting bound (64 levels) refuses what serde would read deeper down.
+    let parses = serde_json::from_slice::<SecretThing>(data).is_ok() && json_depth(data) <= 64;
     let status = result.status().as_u16();
     assert_eq!(status, if parses { 200 } else { 400 }, "{}", result.text());
     if status == 400 {
@@ -193,4 +194,125 @@ pub(crate) fn json_media(data: &[u8]) {
         );
         assert!(text.len() < 700, "a {}-byte error body", text.len());
     }
+}
+
+/// How deeply JSON text nests arrays and objects (brackets outside strings), as a reference for the
+/// app's depth bound.
+fn json_depth(data: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in data {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if b == b'[' || b == b'{' {
+            depth += 1;
+            deepest = deepest.max(depth);
+        } else if b == b']' || b == b'}' {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    deepest
+}
+
+/// The conditional and proxy headers: `If-Match` / `If-None-Match` parse or refuse with 400, and
+/// `check_preconditions` decides without panicking; `Forwarded` and `X-Forwarded-For` give an access
+/// route that always ends with the peer.
+pub(crate) fn conditional_headers(data: &[u8]) {
+    use peregrine::{EntityTag, EntityTags};
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if http::HeaderValue::from_str(text).is_err() {
+        return;
+    }
+    let req = create_req(
+        "PUT",
+        "/",
+        &[
+            ("if-match", text),
+            ("if-none-match", text),
+            ("if-unmodified-since", text),
+            ("forwarded", text),
+            ("x-forwarded-for", text),
+        ],
+    );
+    if let Ok(Some(EntityTags::Tags(tags))) = req.if_match() {
+        for tag in &tags {
+            assert_eq!(
+                EntityTag::parse(&tag.to_string()).as_ref(),
+                Some(tag),
+                "{tag} does not round-trip"
+            );
+        }
+    }
+    let _ = req.if_none_match();
+    let _ = req.check_preconditions(Some(&EntityTag::strong("v1")), Some(std::time::SystemTime::UNIX_EPOCH));
+    let _ = req.check_preconditions(None, None);
+    let _ = req.forwarded();
+    let _ = req.scheme();
+    let _ = req.port();
+    // No proxy is trusted by default, and this request has no peer: nothing the headers say is believed.
+    let route = req.access_route();
+    assert!(
+        route.is_empty(),
+        "untrusted forwarding headers were believed: {route:?}"
+    );
+}
+
+/// A multipart body with tight limits, read part by part: every input is a 200 or a 4xx, never a panic
+/// or a 5xx.
+#[cfg(feature = "multipart")]
+pub(crate) fn multipart_body(data: &[u8]) {
+    use peregrine::testing::TestClient;
+    use peregrine::{App, Request, Response, Result};
+
+    struct Uploads;
+
+    #[peregrine::resource]
+    impl Uploads {
+        async fn on_post(&self, req: &mut Request, resp: &mut Response) -> Result {
+            let mut multipart = req.multipart()?;
+            let mut total = 0;
+            while let Some(mut part) = multipart.next_part().await? {
+                let _ = (part.name(), part.filename(), part.content_type());
+                total += part.bytes().await?.len();
+            }
+            resp.set_text(total.to_string());
+            Ok(())
+        }
+    }
+
+    thread_local! {
+        static RUNTIME: tokio::runtime::Runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        static CLIENT: TestClient = TestClient::new(App::new().add_route("/up", Uploads).req_options(|o| {
+            o.max_parts = 4;
+            o.max_part_size = Some(256);
+            o.max_part_header_size = 128;
+            o.max_body_size = 4096;
+        }));
+    }
+    let body = bytes::Bytes::copy_from_slice(data);
+    let result = CLIENT.with(|client| {
+        RUNTIME.with(|rt| {
+            rt.block_on(
+                client
+                    .simulate_post("/up")
+                    .header("content-type", "multipart/form-data; boundary=b")
+                    .body(body)
+                    .send(),
+            )
+        })
+    });
+    let status = result.status().as_u16();
+    assert!(
+        status == 200 || (400..500).contains(&status),
+        "{status}: {}",
+        result.text()
+    );
 }

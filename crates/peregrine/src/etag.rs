@@ -110,7 +110,21 @@ impl EntityTags {
             return Some(EntityTags::Any);
         }
         let mut tags = Vec::new();
-        for member in value.split(',') {
+        // A tag may hold a comma, so members are split at commas outside quotes (tags have no escapes).
+        let mut members = Vec::new();
+        let (mut start, mut quoted) = (0, false);
+        for (i, b) in value.bytes().enumerate() {
+            match b {
+                b'"' => quoted = !quoted,
+                b',' if !quoted => {
+                    members.push(&value[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        members.push(&value[start..]);
+        for member in members {
             if member.trim_matches([' ', '\t']).is_empty() {
                 continue; // empty list elements are allowed (RFC 9110 §5.6.1.2)
             }
@@ -157,6 +171,10 @@ mod tests {
         assert_eq!(EntityTags::parse("\"a\", b"), None);
         assert_eq!(EntityTags::parse(""), None);
         assert_eq!(EntityTags::parse("*, \"a\""), None);
+        assert_eq!(
+            EntityTags::parse("\"a,b\", \",\""),
+            Some(EntityTags::Tags(vec![EntityTag::strong("a,b"), EntityTag::strong(",")]))
+        );
     }
 
     #[test]

@@ -269,7 +269,7 @@ impl Response {
         self.body = ResponseBody::Full(body);
         self.headers.insert(header::CONTENT_TYPE, content_type);
         if vary {
-            self.append_vary("accept");
+            self.append_vary("Accept");
         }
         Ok(())
     }

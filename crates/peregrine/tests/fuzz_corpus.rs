@@ -54,3 +54,14 @@ fn header_getters_corpus() {
 fn json_media_corpus() {
     replay("json_media", targets::json_media);
 }
+
+#[test]
+fn conditional_headers_corpus() {
+    replay("conditional_headers", targets::conditional_headers);
+}
+
+#[cfg(feature = "multipart")]
+#[test]
+fn multipart_body_corpus() {
+    replay("multipart_body", targets::multipart_body);
+}

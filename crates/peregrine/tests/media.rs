@@ -173,7 +173,7 @@ async fn accept_chooses_the_handler_and_vary_says_so() {
     let client = TestClient::new(negotiating_app());
     let json = client.simulate_get("/things").await;
     assert_eq!(json.header("content-type"), Some("application/json"));
-    assert_eq!(json.header("vary"), Some("accept"));
+    assert_eq!(json.header("vary"), Some("Accept"));
     let csv = client
         .simulate_get("/things")
         .header("accept", "application/json;q=0.5, text/csv")

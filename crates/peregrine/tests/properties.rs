@@ -125,3 +125,57 @@ proptest! {
         let _ = router.find(&path);
     }
 }
+
+/// An entity tag's text: `etagc` characters (RFC 9110 §8.8.3).
+fn etag_text() -> impl Strategy<Value = String> {
+    proptest::string::string_regex("[!#-~]{0,12}").unwrap()
+}
+
+proptest! {
+    /// Any list of entity tags, written as a client would (spaces, weak tags, empty elements), parses back
+    /// to the same tags in order, and the first one compares as RFC 9110 §8.8.3.2 says.
+    #[test]
+    fn entity_tag_lists_round_trip(
+        tags in proptest::collection::vec((any::<bool>(), etag_text()), 1..6),
+        spaces in 0usize..3,
+    ) {
+        use peregrine::{EntityTag, EntityTags};
+        let built: Vec<EntityTag> = tags
+            .iter()
+            .map(|(weak, t)| if *weak { EntityTag::weak(t.clone()) } else { EntityTag::strong(t.clone()) })
+            .collect();
+        let sep = format!("{},{}", " ".repeat(spaces), " ".repeat(spaces));
+        let field = built.iter().map(ToString::to_string).collect::<Vec<_>>().join(&sep);
+        let req = create_req("GET", "/", &[("if-none-match", &format!("{field}, "))]);
+        prop_assert_eq!(req.if_none_match().unwrap(), Some(EntityTags::Tags(built.clone())));
+        let first = &built[0];
+        prop_assert!(first.weak_eq(first));
+        prop_assert_eq!(first.strong_eq(first), !first.is_weak());
+    }
+
+    /// `Forwarded` elements built from parameters parse back to those parameters, whatever the quoting.
+    #[test]
+    fn forwarded_elements_round_trip(
+        hops in proptest::collection::vec(("[a-z0-9._:-]{1,10}", proptest::option::of("https?")), 1..4),
+        quote in any::<bool>(),
+    ) {
+        let field = hops
+            .iter()
+            .map(|(node, proto)| {
+                let node = if quote { format!("\"{node}\"") } else { node.clone() };
+                match proto {
+                    Some(p) => format!("for={node};proto={p}"),
+                    None => format!("for={node}"),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let req = create_req("GET", "/", &[("forwarded", &field)]);
+        let parsed = req.forwarded().unwrap();
+        prop_assert_eq!(parsed.len(), hops.len());
+        for (got, (node, proto)) in parsed.iter().zip(&hops) {
+            prop_assert_eq!(got.for_.as_deref(), Some(node.as_str()));
+            prop_assert_eq!(got.proto.as_deref(), proto.as_deref());
+        }
+    }
+}

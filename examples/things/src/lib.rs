@@ -3,16 +3,19 @@
 //! - `GET /things` answers with a quote (the quickstart).
 //! - `GET /{user_id}/things?marker=&limit=` lists a user's things; `POST /{user_id}/things` adds one and
 //!   answers 201 with `Location`. Both need an `X-Auth-Token` header (a before hook), and the API speaks
-//!   only JSON (middleware: 406 for clients that refuse JSON, 415 for bodies that are not JSON).
+//!   JSON and MessagePack both ways: the body's `Content-Type` picks the reader (415 for anything else),
+//!   the client's `Accept` the writer (406 when it takes neither). A listing carries an `ETag`, so a
+//!   repeated `GET` with `If-None-Match` is answered 304 with no body.
 //! - When storage fails, an error handler turns `StorageError` into a 503 with a friendly title.
 //!
 //! Run it with `cargo run --release -p things`, then `curl localhost:8000/things`.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use peregrine::{App, HttpError, Middleware, Request, Response, Result, StatusCode};
+use peregrine::media::MessagePack;
+use peregrine::{App, EntityTag, HttpError, Request, Response, Result, StatusCode};
 use serde::{Deserialize, Serialize};
 
 /// The quickstart resource.
@@ -64,6 +67,8 @@ impl std::error::Error for StorageError {}
 pub struct Storage {
     things: Mutex<Vec<Thing>>,
     down: AtomicBool,
+    /// Counts changes: a listing's entity tag, since any change may change any listing.
+    version: AtomicU64,
 }
 
 impl Storage {
@@ -80,16 +85,22 @@ impl Storage {
         }
     }
 
-    /// Up to `limit` things of `user_id` whose id is above `marker`, by id.
-    pub fn things(&self, user_id: u64, marker: u64, limit: usize) -> std::result::Result<Vec<Thing>, StorageError> {
+    /// Up to `limit` things of `user_id` whose id is above `marker`, by id, and the storage's version.
+    pub fn things(
+        &self,
+        user_id: u64,
+        marker: u64,
+        limit: usize,
+    ) -> std::result::Result<(Vec<Thing>, u64), StorageError> {
         self.check()?;
         let things = self.things.lock().expect("storage lock");
-        Ok(things
+        let listed = things
             .iter()
             .filter(|t| t.user_id == user_id && t.id > marker)
             .take(limit)
             .cloned()
-            .collect())
+            .collect();
+        Ok((listed, self.version.load(Ordering::SeqCst)))
     }
 
     /// Stores a new thing and returns it with its id.
@@ -102,6 +113,7 @@ impl Storage {
             name: new.name,
         };
         things.push(thing.clone());
+        self.version.fetch_add(1, Ordering::SeqCst);
         Ok(thing)
     }
 }
@@ -137,8 +149,10 @@ impl Things {
         let user_id: u64 = req.field("user_id")?;
         let marker = req.get_param_as_int_in("marker", 0..)?.unwrap_or(0) as u64;
         let limit = req.get_param_as_int_in("limit", 1..=100)?.unwrap_or(50) as usize;
-        let things = self.storage.things(user_id, marker, limit)?;
+        let (things, version) = self.storage.things(user_id, marker, limit)?;
         resp.set_header("powered-by", "Peregrine")?;
+        // The pipeline answers 304 when the client's If-None-Match holds this tag.
+        resp.set_etag(&EntityTag::strong(format!("v{version}")));
         resp.set_media(&things)
     }
 
@@ -159,32 +173,16 @@ impl Things {
     }
 }
 
-/// This API speaks only JSON: 406 for clients that refuse it, 415 for bodies in anything else.
-#[derive(Debug)]
-pub struct RequireJson;
-
-impl Middleware for RequireJson {
-    async fn process_request(&self, req: &mut Request, _resp: &mut Response) -> Result {
-        if !req.client_accepts_json() {
-            return Err(HttpError::not_acceptable()
-                .with_description("This API only supports responses encoded as JSON.")
-                .into());
-        }
-        let has_body = req.content_length()?.is_some_and(|n| n > 0);
-        let is_json = req.content_type().is_some_and(|ct| ct.starts_with("application/json"));
-        if has_body && !is_json {
-            return Err(HttpError::unsupported_media_type()
-                .with_description("This API only supports requests encoded as JSON.")
-                .into());
-        }
-        Ok(())
-    }
-}
-
 /// The app, with `storage` shared by every request.
 pub fn app(storage: Arc<Storage>) -> App {
     App::new()
-        .add_middleware(RequireJson)
+        // JSON (the default) and MessagePack, for reading bodies and for writing answers.
+        .req_options(|o| {
+            o.media_handlers.insert("application/msgpack", MessagePack);
+        })
+        .resp_options(|o| {
+            o.media_handlers.insert("application/msgpack", MessagePack);
+        })
         .add_route("/things", Quote)
         .add_route("/{user_id:int(min=1)}/things", Things { storage })
         .add_error_handler(|_e: &StorageError, _req, resp| {

@@ -68,14 +68,68 @@ async fn bad_limit_is_400_naming_it() {
 }
 
 #[tokio::test]
+async fn messagepack_in_and_out() {
+    let (c, _) = client();
+    let body = rmp_serde::to_vec_named(&serde_json::json!({"name": "kettle"})).unwrap();
+    let r = c
+        .simulate_post("/7/things")
+        .header("x-auth-token", "t")
+        .header("content-type", "application/msgpack")
+        .header("accept", "application/msgpack")
+        .body(body)
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/msgpack"));
+    let thing: Value = rmp_serde::from_slice(r.content()).unwrap();
+    assert_eq!(thing["name"], "kettle");
+    let listed = c
+        .simulate_get("/7/things")
+        .header("x-auth-token", "t")
+        .header("accept", "application/msgpack;q=0.9, application/json;q=0.5")
+        .await;
+    assert_eq!(listed.header("content-type"), Some("application/msgpack"));
+    assert_eq!(listed.header("vary"), Some("Accept"));
+    let json = c.simulate_get("/7/things").header("x-auth-token", "t").await;
+    assert_eq!(json.header("content-type"), Some("application/json"));
+}
+
+#[tokio::test]
+async fn a_repeated_get_with_its_etag_is_304_until_something_changes() {
+    let (c, _) = client();
+    let first = c.simulate_get("/7/things").header("x-auth-token", "t").await;
+    let etag = first.header("etag").expect("a listing carries an ETag").to_owned();
+    let again = c
+        .simulate_get("/7/things")
+        .header("x-auth-token", "t")
+        .header("if-none-match", &etag)
+        .await;
+    assert_eq!(again.status(), 304, "{}", again.text());
+    assert!(again.content().is_empty());
+    let added = c
+        .simulate_post("/7/things")
+        .header("x-auth-token", "t")
+        .json(&serde_json::json!({"name": "cup"}))
+        .await;
+    assert_eq!(added.status(), 201);
+    let changed = c
+        .simulate_get("/7/things")
+        .header("x-auth-token", "t")
+        .header("if-none-match", &etag)
+        .await;
+    assert_eq!(changed.status(), 200);
+    assert_ne!(changed.header("etag"), Some(etag.as_str()));
+}
+
+#[tokio::test]
 async fn clients_that_refuse_json_get_406() {
     let (c, _) = client();
     let r = c
         .simulate_get("/7/things")
         .header("x-auth-token", "t")
-        .header("accept", "text/html")
+        .header("accept", "text/html, application/problem+json;q=0.1")
         .await;
     assert_eq!(r.status(), 406);
+    assert!(r.text().contains("application/msgpack"), "{}", r.text());
 }
 
 #[tokio::test]

@@ -169,6 +169,7 @@ const LIST: &str = "SELECT id, username FROM orguser WHERE id > $1 ORDER BY id L
 const GET: &str = "SELECT id, username FROM orguser WHERE id = $1";
 const ADD: &str = "INSERT INTO orguser (username) VALUES ($1) RETURNING id, username";
 const DELETE: &str = "DELETE FROM orguser WHERE id = $1";
+const RENAME: &str = "UPDATE orguser SET username = $1 WHERE id = $2 AND username = $3 RETURNING id, username";
 const COUNT: &str = "SELECT COUNT(*) FROM orguser";
 
 impl Db {
@@ -340,6 +341,45 @@ impl Db {
                     _ => AddError::Db(e.into()),
                 })?;
                 from_postgres(&row).map_err(|e| AddError::Db(e.into()))
+            }
+        }
+    }
+
+    /// Renames user `id` to `username`, only while it is still named `expected` (the name the caller's
+    /// precondition was checked against, so a concurrent change is not overwritten); `None` when no row
+    /// matched (the user is gone or was renamed meanwhile).
+    pub async fn rename(&self, id: i64, expected: &str, username: &str) -> Result<Option<User>, AddError> {
+        match &self.store {
+            Store::Sqlite(pool) => {
+                let row = sqlx::query(RENAME)
+                    .bind(username)
+                    .bind(id)
+                    .bind(expected)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(|e| match &e {
+                        sqlx::Error::Database(d) if d.is_unique_violation() => AddError::Duplicate,
+                        _ => AddError::Db(e.into()),
+                    })?;
+                row.as_ref()
+                    .map(from_sqlite)
+                    .transpose()
+                    .map_err(|e| AddError::Db(e.into()))
+            }
+            Store::Postgres(pool) => {
+                let client = pool.get().await.map_err(|e| AddError::Db(e.into()))?;
+                let renamed = async {
+                    let statement = client.prepare_cached(RENAME).await?;
+                    client.query_opt(&statement, &[&username, &id, &expected]).await
+                };
+                let row = renamed.await.map_err(|e| match e.code() {
+                    Some(&SqlState::UNIQUE_VIOLATION) => AddError::Duplicate,
+                    _ => AddError::Db(e.into()),
+                })?;
+                row.as_ref()
+                    .map(from_postgres)
+                    .transpose()
+                    .map_err(|e| AddError::Db(e.into()))
             }
         }
     }

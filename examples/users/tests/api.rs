@@ -54,6 +54,11 @@ on_both_backends!(
     deleting_an_absent_user_is_404,
     exhausted_pool_is_503_with_retry_after,
     seeding_adds_eight_hex_character_names,
+    a_repeated_get_with_the_etag_is_304,
+    put_and_patch_rename_only_under_a_matching_if_match,
+    a_stale_if_match_is_412_and_leaves_the_name,
+    an_update_without_if_match_is_428,
+    updates_keep_the_post_rules,
 );
 
 async fn add(c: &TestClient, name: &str) -> User {
@@ -272,4 +277,99 @@ async fn postgres_recovers_when_its_connections_are_cut() {
     assert_eq!(statuses.last(), Some(&200), "{statuses:?}");
     killer.close().await;
     test_db.remove().await;
+}
+
+async fn a_repeated_get_with_the_etag_is_304(db: Arc<Db>) {
+    let c = TestClient::new(app(db));
+    let user = add(&c, "grace").await;
+    let path = format!("/users/{}", user.id);
+    let first = c.simulate_get(&path).await;
+    let etag = first.header("etag").expect("a user carries an ETag").to_owned();
+    let again = c.simulate_get(&path).header("if-none-match", &etag).await;
+    assert_eq!(again.status(), 304, "{}", again.text());
+    assert!(again.content().is_empty());
+    assert_eq!(again.header("etag"), Some(etag.as_str()));
+}
+
+async fn put_and_patch_rename_only_under_a_matching_if_match(db: Arc<Db>) {
+    let c = TestClient::new(app(db));
+    let user = add(&c, "ada").await;
+    let path = format!("/users/{}", user.id);
+    let etag = c.simulate_get(&path).await.header("etag").unwrap().to_owned();
+    let put = c
+        .simulate_put(&path)
+        .header("if-match", &etag)
+        .json(&json!({"username": "ada lovelace"}))
+        .await;
+    assert_eq!(put.status(), 200, "{}", put.text());
+    assert_eq!(put.json::<User>().username, "ada lovelace");
+    let new_etag = put.header("etag").unwrap().to_owned();
+    assert_ne!(new_etag, etag);
+    let patch = c
+        .simulate_patch(&path)
+        .header("if-match", &new_etag)
+        .header("content-type", "application/merge-patch+json")
+        .body(r#"{"username": "countess"}"#)
+        .await;
+    assert_eq!(patch.status(), 200, "{}", patch.text());
+    let stored: User = c.simulate_get(&path).await.json();
+    assert_eq!(stored.username, "countess");
+}
+
+async fn a_stale_if_match_is_412_and_leaves_the_name(db: Arc<Db>) {
+    let c = TestClient::new(app(db));
+    let user = add(&c, "alan").await;
+    let path = format!("/users/{}", user.id);
+    let etag = c.simulate_get(&path).await.header("etag").unwrap().to_owned();
+    let first = c
+        .simulate_put(&path)
+        .header("if-match", &etag)
+        .json(&json!({"username": "turing"}))
+        .await;
+    assert_eq!(first.status(), 200, "{}", first.text());
+    // A second writer still holding the old tag loses: 412, and the name is the first writer's.
+    let second = c
+        .simulate_put(&path)
+        .header("if-match", &etag)
+        .json(&json!({"username": "someone else"}))
+        .await;
+    assert_eq!(second.status(), 412, "{}", second.text());
+    let stored: User = c.simulate_get(&path).await.json();
+    assert_eq!(stored.username, "turing");
+    let weak = c
+        .simulate_put(&path)
+        .header("if-match", &format!("W/{}", first.header("etag").unwrap()))
+        .json(&json!({"username": "weak"}))
+        .await;
+    assert_eq!(weak.status(), 412, "a weak tag never satisfies If-Match");
+    let missing = c
+        .simulate_put("/users/999999")
+        .header("if-match", &etag)
+        .json(&json!({"username": "x"}))
+        .await;
+    assert_eq!(missing.status(), 404);
+}
+
+async fn an_update_without_if_match_is_428(db: Arc<Db>) {
+    let c = TestClient::new(app(db));
+    let user = add(&c, "barbara").await;
+    let path = format!("/users/{}", user.id);
+    let r = c.simulate_put(&path).json(&json!({"username": "liskov"})).await;
+    assert_eq!(r.status(), 428, "{}", r.text());
+    let stored: User = c.simulate_get(&path).await.json();
+    assert_eq!(stored.username, "barbara");
+}
+
+async fn updates_keep_the_post_rules(db: Arc<Db>) {
+    let c = TestClient::new(app(db));
+    add(&c, "ken").await;
+    let user = add(&c, "dennis").await;
+    let path = format!("/users/{}", user.id);
+    let etag = c.simulate_get(&path).await.header("etag").unwrap().to_owned();
+    let put = |body: Value| c.simulate_put(&path).header("if-match", &etag).json(&body);
+    assert_eq!(put(json!({"username": "ken"})).await.status(), 409);
+    assert_eq!(put(json!({"username": ""})).await.status(), 422);
+    assert_eq!(put(json!({"name": "x"})).await.status(), 400);
+    let stored: User = c.simulate_get(&path).await.json();
+    assert_eq!(stored.username, "dennis");
 }
