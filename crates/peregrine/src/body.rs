@@ -127,6 +127,9 @@ pub(crate) enum ResponseBody {
     Empty,
     Full(Bytes),
     Stream(BodyStream),
+    /// A file from `set_file`, read as it is sent.
+    #[cfg(feature = "files")]
+    File(Box<FileBody>),
 }
 
 impl ResponseBody {
@@ -135,6 +138,104 @@ impl ResponseBody {
             ResponseBody::Empty => Some(0),
             ResponseBody::Full(b) => Some(b.len() as u64),
             ResponseBody::Stream(_) => None,
+            #[cfg(feature = "files")]
+            ResponseBody::File(f) => Some(f.len()),
+        }
+    }
+}
+
+#[cfg(feature = "files")]
+pub(crate) use file::FileBody;
+
+/// A file as a response body: read in chunks as hyper asks for them, so memory stays at one chunk whatever
+/// the file's size; narrowed to one range by the pipeline for a 206.
+#[cfg(feature = "files")]
+mod file {
+    use std::io::SeekFrom;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use bytes::Bytes;
+    use tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
+
+    use super::BoxError;
+
+    /// How much of the file one chunk holds.
+    const CHUNK: usize = 64 * 1024;
+
+    /// An open file and the part of it still to send.
+    pub(crate) struct FileBody {
+        file: tokio::fs::File,
+        offset: u64,
+        remaining: u64,
+        /// The offset is not yet where the file's cursor is: seek before the first read.
+        seek: Option<bool>,
+        buf: Vec<u8>,
+    }
+
+    impl FileBody {
+        pub(crate) fn new(file: tokio::fs::File, len: u64) -> Self {
+            FileBody {
+                file,
+                offset: 0,
+                remaining: len,
+                seek: None,
+                buf: Vec::new(),
+            }
+        }
+
+        /// Bytes still to send.
+        pub(crate) fn len(&self) -> u64 {
+            self.remaining
+        }
+
+        /// Sends only `len` bytes from `first` (relative to the whole file).
+        pub(crate) fn narrow(&mut self, first: u64, len: u64) {
+            self.offset = first;
+            self.remaining = len;
+            self.seek = (first > 0).then_some(false);
+        }
+
+        /// The next chunk, `None` once `remaining` bytes were sent.
+        pub(crate) fn poll_chunk(
+            &mut self,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<std::result::Result<Bytes, BoxError>>> {
+            if self.remaining == 0 {
+                return Poll::Ready(None);
+            }
+            if let Some(started) = self.seek {
+                if !started {
+                    if let Err(e) = Pin::new(&mut self.file).start_seek(SeekFrom::Start(self.offset)) {
+                        return Poll::Ready(Some(Err(e.into())));
+                    }
+                    self.seek = Some(true);
+                }
+                match Pin::new(&mut self.file).poll_complete(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(e.into()))),
+                    Poll::Ready(Ok(_)) => self.seek = None,
+                }
+            }
+            let want = usize::try_from(self.remaining).unwrap_or(CHUNK).min(CHUNK);
+            if self.buf.len() != want {
+                self.buf.resize(want, 0);
+            }
+            let mut read = ReadBuf::new(&mut self.buf);
+            match Pin::new(&mut self.file).poll_read(cx, &mut read) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e.into()))),
+                Poll::Ready(Ok(())) => {
+                    let n = read.filled().len();
+                    if n == 0 {
+                        let e =
+                            std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the file shrank while being sent");
+                        return Poll::Ready(Some(Err(e.into())));
+                    }
+                    self.remaining -= n as u64;
+                    Poll::Ready(Some(Ok(Bytes::copy_from_slice(&self.buf[..n]))))
+                }
+            }
         }
     }
 }
@@ -179,6 +280,8 @@ impl std::fmt::Debug for HyperBody {
             ResponseBody::Empty => "empty",
             ResponseBody::Full(_) => "bytes",
             ResponseBody::Stream(_) => "stream",
+            #[cfg(feature = "files")]
+            ResponseBody::File(_) => "file",
         };
         f.debug_struct("HyperBody")
             .field("body", &kind)
@@ -202,6 +305,8 @@ impl Body for HyperBody {
                 _ => Poll::Ready(None),
             },
             ResponseBody::Stream(s) => s.as_mut().poll_next(cx).map(|o| o.map(|r| r.map(Frame::data))),
+            #[cfg(feature = "files")]
+            ResponseBody::File(f) => f.poll_chunk(cx).map(|o| o.map(|r| r.map(Frame::data))),
         }
     }
 
@@ -210,6 +315,8 @@ impl Body for HyperBody {
             ResponseBody::Empty => true,
             ResponseBody::Full(b) => b.is_empty(),
             ResponseBody::Stream(_) => false,
+            #[cfg(feature = "files")]
+            ResponseBody::File(f) => f.len() == 0,
         }
     }
 

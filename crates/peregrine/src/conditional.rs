@@ -13,6 +13,7 @@ use http::{Method, StatusCode};
 
 use crate::error::{HttpError, HttpStatus, Result};
 use crate::etag::{EntityTag, EntityTags};
+use crate::headers::latin1;
 use crate::{Request, Response};
 
 /// What the conditions say.
@@ -26,17 +27,18 @@ pub(crate) enum Outcome {
     Failed,
 }
 
-/// All lines of field `name` joined with `, ` (a list field may be split over several lines), when present.
+/// All lines of field `name` joined with `, ` (a list field may be split over several lines), when present;
+/// bytes past ASCII (obs-text, legal inside entity tags) read as ISO-8859-1, one character each.
 pub(crate) fn field_value<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<Cow<'a, str>> {
-    let mut values = headers.get_all(name).iter().filter_map(|v| v.to_str().ok());
+    let mut values = headers.get_all(name).iter().map(|v| latin1(v.as_bytes()));
     let first = values.next()?;
     match values.next() {
-        None => Some(Cow::Borrowed(first)),
+        None => Some(first),
         Some(second) => {
             let mut joined = format!("{first}, {second}");
             for v in values {
                 joined.push_str(", ");
-                joined.push_str(v);
+                joined.push_str(&v);
             }
             Some(Cow::Owned(joined))
         }
@@ -118,25 +120,10 @@ const KEPT_BY_304: [HeaderName; 6] = [
     header::VARY,
 ];
 
-/// The pipeline's step: a GET or HEAD answered 200 with `ETag` and/or `Last-Modified` becomes 304 (or 412)
-/// when the request's conditions say so. Nothing is looked up unless the response carries a validator.
-#[inline]
-pub(crate) fn answer(method: &Method, request_headers: &HeaderMap, resp: &mut Response) {
-    if resp.status() != StatusCode::OK || !(*method == Method::GET || *method == Method::HEAD) {
-        return;
-    }
-    // PERF: one pass over the (few) response headers instead of two hashed lookups on every GET.
-    let has_validator = resp
-        .headers()
-        .keys()
-        .any(|k| k == header::ETAG || k == header::LAST_MODIFIED);
-    if has_validator {
-        answer_with_validators(method, request_headers, resp);
-    }
-}
-
+/// The pipeline's step for a GET or HEAD answered 200 with `ETag` and/or `Last-Modified`: 304 (or 412)
+/// when the request's conditions say so.
 #[inline(never)]
-fn answer_with_validators(method: &Method, request_headers: &HeaderMap, resp: &mut Response) {
+pub(crate) fn answer_with_validators(method: &Method, request_headers: &HeaderMap, resp: &mut Response) {
     let etag = resp
         .headers()
         .get(header::ETAG)
@@ -258,7 +245,8 @@ impl Request {
     ///
     /// # Errors
     /// - **412 Precondition Failed** when a condition fails (for GET and HEAD, only `If-Match` and
-    ///   `If-Unmodified-Since` can fail).
+    ///   `If-Unmodified-Since` can fail). A malformed `If-Match` cannot hold, so it fails too (where
+    ///   [`Request::if_match`] reports it as 400): a write never proceeds on a condition it cannot read.
     /// - **304 Not Modified** (an [`HttpStatus`] carrying the validators given) when `If-None-Match` or
     ///   `If-Modified-Since` says a GET or HEAD client's copy is current.
     pub fn check_preconditions(&self, etag: Option<&EntityTag>, last_modified: Option<SystemTime>) -> Result<()> {
@@ -355,6 +343,14 @@ mod tests {
             Outcome::Proceed
         );
         assert_eq!(evaluate(&Method::DELETE, &h, None, None, true), Outcome::Proceed);
+    }
+
+    #[test]
+    fn obs_text_in_a_tag_is_a_tag_not_an_absent_header() {
+        let mut h = HeaderMap::new();
+        h.append("if-match", HeaderValue::from_bytes(b"\"\xff\"").unwrap());
+        let tag = EntityTag::strong("a");
+        assert_eq!(evaluate(&Method::PUT, &h, Some(&tag), None, true), Outcome::Failed);
     }
 
     #[test]

@@ -151,22 +151,27 @@ impl Request {
     }
 
     /// The scheme the client used: `https` or `http`. From an absolute-form target first; else, when the
-    /// peer is a trusted proxy, the first `Forwarded` `proto`, else `X-Forwarded-Proto`; else `https` when
-    /// the connection is TLS and `http` otherwise.
+    /// peer is a trusted proxy, the last `Forwarded` element's `proto`, else the last `X-Forwarded-Proto`
+    /// value (the ones that proxy wrote: earlier ones may be the client's own); else `https` when the
+    /// connection is TLS and `http` otherwise.
     pub fn scheme(&self) -> &str {
         if let Some(scheme) = self.head.uri.scheme_str() {
             return scheme;
         }
         let peer = self.remote_addr().map(|a| a.ip());
         if self.options().trusted_proxies.trusts(peer) {
-            let forwarded = self.forwarded().and_then(|hops| hops.into_iter().find_map(|h| h.proto));
-            let proto = forwarded.as_deref().or_else(|| {
-                self.head
-                    .headers
-                    .get("x-forwarded-proto")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::trim)
-            });
+            let forwarded = self
+                .forwarded()
+                .and_then(|hops| hops.into_iter().last())
+                .map(|h| h.proto);
+            let x_forwarded = || {
+                let last_line = self.head.headers.get_all("x-forwarded-proto").iter().next_back()?;
+                last_line.to_str().ok()?.rsplit(',').next().map(str::trim)
+            };
+            let proto = match &forwarded {
+                Some(proto) => proto.as_deref(),
+                None => x_forwarded(),
+            };
             match proto {
                 Some(p) if p.eq_ignore_ascii_case("https") => return "https",
                 Some(p) if p.eq_ignore_ascii_case("http") => return "http",
@@ -185,10 +190,10 @@ impl Request {
     pub fn port(&self) -> u16 {
         let explicit = self.netloc().and_then(|netloc| {
             let (_, port) = netloc.rsplit_once(':')?;
-            if port.contains(']') {
+            if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            port.parse().ok()
+            port.parse().ok().filter(|&p: &u16| p != 0)
         });
         explicit.unwrap_or(if self.scheme() == "https" { 443 } else { 80 })
     }

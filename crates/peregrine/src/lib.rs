@@ -68,6 +68,7 @@
 //! | feature | adds |
 //! |---|---|
 //! | `dates` | the `dt` field converter, `get_param_as_date`/`_datetime`, chrono's date types as URI fields |
+//! | `files` | file bodies (`Response::set_file`), streamed and ranged; types by extension via `mime_guess` |
 //! | `http2` | HTTP/2: h2c with prior knowledge beside HTTP/1.1, `h2` by ALPN over TLS ([`ServerConfig::http2`](server::ServerConfig::http2)) |
 //! | `metrics` | Prometheus metrics (`App::metrics`, the `metrics` module) |
 //! | `msgpack` | MessagePack media ([`media::MessagePack`], via `rmp-serde`) |
@@ -86,6 +87,8 @@ mod body;
 mod conditional;
 mod error;
 mod etag;
+#[cfg(feature = "files")]
+mod files;
 mod forwarded;
 mod header_pool;
 mod headers;
@@ -98,6 +101,7 @@ mod negotiation;
 mod options;
 mod pipeline;
 mod query;
+mod ranges;
 mod render;
 mod response;
 mod response_headers;
@@ -128,6 +132,7 @@ pub use options::{
     RequestOptions, ResponseOptions, TrustedProxies, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_FIELDS, DEFAULT_MAX_JSON_DEPTH,
     DEFAULT_MAX_PART_HEADER_SIZE,
 };
+pub use ranges::ByteRange;
 pub use request::Request;
 pub use resource::{BoxFuture, Resource, ResponderSpec};
 pub use response::Response;

@@ -195,6 +195,13 @@ fn answer(error: multer::Error, body_limit: usize) -> crate::Error {
             .with_title("Part too large")
             .with_description(format!("One part may hold at most {limit} bytes."))
             .into(),
+        // multer reads at most 32 header lines per part (httparse's array); more is the header limit too.
+        multer::Error::ReadHeaderFailed(e) if e.to_string().contains("too many headers") => {
+            HttpError::content_too_large()
+                .with_title("Part headers too large")
+                .with_description("One part may have at most 32 header lines.")
+                .into()
+        }
         multer::Error::StreamReadFailed(e) => match e.downcast::<FeedError>() {
             Ok(feed) => feed.0.into(),
             Err(other) => invalid(other).into(),
@@ -215,7 +222,10 @@ impl Request {
     /// afterwards.
     ///
     /// Limits, from the request options (route's, else app's): `max_body_size` for the whole body,
-    /// `max_parts`, `max_part_size`, `max_part_header_size`.
+    /// `max_parts`, `max_part_size`, `max_part_header_size` (and at most 32 header lines per part, the
+    /// parser's own bound). While the parser looks for a part's headers it reads at most that limit plus
+    /// 16 KiB past the boundary before refusing, so a preamble before the first part (which RFC 2046 allows
+    /// and clients do not send) counts towards the first part's header limit.
     ///
     /// # Errors
     /// - **415** when the body is not `multipart/form-data`; **400 "Invalid multipart body"** when its
@@ -374,8 +384,9 @@ impl Part<'_> {
         String::from_utf8(bytes.to_vec()).map_err(|_| invalid("a text part is not UTF-8").into())
     }
 
-    /// Writes its body to a new file at `path` as it arrives (memory stays at one chunk), and returns the
-    /// number of bytes written. On any failure the partial file is removed.
+    /// Writes its body to the file at `path` as it arrives (memory stays at one chunk), creating it or
+    /// truncating what was there, and returns the number of bytes written. On any failure the partial file
+    /// is removed. `filename()` is the client's text: never use it as `path` unchecked.
     ///
     /// # Errors
     /// As [`Part::chunk`] for the body; a file that cannot be created or written is a 500 whose detail

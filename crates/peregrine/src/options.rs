@@ -32,8 +32,9 @@ pub struct RequestOptions {
     /// The largest body `req.body_bytes()`, `req.media()` and `req.multipart()` read, in bytes (default
     /// 1 MiB, [`DEFAULT_MAX_BODY_SIZE`](crate::DEFAULT_MAX_BODY_SIZE)). Over it: **413** "Content Too Large".
     pub max_body_size: usize,
-    /// How many levels JSON and MessagePack bodies may nest arrays and objects (default 64; JSON cannot go
-    /// past 127, serde_json's own bound). Deeper: **400** "JSON nested too deeply" (or "MessagePack …").
+    /// How many levels JSON and MessagePack bodies may nest arrays and objects (default 64; neither goes
+    /// past 127, serde_json's own bound, whatever this says: the parsers recurse). Deeper: **400** "JSON
+    /// nested too deeply" (or "MessagePack …").
     pub max_json_depth: usize,
     /// How many fields a URL-encoded form body may hold (default 1,000). More: **413** "Too many form fields".
     pub max_form_fields: usize,
@@ -90,7 +91,8 @@ impl Default for RequestOptions {
 /// `Vary: Accept` when more than one type is registered, and answers **406** naming the types it can send
 /// when `Accept` rules all of them out (RFC 9110 §12.5.1), or sends `default_media_type` anyway when
 /// `serve_default_if_not_acceptable` is on. An app that never sets them sends JSON and does not consult
-/// `Accept` (RFC 9110 §12.5.1 lets a server disregard it), which costs nothing per request.
+/// `Accept` (RFC 9110 §12.5.1 lets a server disregard it), which costs nothing per request. Errors are not
+/// written with these handlers: an `HttpError` is JSON, problem+json or XML, as the client's `Accept` picks.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ResponseOptions {

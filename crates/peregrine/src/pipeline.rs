@@ -35,7 +35,6 @@ use http::StatusCode;
 
 use crate::app::{App, Target};
 use crate::body::{HyperBody, RequestBody, ResponseBody};
-use crate::conditional;
 use crate::error::{ErrorParts, HttpError};
 use crate::header_pool;
 use crate::headers::accept_of;
@@ -43,6 +42,7 @@ use crate::methods::{self, GET, HEAD, OPTIONS};
 use crate::render::{render_error, PrerenderedError};
 use crate::routing::{Captures, Fields};
 use crate::trace::{self, RequestTrace};
+use crate::{conditional, ranges};
 use crate::{Error, Request, Response, Result};
 
 /// A frozen app, shared by every connection.
@@ -131,7 +131,7 @@ impl Pipeline {
             }
         };
         if succeeded {
-            conditional::answer(req.method(), req.headers(), &mut resp);
+            representation_rules(req, &mut resp);
         }
         self.render_pending_error(req, &mut resp);
 
@@ -363,6 +363,36 @@ impl Pipeline {
 }
 
 /// Turns the finished [`Response`] into what hyper sends.
+/// The rules RFC 9110 sets for a GET or HEAD answered 200, applied when the response opts in by its headers:
+/// with `ETag` or `Last-Modified`, conditional requests (304, 412); with `Accept-Ranges: bytes`, ranges
+/// (206, 416).
+#[inline]
+fn representation_rules(req: &Request, resp: &mut Response) {
+    let method = req.method();
+    if resp.status() != StatusCode::OK || !(*method == http::Method::GET || *method == http::Method::HEAD) {
+        return;
+    }
+    // PERF: one pass over the (few) response headers instead of three hashed lookups on every GET.
+    let opted_in = resp
+        .headers()
+        .keys()
+        .any(|n| n == header::ETAG || n == header::LAST_MODIFIED || n == header::ACCEPT_RANGES);
+    if opted_in {
+        apply_representation_rules(req, resp);
+    }
+}
+
+#[inline(never)]
+fn apply_representation_rules(req: &Request, resp: &mut Response) {
+    let headers = resp.headers();
+    if headers.contains_key(header::ETAG) || headers.contains_key(header::LAST_MODIFIED) {
+        conditional::answer_with_validators(req.method(), req.headers(), resp);
+    }
+    if resp.status() == StatusCode::OK && resp.headers().contains_key(header::ACCEPT_RANGES) {
+        ranges::answer(req.method(), req.headers(), resp);
+    }
+}
+
 fn finish(method: &http::Method, resp: Response) -> http::Response<HyperBody> {
     let (status, mut headers, body) = resp.into_parts();
     let body = if status.is_informational() || status == StatusCode::NO_CONTENT {

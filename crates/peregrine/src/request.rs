@@ -332,7 +332,10 @@ impl Request {
         })
     }
 
-    /// The body deserialized from JSON (the default when `Content-Type` is absent), straight into `T`.
+    /// The body deserialized straight into `T` by the media handler its `Content-Type` names (Falcon's
+    /// `req.get_media()`): JSON (also for `+json` types, and when `Content-Type` is absent), URL-encoded
+    /// forms, and whatever the app registered in [`RequestOptions::media_handlers`](crate::RequestOptions).
+    /// The bytes are kept: `req.body_bytes()` still reads them afterwards (to check a signature, say).
     ///
     /// ```
     /// use peregrine::testing::TestClient;
@@ -365,9 +368,12 @@ impl Request {
     /// ```
     ///
     /// # Errors
-    /// **415 "Unsupported Media Type"** for a `Content-Type` other than JSON; **400 "Invalid JSON"** for an
-    /// empty, malformed or wrongly shaped body (the description says where and what, without the app's type
-    /// names); **413** past the body limit.
+    /// - **415 "Unsupported Media Type"** for a `Content-Type` no handler reads, naming those that do (for
+    ///   `multipart/form-data`, pointing at `req.multipart()`).
+    /// - **400** for an empty, malformed or wrongly shaped body, titled by format ("Invalid JSON", "Invalid
+    ///   form", "Invalid MessagePack"; the description says where and what, without the app's type names);
+    ///   **400 "JSON nested too deeply"** past `max_json_depth`.
+    /// - **413** past the body limit, or "Too many form fields" past `max_form_fields`.
     pub async fn media<T: DeserializeOwned>(&mut self) -> Result<T> {
         let kind = self.media_handler()?;
         let bytes = self.body_bytes().await?;

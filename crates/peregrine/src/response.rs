@@ -43,6 +43,8 @@ impl std::fmt::Debug for Response {
             ResponseBody::Empty => "empty".to_owned(),
             ResponseBody::Full(b) => format!("{} bytes", b.len()),
             ResponseBody::Stream(_) => "stream".to_owned(),
+            #[cfg(feature = "files")]
+            ResponseBody::File(f) => format!("file, {} bytes", f.len()),
         };
         f.debug_struct("Response")
             .field("status", &self.status)
@@ -227,7 +229,8 @@ impl Response {
     ///
     /// # Errors
     /// - **406 Not Acceptable** naming the types it can send, when `Accept` rules out every registered type
-    ///   (unless `serve_default_if_not_acceptable` is on).
+    ///   (unless `serve_default_if_not_acceptable` is on). The 406 is rendered like any error, by `Accept`: a
+    ///   client that takes none of the error formats (JSON, problem+json, XML) gets it with no body.
     /// - A value the format cannot hold (a map with non-string keys in JSON, say), or a `Content-Type` set by
     ///   the responder that has no handler: a 500 whose detail is logged.
     pub fn set_media<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
@@ -318,10 +321,11 @@ impl Response {
     /// ```
     ///
     /// # Errors
-    /// What a browser would drop is refused instead, with no header added and a 500 whose detail is logged
-    /// (the app built a cookie that cannot work): a name that is not an RFC 9110 token, an attribute holding
-    /// a control character (a `Path` or `Domain` built from input, say), `SameSite=None` or `Partitioned`
-    /// without `Secure`.
+    /// What a browser would drop, or read as something else, is refused instead, with no header added and a
+    /// 500 whose detail is logged (the app built a cookie that cannot work): a name that is not an RFC 9110
+    /// token; a `Path` holding `;`, a control or a non-ASCII character, or a `Domain` that is not a host name
+    /// (either built from input, say, which could otherwise add attributes of its own); `SameSite=None` or
+    /// `Partitioned` without `Secure`.
     pub fn set_cookie(&mut self, cookie: impl Into<cookie::Cookie<'static>>) -> Result {
         let mut cookie = cookie.into();
         if cookie.http_only().is_none() {
@@ -335,6 +339,21 @@ impl Response {
         };
         if cookie.name().is_empty() || http::HeaderName::from_bytes(cookie.name().as_bytes()).is_err() {
             return Err(refuse("its name is not a token"));
+        }
+        // RFC 6265 §4.1.1: a path is any CHAR but controls and ';', a domain a host name. Anything else would
+        // end the attribute early and start another one (`Path=/x; Domain=evil.example`).
+        if cookie
+            .path()
+            .is_some_and(|p| p.chars().any(|c| c == ';' || !c.is_ascii() || c.is_ascii_control()))
+        {
+            return Err(refuse(
+                "its Path holds ';', a control character or a non-ASCII character",
+            ));
+        }
+        let host_chars =
+            |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+        if cookie.domain().is_some_and(|d| !host_chars(d.trim_start_matches('.'))) {
+            return Err(refuse("its Domain is not a host name"));
         }
         let secure = cookie.secure() == Some(true);
         if cookie.same_site() == Some(cookie::SameSite::None) && !secure {

@@ -128,40 +128,53 @@ impl Response {
     }
 
     /// Adds a link to `Link` (RFC 8288; Falcon's `append_link`): `<target>; rel="rel"`, plus any
-    /// `params` as `name="value"` pairs (`title`, `type`, `hreflang`…). Each call adds one link.
+    /// `params` as `name="value"` pairs (`title`, `type`, `hreflang`…). Each call adds one link. The target
+    /// is percent-encoded as [`Response::set_location`] does; a value with non-ASCII characters is sent as
+    /// `name*=UTF-8''…` (RFC 8187, as RFC 8288 §3 allows), so every link stays visible ASCII.
     ///
     /// ```
     /// let mut resp = peregrine::Response::new();
     /// resp.append_link("/users/?marker=20", "next", &[])?;
-    /// resp.append_link("/style.css", "preload", &[("as", "style")])?;
+    /// resp.append_link("/style.css", "preload", &[("as", "style"), ("title", "Thème")])?;
     /// assert_eq!(
     ///     resp.get_header("link"),
-    ///     Some("</users/?marker=20>; rel=\"next\", </style.css>; rel=\"preload\"; as=\"style\"")
+    ///     Some("</users/?marker=20>; rel=\"next\", </style.css>; rel=\"preload\"; as=\"style\"; title*=UTF-8''Th%C3%A8me")
     /// );
     /// # Ok::<(), peregrine::Error>(())
     /// ```
     ///
     /// # Errors
-    /// A `<`, `>` or control character in `target`, a `"` or `\` or control character in a value, or a
-    /// parameter name that is not a token: a 500 whose detail is logged (the app built a bad link).
+    /// A `"`, `\` or control character in `rel` or a value, or a parameter name that is not a token: a 500
+    /// whose detail is logged (the app built a bad link).
     pub fn append_link(&mut self, target: &str, rel: &str, params: &[(&str, &str)]) -> Result {
         let bad_value = |v: &str| v.chars().any(|c| c == '"' || c == '\\' || c.is_control());
-        if target.chars().any(|c| c == '<' || c == '>' || c.is_control()) || bad_value(rel) {
-            return Err(Internal::new(format!("append_link: the link to {target:?} cannot be written")).into());
+        if bad_value(rel) || !rel.is_ascii() {
+            return Err(Internal::new(format!("append_link: the relation {rel:?} cannot be written")).into());
         }
+        let target = crate::response::uri_value(target);
+        let target = target.to_str().expect("percent-encoded text is ASCII");
         let mut link = format!("<{target}>; rel=\"{rel}\"");
         for (name, v) in params {
             if header::HeaderName::from_bytes(name.as_bytes()).is_err() || bad_value(v) {
                 return Err(Internal::new(format!("append_link: parameter {name:?} cannot be written")).into());
             }
-            link.push_str(&format!("; {name}=\"{v}\""));
+            if v.is_ascii() {
+                link.push_str(&format!("; {name}=\"{v}\""));
+            } else {
+                let encoded = percent_encoding::utf8_percent_encode(v, ATTR_CHAR_ESCAPES);
+                link.push_str(&format!("; {name}*=UTF-8''{encoded}"));
+            }
         }
-        let joined = match self.get_header(header::LINK) {
-            Some(current) => format!("{current}, {link}"),
-            None => link,
+        let joined = match self.headers().get(header::LINK) {
+            Some(current) => {
+                let mut joined = current.as_bytes().to_vec();
+                joined.extend_from_slice(b", ");
+                joined.extend_from_slice(link.as_bytes());
+                HeaderValue::from_bytes(&joined).expect("links are header text")
+            }
+            None => value(link, "Link")?,
         };
-        let value = value(joined, "Link")?;
-        self.headers_mut().insert(header::LINK, value);
+        self.headers_mut().insert(header::LINK, joined);
         Ok(())
     }
 
@@ -235,7 +248,13 @@ mod tests {
     #[test]
     fn links_refuse_what_would_break_the_header() {
         let mut r = Response::new();
-        assert!(r.append_link("/a>b", "next", &[]).is_err());
+        r.append_link("/é <x>", "first", &[]).unwrap();
+        r.append_link("/b", "next", &[("title", "naïve")]).unwrap();
+        assert_eq!(
+            r.get_header("link"),
+            Some("</%C3%A9%20%3Cx%3E>; rel=\"first\", </b>; rel=\"next\"; title*=UTF-8''na%C3%AFve")
+        );
+        let mut r = Response::new();
         assert!(r.append_link("/a", "next\"", &[]).is_err());
         assert!(r.append_link("/a", "next", &[("bad name", "x")]).is_err());
         assert!(r.get_header("link").is_none());

@@ -73,6 +73,25 @@ async fn forwarding_headers_count_only_from_trusted_peers() {
         .header("x-real-ip", "192.0.2.5")
         .await;
     assert!(r.text().starts_with("192.0.2.5,10.0.0.2 "), "{}", r.text());
+    // The proxy's own (last) element decides the scheme, not one the client wrote before it.
+    let r = trusted
+        .simulate_get("/w")
+        .remote_addr(peer())
+        .header("forwarded", "for=6.6.6.6;proto=https, for=1.1.1.1;proto=http")
+        .await;
+    assert!(r.text().contains(" http 80 "), "{}", r.text());
+    let r = trusted
+        .simulate_get("/w")
+        .remote_addr(peer())
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-proto", "http")
+        .await;
+    assert!(r.text().contains(" http 80 "), "{}", r.text());
+    // Odd ports fall back to the scheme's default.
+    for host in ["example.com:+443", "example.com:0", "example.com:"] {
+        let r = untrusted.simulate_get("/w").header("host", host).await;
+        assert!(r.text().contains(" http 80 "), "{host}: {}", r.text());
+    }
     // A peer not in the list is not believed.
     let r = trusted
         .simulate_get("/w")
@@ -91,6 +110,9 @@ impl Cookies {
             Some("bad-name") => resp.set_cookie(Cookie::new("a b", "1")),
             Some("none-insecure") => resp.set_cookie(Cookie::build(("a", "1")).same_site(SameSite::None).secure(false)),
             Some("partitioned-insecure") => resp.set_cookie(Cookie::build(("a", "1")).partitioned(true).secure(false)),
+            Some("path-injection") => resp.set_cookie(Cookie::build(("s", "v")).path("/x; Domain=evil.example")),
+            Some("domain-injection") => resp.set_cookie(Cookie::build(("s", "v")).domain("a.com; SameSite=None")),
+            Some("unset-injection") => resp.unset_cookie("gone", "/; Max-Age=99999"),
             _ => {
                 resp.set_cookie(Cookie::build(("session", "a b;c")).max_age(cookie::time::Duration::hours(1)))?;
                 resp.set_cookie(Cookie::build(("theme", "dark")).http_only(false).secure(false))?;
@@ -124,7 +146,14 @@ async fn cookies_default_to_secure_and_http_only() {
 #[tokio::test]
 async fn cookies_a_browser_would_drop_are_refused() {
     let client = TestClient::new(App::new().add_route("/c", Cookies));
-    for case in ["bad-name", "none-insecure", "partitioned-insecure"] {
+    for case in [
+        "bad-name",
+        "none-insecure",
+        "partitioned-insecure",
+        "path-injection",
+        "domain-injection",
+        "unset-injection",
+    ] {
         let r = client.simulate_get("/c").param("case", case).await;
         assert_eq!(r.status(), 500, "{case}: {}", r.text());
         assert!(r.header("set-cookie").is_none(), "{case}");

@@ -228,6 +228,20 @@ async fn messagepack_both_ways() {
         .await;
     assert_eq!(bad.status(), 400);
     assert_eq!(title(&bad), "Invalid MessagePack");
+    // Neither the app's type names nor the parser's internals reach the client.
+    for body in [rmp_serde::to_vec_named(&5u8).unwrap(), vec![0x82, 0xa4]] {
+        let r = client
+            .simulate_post("/things")
+            .header("content-type", "application/msgpack")
+            .body(body)
+            .await;
+        assert_eq!(r.status(), 400);
+        let d = description(&r);
+        assert!(
+            !d.contains("Thing") && !d.contains("marker") && !d.contains("IO error"),
+            "{d}"
+        );
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -333,6 +347,36 @@ async fn each_limit_is_exact_and_named() {
     assert_eq!(
         (three.status().as_u16(), title(&three)),
         (413, "Too many form fields".into())
+    );
+}
+
+#[cfg(feature = "msgpack")]
+#[tokio::test]
+async fn messagepack_depth_is_capped_whatever_the_setting() {
+    struct AnyValue;
+    #[peregrine::resource]
+    impl AnyValue {
+        async fn on_post(&self, req: &mut Request, resp: &mut Response) -> Result {
+            let value: serde_json::Value = req.media().await?;
+            resp.set_media(&value)
+        }
+    }
+    let app = App::new().add_route("/things", AnyValue).req_options(|o| {
+        o.media_handlers
+            .insert("application/msgpack", peregrine::media::MessagePack);
+        o.max_json_depth = usize::MAX;
+    });
+    let client = TestClient::new(app);
+    let mut body = vec![0x91u8; 5000];
+    body.push(0x01);
+    let r = client
+        .simulate_post("/things")
+        .header("content-type", "application/msgpack")
+        .body(body)
+        .await;
+    assert_eq!(
+        (r.status().as_u16(), title(&r)),
+        (400, "MessagePack nested too deeply".into())
     );
 }
 

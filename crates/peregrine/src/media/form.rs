@@ -30,7 +30,10 @@ pub(crate) fn from_form<T: DeserializeOwned>(body: &[u8], max_fields: usize) -> 
     serde_urlencoded::from_bytes(body).map_err(|e| {
         HttpError::bad_request()
             .with_title("Invalid form")
-            .with_description(format!("The form body does not have the expected shape: {e}."))
+            .with_description(format!(
+                "The form body does not have the expected shape: {}.",
+                super::json::serde_detail(&e.to_string())
+            ))
             .into()
     })
 }

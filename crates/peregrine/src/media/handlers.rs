@@ -20,7 +20,8 @@ pub type Visit<'a> =
     &'a mut dyn FnMut(&mut dyn erased_serde::Deserializer<'_>) -> std::result::Result<(), erased_serde::Error>;
 
 /// A handler for one media type, written against `erased_serde` so that the app can hold handlers of any
-/// format in one registry (Falcon's `BaseHandler`).
+/// format in one registry (Falcon's `BaseHandler`). A crate that writes one needs `serde` and `bytes` (for
+/// [`Bytes`](bytes::Bytes)) among its own dependencies; `erased_serde` is re-exported here.
 ///
 /// ```
 /// use peregrine::media::{erased_serde, MediaHandler, Visit};
@@ -269,7 +270,10 @@ impl MediaHandler for Json {
         visit(&mut <dyn erased_serde::Deserializer<'_>>::erase(value)).map_err(|e| {
             HttpError::bad_request()
                 .with_title("Invalid JSON")
-                .with_description(format!("The JSON body does not have the expected shape: {e}."))
+                .with_description(format!(
+                    "The JSON body does not have the expected shape: {}.",
+                    super::json::serde_detail(&e.to_string())
+                ))
                 .into()
         })
     }
@@ -286,7 +290,10 @@ impl MediaHandler for UrlEncodedForm {
         visit(&mut <dyn erased_serde::Deserializer<'_>>::erase(de)).map_err(|e| {
             HttpError::bad_request()
                 .with_title("Invalid form")
-                .with_description(format!("The form body does not have the expected shape: {e}."))
+                .with_description(format!(
+                    "The form body does not have the expected shape: {}.",
+                    super::json::serde_detail(&e.to_string())
+                ))
                 .into()
         })
     }
@@ -299,11 +306,15 @@ impl MediaHandler for UrlEncodedForm {
 #[cfg(feature = "msgpack")]
 impl MediaHandler for super::MessagePack {
     fn deserialize(&self, body: &[u8], visit: Visit<'_>) -> Result<()> {
-        let mut de = rmp_serde::Deserializer::new(std::io::Cursor::new(body));
-        visit(&mut <dyn erased_serde::Deserializer<'_>>::erase(&mut de)).map_err(|e| {
+        // Through a value first, so the erased visit never recurses deeper than the typed path allows.
+        let value: serde_json::Value = super::msgpack::from_msgpack(body, super::json::SERDE_JSON_MAX_DEPTH)?;
+        visit(&mut <dyn erased_serde::Deserializer<'_>>::erase(value)).map_err(|e| {
             HttpError::bad_request()
                 .with_title("Invalid MessagePack")
-                .with_description(format!("Could not read the MessagePack body: {e}."))
+                .with_description(format!(
+                    "The MessagePack body does not have the expected shape: {}.",
+                    super::json::serde_detail(&e.to_string())
+                ))
                 .into()
         })
     }

@@ -92,6 +92,13 @@ fn client_message(e: &serde_json::Error) -> String {
     let full = e.to_string();
     let position = format!(" at line {} column {}", e.line(), e.column());
     let message = full.strip_suffix(&position).unwrap_or(&full);
+    format!("{}{position}", serde_detail(message))
+}
+
+/// A serde error message fit for a client: without what serde says was *expected* (for the app's own types
+/// that names them), except where the expected list is the API's own words (field and variant names), and
+/// cut to a few hundred bytes (serde quotes the client's value, which may be as long as the body).
+pub(crate) fn serde_detail(message: &str) -> String {
     let keeps_expected = ["missing field", "unknown field", "unknown variant", "duplicate field"]
         .iter()
         .any(|p| message.starts_with(p));
@@ -105,9 +112,9 @@ fn client_message(e: &serde_json::Error) -> String {
             end -= 1;
         }
         message = &message[..end];
-        return format!("{message}… (cut){position}");
+        return format!("{message}… (cut)");
     }
-    format!("{message}{position}")
+    message.to_owned()
 }
 
 /// Serializes a value as JSON; a failure is a programming error (a 500 whose detail is logged).

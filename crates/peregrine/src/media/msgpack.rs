@@ -13,8 +13,28 @@ fn invalid(detail: impl std::fmt::Display) -> HttpError {
         .with_description(format!("Could not read the MessagePack body: {detail}."))
 }
 
-/// Deserializes one MessagePack value nested at most `max_depth` levels, with nothing after it.
+/// What went wrong, in words for the client: rmp-serde's reader errors name its internals, and its type
+/// errors name the app's types (cut as for JSON).
+pub(crate) fn client_detail(e: &rmp_serde::decode::Error) -> String {
+    use rmp_serde::decode::Error as E;
+    match e {
+        E::InvalidMarkerRead(_) | E::InvalidDataRead(_) => "the body ends before the value does".to_owned(),
+        E::TypeMismatch(_) => "a value has the wrong type".to_owned(),
+        E::OutOfRange => "a number is out of range".to_owned(),
+        E::LengthMismatch(_) => "an array has the wrong length".to_owned(),
+        E::Utf8Error(_) => "a string is not UTF-8".to_owned(),
+        E::DepthLimitExceeded => "the value is nested too deeply".to_owned(),
+        other => super::json::serde_detail(&other.to_string()),
+    }
+}
+
+/// The deepest MessagePack nesting read, whatever the setting: the parser recurses, and past this a
+/// thread's stack is at risk (the same ceiling as JSON's).
+const MAX_DEPTH: usize = super::json::SERDE_JSON_MAX_DEPTH;
+
+/// Deserializes one MessagePack value nested at most `max_depth` levels (127 at most), with nothing after it.
 pub(crate) fn from_msgpack<T: DeserializeOwned>(body: &[u8], max_depth: usize) -> Result<T> {
+    let max_depth = max_depth.min(MAX_DEPTH);
     let mut de = rmp_serde::Deserializer::new(std::io::Cursor::new(body));
     // rmp-serde refuses the level at which its counter reaches zero, so one more than the levels allowed.
     de.set_max_depth(max_depth.saturating_add(1));
@@ -24,7 +44,7 @@ pub(crate) fn from_msgpack<T: DeserializeOwned>(body: &[u8], max_depth: usize) -
             .with_description(format!(
                 "The MessagePack body may nest arrays and maps at most {max_depth} levels deep."
             )),
-        other => invalid(other),
+        other => invalid(client_detail(&other)),
     })?;
     if de.position() != body.len() as u64 {
         return Err(invalid("bytes follow the value").into());
