@@ -348,25 +348,24 @@ impl App {
         self
     }
 
-    /// Builds each route's own request options from the app's, once the app is complete.
+    /// Builds each route's own request options from the app's, once the app is complete, and records the
+    /// media types of each route for `process_resource` to see.
     pub(crate) fn freeze_route_options(&mut self) {
-        let base = self.req_options.clone();
-        let max_body_size = self.options.max_body_size;
-        for (_, target) in self.router.routes_mut() {
-            if target.edit_req_options.is_empty() {
-                continue;
-            }
-            let mut options = match &base {
-                Some(options) => RequestOptions::clone(options),
-                None => RequestOptions {
-                    max_body_size,
-                    ..RequestOptions::default()
-                },
-            };
-            for change in &target.edit_req_options {
-                change(&mut options);
-            }
-            target.req_options = Some(Arc::new(options));
+        let returns = self.returned_media_types();
+        let built: Vec<(Option<Arc<RequestOptions>>, Vec<String>)> = self
+            .router
+            .routes()
+            .map(|(_, target)| {
+                let options = self.route_options(target);
+                let accepts = options.media_handlers.media_types().map(str::to_owned).collect();
+                let own = (!target.edit_req_options.is_empty()).then(|| Arc::new(options));
+                (own, accepts)
+            })
+            .collect();
+        for ((_, target), (own, accepts)) in self.router.routes_mut().zip(built) {
+            target.req_options = own;
+            target.route.accepts = accepts;
+            target.route.returns = returns.clone();
         }
     }
 
@@ -433,7 +432,48 @@ impl App {
 
     /// The route table: template, resource type, suffix and methods served, in the order added.
     pub fn routes(&self) -> Vec<Route> {
-        self.router.routes().map(|(_, target)| target.route.clone()).collect()
+        self.router
+            .routes()
+            .map(|(_, target)| {
+                let mut route = target.route.clone();
+                let options = self.route_options(target);
+                route.accepts = options.media_handlers.media_types().map(str::to_owned).collect();
+                route.returns = self.returned_media_types();
+                route
+            })
+            .collect()
+    }
+
+    /// The request options `target` reads with: the app's, changed by the route's own edits.
+    fn route_options(&self, target: &Target) -> RequestOptions {
+        let mut options = match &self.req_options {
+            Some(options) => RequestOptions::clone(options),
+            None => RequestOptions {
+                max_body_size: self.options.max_body_size,
+                ..RequestOptions::default()
+            },
+        };
+        for change in &target.edit_req_options {
+            change(&mut options);
+        }
+        options
+    }
+
+    /// What `set_media` can write: the response handlers' types, the default first.
+    fn returned_media_types(&self) -> Vec<String> {
+        match &self.resp_options {
+            Some(o) => {
+                let mut types = vec![o.default_media_type.clone()];
+                types.extend(
+                    o.media_handlers
+                        .media_types()
+                        .filter(|t| *t != o.default_media_type)
+                        .map(str::to_owned),
+                );
+                types
+            }
+            None => vec![crate::media::JSON.to_owned()],
+        }
     }
 }
 
@@ -475,6 +515,8 @@ impl Target {
                 resource: type_name,
                 suffix: suffix.to_owned(),
                 methods,
+                accepts: Vec::new(),
+                returns: Vec::new(),
             },
             responders,
             allow_405: header(&with_options),

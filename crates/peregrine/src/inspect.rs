@@ -23,6 +23,8 @@ use std::fmt;
 /// assert_eq!(route.methods, ["GET", "HEAD"]);
 /// assert!(route.resource.ends_with("::Things")); // shared with Arc, still the resource's own name
 /// assert!(route.to_string().ends_with("::Things [GET, HEAD]"));
+/// assert_eq!(route.accepts, ["application/json", "application/x-www-form-urlencoded"]);
+/// assert_eq!(route.returns, ["application/json"]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -37,6 +39,12 @@ pub struct Route {
     /// OPTIONS only when the resource has its own `on_options`. A 405's `Allow` lists these, then OPTIONS
     /// (always answered); the default OPTIONS answer's `Allow` lists these.
     pub methods: Vec<&'static str>,
+    /// The media types `req.media()` reads on this route (its request options' handlers, in order), for an
+    /// OpenAPI document's `requestBody`. A multipart body read with `req.multipart()` is not listed.
+    pub accepts: Vec<String>,
+    /// The media types `resp.set_media()` can write on this route (`application/json` alone until the app
+    /// sets response options), for an OpenAPI document's responses.
+    pub returns: Vec<String>,
 }
 
 impl fmt::Display for Route {

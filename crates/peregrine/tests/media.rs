@@ -440,3 +440,29 @@ async fn query_string_options() {
     }));
     assert_eq!(tuned.simulate_get("/q?a=&b=1,2").await.text(), "b=1&b=2");
 }
+
+#[tokio::test]
+async fn routes_list_the_media_they_read_and_write() {
+    let app = negotiating_app()
+        .add_route("/login", Forms)
+        .route_req_options("/login", |o| {
+            o.media_handlers.remove("application/json");
+        });
+    let routes = app.routes();
+    let things = routes.iter().find(|r| r.template == "/things").unwrap();
+    assert!(things.accepts.iter().any(|t| t == "text/csv"), "{:?}", things.accepts);
+    assert_eq!(things.returns[0], "application/json");
+    assert!(things.returns.iter().any(|t| t == "text/csv"), "{:?}", things.returns);
+    let login = routes.iter().find(|r| r.template == "/login").unwrap();
+    assert!(
+        !login.accepts.iter().any(|t| t == "application/json"),
+        "{:?}",
+        login.accepts
+    );
+    // And the route's own options apply: JSON is no longer read there.
+    let r = TestClient::new(app)
+        .simulate_post("/login")
+        .body(r#"{"user": "a", "remember": true}"#)
+        .await;
+    assert_eq!(r.status(), 415, "{}", r.text());
+}
