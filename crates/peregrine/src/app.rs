@@ -46,6 +46,9 @@ pub struct App {
     pub(crate) req_options: Option<Arc<RequestOptions>>,
     /// Response options when the app set them; then `set_media` negotiates.
     pub(crate) resp_options: Option<Arc<ResponseOptions>>,
+    /// Response compression, when on.
+    #[cfg(feature = "compression")]
+    pub(crate) compression: Option<crate::compression::Compression>,
 }
 
 /// A change a route makes to the app's request options, applied when the app is frozen.
@@ -123,6 +126,8 @@ impl Default for App {
             },
             req_options: None,
             resp_options: None,
+            #[cfg(feature = "compression")]
+            compression: None,
         }
     }
 }
@@ -286,6 +291,18 @@ impl App {
         change(&mut options);
         self.options.max_body_size = options.max_body_size;
         self.req_options = Some(Arc::new(options));
+        self
+    }
+
+    /// Compresses responses with gzip (and `br`, `zstd` with the features of those names) when the client's
+    /// `Accept-Encoding` takes them and the response is of a type and size `settings` name (feature
+    /// `compression`; off by default). Adds `Vary: Accept-Encoding`, sends the encoded body chunked, and
+    /// makes a strong `ETag` weak (the encoded bytes are another representation). Never compresses a HEAD,
+    /// a 206, a body that already has a `Content-Encoding`, or one marked `Cache-Control: no-transform`.
+    #[cfg(feature = "compression")]
+    #[must_use]
+    pub fn compression(mut self, settings: crate::compression::Compression) -> Self {
+        self.compression = Some(settings);
         self
     }
 

@@ -67,6 +67,8 @@
 //!
 //! | feature | adds |
 //! |---|---|
+//! | `brotli` | `br` for `compression` |
+//! | `compression` | response compression (`App::compression`): gzip via `async-compression` |
 //! | `dates` | the `dt` field converter, `get_param_as_date`/`_datetime`, chrono's date types as URI fields |
 //! | `files` | file bodies (`Response::set_file`), streamed and ranged; types by extension via `mime_guess` |
 //! | `http2` | HTTP/2: h2c with prior knowledge beside HTTP/1.1, `h2` by ALPN over TLS ([`ServerConfig::http2`](server::ServerConfig::http2)) |
@@ -75,6 +77,7 @@
 //! | `multipart` | streamed `multipart/form-data` bodies (`req.multipart()`, via `multer`) |
 //! | `re` | the `re("...")` field converter |
 //! | `tls` | TLS on rustls ([`ServerConfig::tls`](server::ServerConfig::tls)) |
+//! | `zstd` | `zstd` for `compression` |
 //!
 //! A setting that needs a feature the build lacks (`PEREGRINE_HTTP2=1` without `http2`, say) makes the
 //! server refuse to start, with an error that names the feature.
@@ -84,6 +87,8 @@
 
 mod app;
 mod body;
+#[cfg(feature = "compression")]
+mod compression;
 mod conditional;
 mod error;
 mod etag;
@@ -121,6 +126,8 @@ pub mod testing;
 
 pub use app::{App, DEFAULT_REQUEST_TIMEOUT};
 pub use body::{BodyStream, BoxError};
+#[cfg(feature = "compression")]
+pub use compression::Compression;
 pub use error::{Error, HttpError, HttpStatus, Link, Result};
 pub use etag::{EntityTag, EntityTags};
 pub use forwarded::Forwarded;

@@ -8,6 +8,7 @@
 //!   -> on error: the handler registered for its type, else HttpError rendered per Accept, else 500
 //!   -> on success, a GET/HEAD 200 with ETag or Last-Modified: 304 or 412 when its conditions say so
 //!   -> process_response (reverse order, told whether the request succeeded)
+//!   -> compression, when the app turned it on
 //!   -> HEAD, 204 and 304 send no body (HEAD keeps the Content-Length its GET would have)
 //! ```
 //!
@@ -143,6 +144,10 @@ impl Pipeline {
                 Err(panic) => self.handle_panic(panic, req, &mut resp),
             }
             self.render_pending_error(req, &mut resp);
+        }
+        #[cfg(feature = "compression")]
+        if let Some(settings) = &self.app.compression {
+            crate::compression::apply(settings, req.method(), req.headers(), &mut resp);
         }
         #[cfg(feature = "metrics")]
         if let Some(in_flight) = in_flight {

@@ -1,0 +1,278 @@
+//! Response compression (feature `compression`; `brotli` and `zstd` add those codings): gzip, br or zstd as
+//! the client's `Accept-Encoding` ranks them (RFC 9110 §12.5.3), for responses of a compressible type and
+//! size, encoded as hyper takes the body (a stream: memory stays at the encoder's window). Off unless the app
+//! sets [`App::compression`](crate::App::compression).
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use async_compression::tokio::bufread::GzipEncoder;
+use bytes::Bytes;
+use futures_core::Stream;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, StatusCode};
+use tokio::io::AsyncRead;
+use tokio_util::io::{ReaderStream, StreamReader};
+
+use crate::body::{BoxError, ResponseBody};
+use crate::etag::EntityTag;
+use crate::Response;
+
+/// When and how responses are compressed.
+///
+/// ```
+/// let app = peregrine::App::new().compression(peregrine::Compression::default());
+/// # let _ = app;
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Compression {
+    /// The smallest body compressed, in bytes (default 1,024: below that the coding's own overhead eats
+    /// the gain). A streamed body, of unknown length, is compressed whatever its size.
+    pub min_size: u64,
+    /// The media types compressed: `type/subtype`, or `type/*` (default: `text/*`, JSON, JavaScript, XML,
+    /// SVG, and any `+json` or `+xml` type). Images, audio, video and archives are compressed already.
+    pub media_types: Vec<String>,
+}
+
+impl Default for Compression {
+    fn default() -> Self {
+        Compression {
+            min_size: 1024,
+            media_types: [
+                "text/*",
+                "application/json",
+                "application/javascript",
+                "application/xml",
+                "image/svg+xml",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        }
+    }
+}
+
+/// A content coding this build can produce, in the server's order of preference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    #[cfg(feature = "brotli")]
+    Br,
+    #[cfg(feature = "zstd")]
+    Zstd,
+    Gzip,
+}
+
+impl Coding {
+    const ALL: &'static [Coding] = &[
+        #[cfg(feature = "brotli")]
+        Coding::Br,
+        #[cfg(feature = "zstd")]
+        Coding::Zstd,
+        Coding::Gzip,
+    ];
+
+    fn token(self) -> &'static str {
+        match self {
+            #[cfg(feature = "brotli")]
+            Coding::Br => "br",
+            #[cfg(feature = "zstd")]
+            Coding::Zstd => "zstd",
+            Coding::Gzip => "gzip",
+        }
+    }
+}
+
+/// The quality `accept_encoding` gives `coding` (RFC 9110 §12.5.3): its own entry, else `*`'s, else none.
+fn quality(accept_encoding: &str, coding: &str) -> Option<f32> {
+    let mut star = None;
+    for item in accept_encoding.split(',') {
+        let mut pieces = item.split(';');
+        let name = pieces.next().unwrap_or("").trim();
+        if name.is_empty() {
+            continue;
+        }
+        let q = pieces
+            .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+            .find_map(|v| v.trim().parse::<f32>().ok())
+            .unwrap_or(1.0)
+            .clamp(0.0, 1.0);
+        if name.eq_ignore_ascii_case(coding) {
+            return Some(q);
+        }
+        if name == "*" {
+            star = Some(q);
+        }
+    }
+    star
+}
+
+/// The coding the client ranks highest among those this build has; ties go to the server's order. `None`:
+/// send the body as it is.
+fn choose(accept_encoding: &str) -> Option<Coding> {
+    let mut best: Option<(Coding, f32)> = None;
+    for &coding in Coding::ALL {
+        if let Some(q) = quality(accept_encoding, coding.token()) {
+            if q > 0.0 && best.is_none_or(|(_, b)| q > b) {
+                best = Some((coding, q));
+            }
+        }
+    }
+    best.map(|(c, _)| c)
+}
+
+fn compressible(config: &Compression, content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    if subtype.ends_with("+json") || subtype.ends_with("+xml") {
+        return true;
+    }
+    config.media_types.iter().any(|t| match t.split_once('/') {
+        Some((k, "*")) => k.eq_ignore_ascii_case(kind),
+        _ => t.eq_ignore_ascii_case(&essence),
+    })
+}
+
+/// The pipeline's last step for an app with compression on: encodes the body when the response and the
+/// request allow it, and adds `Vary: Accept-Encoding` to every response whose encoding depended on it.
+/// Never for HEAD (its length would be the unencoded one), a status without content, a 206 (its range is
+/// of the unencoded bytes), a body already encoded, or `Cache-Control: no-transform`.
+pub(crate) fn apply(config: &Compression, method: &Method, request_headers: &HeaderMap, resp: &mut Response) {
+    let status = resp.status();
+    if *method == Method::HEAD
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+        || status == StatusCode::PARTIAL_CONTENT
+        || matches!(resp.body, ResponseBody::Empty)
+    {
+        return;
+    }
+    let headers = resp.headers();
+    if headers.contains_key(header::CONTENT_ENCODING) || headers.contains_key(header::CONTENT_RANGE) {
+        return;
+    }
+    let no_transform = headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|d| d.trim().eq_ignore_ascii_case("no-transform")));
+    let typed = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| compressible(config, ct));
+    let big_enough = resp.body.known_length().is_none_or(|n| n >= config.min_size);
+    if no_transform || !typed || !big_enough {
+        return;
+    }
+    resp.append_vary("Accept-Encoding");
+    let accept_encoding = crate::conditional::field_value(request_headers, &header::ACCEPT_ENCODING);
+    let Some(coding) = accept_encoding.as_deref().and_then(choose) else {
+        return;
+    };
+    let body = std::mem::take(&mut resp.body);
+    resp.body = ResponseBody::Stream(Box::pin(encode(coding, body)));
+    let headers = resp.headers_mut();
+    headers.remove(header::CONTENT_LENGTH);
+    headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.token()));
+    // The encoded bytes are another representation: a strong tag would promise they are the same
+    // (RFC 9110 §8.8.3), so it becomes weak, which If-None-Match still compares equal.
+    let weakened = headers
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .and_then(EntityTag::parse)
+        .filter(|t| !t.is_weak());
+    if let Some(tag) = weakened {
+        let weak = EntityTag::weak(tag.tag().to_owned());
+        resp.set_etag(&weak);
+    }
+}
+
+/// A body as the encoder reads it: chunks as `io::Result`s.
+struct Chunks(ResponseBody);
+
+impl Stream for Chunks {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let to_io = |e: BoxError| std::io::Error::other(e);
+        match &mut self.0 {
+            ResponseBody::Empty => Poll::Ready(None),
+            ResponseBody::Full(_) => match std::mem::take(&mut self.0) {
+                ResponseBody::Full(bytes) => Poll::Ready(Some(Ok(bytes))),
+                _ => Poll::Ready(None),
+            },
+            ResponseBody::Stream(stream) => stream.as_mut().poll_next(cx).map(|o| o.map(|r| r.map_err(to_io))),
+            #[cfg(feature = "files")]
+            ResponseBody::File(file) => file.poll_chunk(cx).map(|o| o.map(|r| r.map_err(to_io))),
+        }
+    }
+}
+
+/// The encoder's output as a body stream.
+struct Encoded<R>(ReaderStream<R>);
+
+impl<R: AsyncRead + Unpin> Stream for Encoded<R> {
+    type Item = Result<Bytes, BoxError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.0)
+            .poll_next(cx)
+            .map(|o| o.map(|r| r.map_err(BoxError::from)))
+    }
+}
+
+fn encode(coding: Coding, body: ResponseBody) -> Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>> {
+    let reader = StreamReader::new(Chunks(body));
+    match coding {
+        #[cfg(feature = "brotli")]
+        // Quality 4: brotli's default (11) is for files compressed once, far too slow per response.
+        Coding::Br => Box::pin(Encoded(ReaderStream::new(
+            async_compression::tokio::bufread::BrotliEncoder::with_quality(
+                reader,
+                async_compression::Level::Precise(4),
+            ),
+        ))),
+        #[cfg(feature = "zstd")]
+        Coding::Zstd => Box::pin(Encoded(ReaderStream::new(
+            async_compression::tokio::bufread::ZstdEncoder::new(reader),
+        ))),
+        Coding::Gzip => Box::pin(Encoded(ReaderStream::new(GzipEncoder::new(reader)))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_encoding_ranks_codings() {
+        assert_eq!(choose("gzip"), Some(Coding::Gzip));
+        assert_eq!(choose("gzip;q=0, identity"), None);
+        assert_eq!(choose("*"), Some(Coding::ALL[0]));
+        assert_eq!(
+            choose("*;q=0.5, gzip;q=0"),
+            Coding::ALL.iter().copied().find(|c| *c != Coding::Gzip)
+        );
+        assert_eq!(choose("deflate, identity"), None);
+        assert_eq!(choose(""), None);
+        assert_eq!(quality("GZIP;Q=0.3", "gzip"), Some(0.3));
+    }
+
+    #[test]
+    fn media_types_match_with_wildcards_and_suffixes() {
+        let c = Compression::default();
+        for yes in [
+            "text/html; charset=utf-8",
+            "application/json",
+            "application/problem+json",
+            "image/svg+xml",
+        ] {
+            assert!(compressible(&c, yes), "{yes}");
+        }
+        for no in ["image/png", "application/octet-stream", "application/zip", "garbage"] {
+            assert!(!compressible(&c, no), "{no}");
+        }
+    }
+}
