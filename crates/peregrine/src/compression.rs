@@ -91,11 +91,7 @@ fn quality(accept_encoding: &str, coding: &str) -> Option<f32> {
         if name.is_empty() {
             continue;
         }
-        let q = pieces
-            .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
-            .find_map(|v| v.trim().parse::<f32>().ok())
-            .unwrap_or(1.0)
-            .clamp(0.0, 1.0);
+        let q = crate::negotiation::weight(pieces);
         if name.eq_ignore_ascii_case(coding) {
             return Some(q);
         }

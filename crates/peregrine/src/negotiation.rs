@@ -25,11 +25,7 @@ pub(crate) fn quality(accept: &str, media_type: &str) -> Option<f32> {
         } else {
             continue;
         };
-        let q = pieces
-            .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
-            .find_map(|v| v.trim().parse::<f32>().ok())
-            .unwrap_or(1.0)
-            .clamp(0.0, 1.0);
+        let q = weight(pieces);
         if best.is_none_or(|(s, _)| specificity > s) {
             best = Some((specificity, q));
         }
@@ -38,6 +34,16 @@ pub(crate) fn quality(accept: &str, media_type: &str) -> Option<f32> {
         return Some(1.0);
     }
     best.map(|(_, q)| q)
+}
+
+/// The weight (`q`, RFC 9110 §12.4.2) among an element's parameters: 1 when absent or unreadable, clamped to
+/// 0..=1. Shared by `Accept` and `Accept-Encoding`.
+pub(crate) fn weight<'a>(params: impl Iterator<Item = &'a str>) -> f32 {
+    params
+        .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+        .find_map(|v| v.trim().parse::<f32>().ok())
+        .unwrap_or(1.0)
+        .clamp(0.0, 1.0)
 }
 
 fn split_type(text: &str) -> Option<(&str, &str)> {

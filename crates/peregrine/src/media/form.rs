@@ -27,15 +27,17 @@ pub(crate) fn from_form<T: DeserializeOwned>(body: &[u8], max_fields: usize) -> 
     if count_fields(body) > max_fields {
         return Err(too_many_fields(max_fields).into());
     }
-    serde_urlencoded::from_bytes(body).map_err(|e| {
-        HttpError::bad_request()
-            .with_title("Invalid form")
-            .with_description(format!(
-                "The form body does not have the expected shape: {}.",
-                super::json::serde_detail(&e.to_string())
-            ))
-            .into()
-    })
+    serde_urlencoded::from_bytes(body).map_err(|e| invalid_form(&e).into())
+}
+
+/// 400 "Invalid form": the body does not have the shape the type wants (serde's words, cut as for JSON).
+pub(crate) fn invalid_form(error: &dyn std::fmt::Display) -> HttpError {
+    HttpError::bad_request()
+        .with_title("Invalid form")
+        .with_description(format!(
+            "The form body does not have the expected shape: {}.",
+            super::json::serde_detail(&error.to_string())
+        ))
 }
 
 /// Serializes a flat value (a struct or map of scalars) as a form body.

@@ -287,15 +287,7 @@ impl MediaHandler for UrlEncodedForm {
     fn deserialize(&self, body: &[u8], visit: Visit<'_>) -> Result<()> {
         let pairs: Vec<(String, String)> = from_form(body, usize::MAX)?;
         let de = serde::de::value::MapDeserializer::<_, serde::de::value::Error>::new(pairs.into_iter());
-        visit(&mut <dyn erased_serde::Deserializer<'_>>::erase(de)).map_err(|e| {
-            HttpError::bad_request()
-                .with_title("Invalid form")
-                .with_description(format!(
-                    "The form body does not have the expected shape: {}.",
-                    super::json::serde_detail(&e.to_string())
-                ))
-                .into()
-        })
+        visit(&mut <dyn erased_serde::Deserializer<'_>>::erase(de)).map_err(|e| super::form::invalid_form(&e).into())
     }
 
     fn serialize(&self, value: &dyn erased_serde::Serialize) -> Result<Bytes> {
