@@ -130,24 +130,11 @@ fn compressible(config: &Compression, content_type: &str) -> bool {
     })
 }
 
-/// The pipeline's last step for an app with compression on: encodes the body when the response and the
-/// request allow it, and adds `Vary: Accept-Encoding` to every response whose encoding depended on it.
-/// Never for HEAD (its length would be the unencoded one), a status without content, a 206 (its range is
-/// of the unencoded bytes), a body already encoded, or `Cache-Control: no-transform`.
-pub(crate) fn apply(config: &Compression, method: &Method, request_headers: &HeaderMap, resp: &mut Response) {
-    let status = resp.status();
-    if *method == Method::HEAD
-        || status.is_informational()
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED
-        || status == StatusCode::PARTIAL_CONTENT
-        || matches!(resp.body, ResponseBody::Empty)
-    {
-        return;
-    }
+/// Whether the response is of a type and size `config` compresses, and may be transformed at all.
+fn eligible(config: &Compression, resp: &Response) -> bool {
     let headers = resp.headers();
     if headers.contains_key(header::CONTENT_ENCODING) || headers.contains_key(header::CONTENT_RANGE) {
-        return;
+        return false;
     }
     let no_transform = headers
         .get_all(header::CACHE_CONTROL)
@@ -159,12 +146,68 @@ pub(crate) fn apply(config: &Compression, method: &Method, request_headers: &Hea
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| compressible(config, ct));
     let big_enough = resp.body.known_length().is_none_or(|n| n >= config.min_size);
-    if no_transform || !typed || !big_enough {
+    !no_transform && typed && big_enough
+}
+
+/// The coding the request's `Accept-Encoding` picks, if any.
+fn requested(request_headers: &HeaderMap) -> Option<Coding> {
+    crate::conditional::field_value(request_headers, &header::ACCEPT_ENCODING)
+        .as_deref()
+        .and_then(choose)
+}
+
+/// Makes a strong `ETag` weak: the encoded bytes are another representation, and a strong tag would
+/// promise they are the same (RFC 9110 §8.8.3); If-None-Match still compares it equal.
+fn weaken_etag(resp: &mut Response) {
+    let strong = resp
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .and_then(EntityTag::parse)
+        .filter(|t| !t.is_weak());
+    if let Some(tag) = strong {
+        resp.set_etag(&EntityTag::weak(tag.tag().to_owned()));
+    }
+}
+
+/// Before the conditional and range rules turn a GET/HEAD 200 into a 304 or 206: when the 200 is one
+/// this app compresses, adds `Vary: Accept-Encoding`, and when the request also takes an encoding, weakens
+/// the `ETag` as the encoded 200 would have it. Returns whether the 200 will be encoded (then it is not
+/// ranged).
+pub(crate) fn prepare(config: &Compression, request_headers: &HeaderMap, resp: &mut Response) -> bool {
+    if !eligible(config, resp) {
+        return false;
+    }
+    resp.append_vary("Accept-Encoding");
+    if requested(request_headers).is_none() {
+        return false;
+    }
+    weaken_etag(resp);
+    true
+}
+
+/// The pipeline's last step for an app with compression on: encodes the body when the response and the
+/// request allow it, and adds `Vary: Accept-Encoding` to every response whose encoding depended on it.
+/// Never for a status without content, a 206 (its range is of the unencoded bytes), a body already
+/// encoded, or `Cache-Control: no-transform`. A HEAD gets the headers its GET would (the body is dropped
+/// later, and with it the encoder).
+pub(crate) fn apply(config: &Compression, _method: &Method, request_headers: &HeaderMap, resp: &mut Response) {
+    let status = resp.status();
+    if status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+        || matches!(resp.body, ResponseBody::Empty)
+    {
+        return;
+    }
+    if !eligible(config, resp) {
         return;
     }
     resp.append_vary("Accept-Encoding");
-    let accept_encoding = crate::conditional::field_value(request_headers, &header::ACCEPT_ENCODING);
-    let Some(coding) = accept_encoding.as_deref().and_then(choose) else {
+    if status == StatusCode::PARTIAL_CONTENT {
+        return;
+    }
+    let Some(coding) = requested(request_headers) else {
         return;
     };
     let body = std::mem::take(&mut resp.body);
@@ -172,17 +215,7 @@ pub(crate) fn apply(config: &Compression, method: &Method, request_headers: &Hea
     let headers = resp.headers_mut();
     headers.remove(header::CONTENT_LENGTH);
     headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.token()));
-    // The encoded bytes are another representation: a strong tag would promise they are the same
-    // (RFC 9110 §8.8.3), so it becomes weak, which If-None-Match still compares equal.
-    let weakened = headers
-        .get(header::ETAG)
-        .and_then(|v| v.to_str().ok())
-        .and_then(EntityTag::parse)
-        .filter(|t| !t.is_weak());
-    if let Some(tag) = weakened {
-        let weak = EntityTag::weak(tag.tag().to_owned());
-        resp.set_etag(&weak);
-    }
+    weaken_etag(resp);
 }
 
 /// A body as the encoder reads it: chunks as `io::Result`s.

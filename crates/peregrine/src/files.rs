@@ -21,13 +21,21 @@ impl Response {
     /// `path` is opened as given: never build it from request input without confining it to a directory.
     ///
     /// # Errors
-    /// - **404 Not Found** when there is no file at `path`, or it is a directory.
+    /// - **404 Not Found** when there is no regular file at `path` (nothing, a directory, a device, a FIFO).
     /// - Any other failure to open or read its metadata (permissions, say): a 500 whose detail is logged.
     pub async fn set_file(&mut self, path: impl AsRef<Path>) -> Result {
         let path = path.as_ref();
         let internal = |e: std::io::Error| -> crate::Error {
             Internal::new(format!("could not open {}: {e}", path.display())).into()
         };
+        // Only regular files: opening a FIFO would block a thread of the runtime's blocking pool until a
+        // writer came, and a device or a directory has no length to send.
+        match tokio::fs::metadata(path).await {
+            Ok(meta) if meta.is_file() => {}
+            Ok(_) => return Err(HttpError::not_found().into()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(HttpError::not_found().into()),
+            Err(e) => return Err(internal(e)),
+        }
         let file = match tokio::fs::File::open(path).await {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(HttpError::not_found().into()),

@@ -132,7 +132,7 @@ impl Pipeline {
             }
         };
         if succeeded {
-            representation_rules(req, &mut resp);
+            self.representation_rules(req, &mut resp);
         }
         self.render_pending_error(req, &mut resp);
 
@@ -284,6 +284,50 @@ impl Pipeline {
         Ok(())
     }
 
+    /// The rules RFC 9110 sets for a GET or HEAD answered 200, applied when the response opts in by its
+    /// headers: with `ETag` or `Last-Modified`, conditional requests (304, 412); with `Accept-Ranges:
+    /// bytes`, ranges (206, 416). Not when the responder left an error to render.
+    #[inline]
+    fn representation_rules(&self, req: &Request, resp: &mut Response) {
+        let method = req.method();
+        if resp.status() != StatusCode::OK
+            || !(*method == http::Method::GET || *method == http::Method::HEAD)
+            || resp.error.is_some()
+        {
+            return;
+        }
+        // PERF: one pass over the (few) response headers instead of three hashed lookups on every GET.
+        let opted_in = resp
+            .headers()
+            .keys()
+            .any(|n| n == header::ETAG || n == header::LAST_MODIFIED || n == header::ACCEPT_RANGES);
+        if opted_in {
+            self.apply_representation_rules(req, resp);
+        }
+    }
+
+    #[inline(never)]
+    fn apply_representation_rules(&self, req: &Request, resp: &mut Response) {
+        // With compression on, the 200 may be sent encoded: its validators and Vary are set now, so that a
+        // 304 carries the ones the encoded 200 would have, and an encoded body is never ranged (a range is
+        // of one representation's bytes; RFC 9110 §14.2 lets a server ignore Range).
+        #[cfg(feature = "compression")]
+        let encoded = self
+            .app
+            .compression
+            .as_ref()
+            .is_some_and(|c| crate::compression::prepare(c, req.headers(), resp));
+        #[cfg(not(feature = "compression"))]
+        let encoded = false;
+        let headers = resp.headers();
+        if headers.contains_key(header::ETAG) || headers.contains_key(header::LAST_MODIFIED) {
+            conditional::answer_with_validators(req.method(), req.headers(), resp);
+        }
+        if !encoded && resp.status() == StatusCode::OK && resp.headers().contains_key(header::ACCEPT_RANGES) {
+            ranges::answer(req.method(), req.headers(), resp);
+        }
+    }
+
     /// Finds the route for the request's path and records its URI fields on the request.
     fn route(&self, req: &mut Request) -> Option<&Target> {
         let mut path = req.path();
@@ -368,36 +412,6 @@ impl Pipeline {
 }
 
 /// Turns the finished [`Response`] into what hyper sends.
-/// The rules RFC 9110 sets for a GET or HEAD answered 200, applied when the response opts in by its headers:
-/// with `ETag` or `Last-Modified`, conditional requests (304, 412); with `Accept-Ranges: bytes`, ranges
-/// (206, 416).
-#[inline]
-fn representation_rules(req: &Request, resp: &mut Response) {
-    let method = req.method();
-    if resp.status() != StatusCode::OK || !(*method == http::Method::GET || *method == http::Method::HEAD) {
-        return;
-    }
-    // PERF: one pass over the (few) response headers instead of three hashed lookups on every GET.
-    let opted_in = resp
-        .headers()
-        .keys()
-        .any(|n| n == header::ETAG || n == header::LAST_MODIFIED || n == header::ACCEPT_RANGES);
-    if opted_in {
-        apply_representation_rules(req, resp);
-    }
-}
-
-#[inline(never)]
-fn apply_representation_rules(req: &Request, resp: &mut Response) {
-    let headers = resp.headers();
-    if headers.contains_key(header::ETAG) || headers.contains_key(header::LAST_MODIFIED) {
-        conditional::answer_with_validators(req.method(), req.headers(), resp);
-    }
-    if resp.status() == StatusCode::OK && resp.headers().contains_key(header::ACCEPT_RANGES) {
-        ranges::answer(req.method(), req.headers(), resp);
-    }
-}
-
 fn finish(method: &http::Method, resp: Response) -> http::Response<HyperBody> {
     let (status, mut headers, body) = resp.into_parts();
     let body = if status.is_informational() || status == StatusCode::NO_CONTENT {

@@ -20,7 +20,20 @@ const OFFERS: [&str; 4] = [
     "text/xml",
 ];
 
-/// Replaces the response's status and body with `error`, keeping headers already set.
+/// Headers that describe a body, dropped when an error replaces it.
+const REPRESENTATION_HEADERS: [header::HeaderName; 8] = [
+    header::ACCEPT_RANGES,
+    header::CONTENT_DISPOSITION,
+    header::CONTENT_ENCODING,
+    header::CONTENT_LENGTH,
+    header::CONTENT_LOCATION,
+    header::CONTENT_RANGE,
+    header::ETAG,
+    header::LAST_MODIFIED,
+];
+
+/// Replaces the response's status and body with `error`, keeping the headers already set except those
+/// that described the body it replaces (`Content-Length`, `Content-Encoding`, `ETag`…).
 pub(crate) fn render_error(error: &HttpError, accept: &str, resp: &mut Response) {
     apply(error, negotiate(accept), |format| format.render(error), resp);
 }
@@ -107,6 +120,14 @@ fn negotiate(accept: &str) -> Option<Format> {
 fn apply(error: &HttpError, format: Option<Format>, body: impl FnOnce(Format) -> Bytes, resp: &mut Response) {
     resp.set_status(error.status());
     let headers = resp.headers_mut();
+    // The headers that described the body the error replaces would describe this one wrongly (a length,
+    // a coding, a range, validators of another representation); the responder's other headers stay, as
+    // in Falcon.
+    if !headers.is_empty() {
+        for name in REPRESENTATION_HEADERS {
+            headers.remove(name);
+        }
+    }
     for (name, value) in error.headers() {
         headers.insert(name.clone(), value.clone());
     }

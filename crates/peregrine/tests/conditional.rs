@@ -173,3 +173,49 @@ async fn the_getters_parse_and_refuse_garbage() {
     let bad = client.simulate_get("/t").header("if-match", "unquoted").await;
     assert_eq!(bad.status(), 400, "{}", bad.text());
 }
+
+/// Sets a body, its validators and `Accept-Ranges`, and then an error (`?then=set`) or returns one after
+/// setting headers that describe the body (`?then=fail`).
+struct Fails;
+
+#[peregrine::resource]
+impl Fails {
+    async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result {
+        resp.set_text("x".repeat(3000));
+        resp.set_etag(&tag(1));
+        resp.set_accept_ranges("bytes")?;
+        resp.set_header("content-encoding", "gzip")?;
+        resp.set_header("content-length", "3000")?;
+        resp.set_header("x-kept", "yes")?;
+        if req.get_param("then") == Some("set") {
+            resp.set_error(peregrine::HttpError::not_found());
+            return Ok(());
+        }
+        Err(peregrine::HttpError::not_found().into())
+    }
+}
+
+#[tokio::test]
+async fn an_error_is_never_turned_into_304_or_206_and_drops_the_bodys_headers() {
+    let client = TestClient::new(App::new().add_route("/fails", Fails));
+    for then in ["set", "fail"] {
+        let path = format!("/fails?then={then}");
+        let r = client.simulate_get(&path).header("if-none-match", "\"v1\"").await;
+        assert_eq!(r.status(), 404, "{then}: {}", r.text());
+        let r = client.simulate_get(&path).header("range", "bytes=0-4").await;
+        assert_eq!(r.status(), 404, "{then}");
+        for gone in ["content-range", "content-encoding", "etag", "accept-ranges"] {
+            assert_eq!(r.header(gone), None, "{then}: {gone}");
+        }
+        assert_eq!(
+            r.header("content-length"),
+            Some(r.content().len().to_string().as_str()),
+            "{then}"
+        );
+        assert_eq!(
+            r.header("x-kept"),
+            Some("yes"),
+            "{then}: other headers stay, as in Falcon"
+        );
+    }
+}
