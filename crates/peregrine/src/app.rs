@@ -57,7 +57,6 @@ pub(crate) type EditRequestOptions = Arc<dyn Fn(&mut RequestOptions) + Send + Sy
 /// Per-app settings.
 #[derive(Debug, Clone)]
 pub(crate) struct AppOptions {
-    pub max_body_size: usize,
     pub strip_trailing_slash: bool,
     pub request_timeout: Option<Duration>,
     #[cfg(feature = "metrics")]
@@ -100,7 +99,7 @@ impl std::fmt::Debug for App {
         d.field("routes", &routes)
             .field("middleware", &self.middleware.len())
             .field("error_handlers", &self.error_handlers.len())
-            .field("max_body_size", &self.options.max_body_size)
+            .field("max_body_size", &self.max_body_size_limit())
             .field("strip_url_path_trailing_slash", &self.options.strip_trailing_slash)
             .field("request_timeout", &self.options.request_timeout)
             .field("stderr_fallback", &self.options.stderr_fallback);
@@ -117,7 +116,6 @@ impl Default for App {
             middleware: Vec::new(),
             error_handlers: Vec::new(),
             options: AppOptions {
-                max_body_size: DEFAULT_MAX_BODY_SIZE,
                 strip_trailing_slash: false,
                 request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
                 #[cfg(feature = "metrics")]
@@ -281,15 +279,8 @@ impl App {
     /// ```
     #[must_use]
     pub fn req_options(mut self, change: impl FnOnce(&mut RequestOptions)) -> Self {
-        let mut options = match self.req_options.take() {
-            Some(options) => Arc::unwrap_or_clone(options),
-            None => RequestOptions {
-                max_body_size: self.options.max_body_size,
-                ..RequestOptions::default()
-            },
-        };
+        let mut options = self.req_options.take().map(Arc::unwrap_or_clone).unwrap_or_default();
         change(&mut options);
-        self.options.max_body_size = options.max_body_size;
         self.req_options = Some(Arc::new(options));
         self
     }
@@ -461,15 +452,17 @@ impl App {
             .collect()
     }
 
+    /// The app's body limit (its request options', else the default): what the server reads before
+    /// admission.
+    pub(crate) fn max_body_size_limit(&self) -> usize {
+        self.req_options
+            .as_ref()
+            .map_or(DEFAULT_MAX_BODY_SIZE, |o| o.max_body_size)
+    }
+
     /// The request options `target` reads with: the app's, changed by the route's own edits.
     fn route_options(&self, target: &Target) -> RequestOptions {
-        let mut options = match &self.req_options {
-            Some(options) => RequestOptions::clone(options),
-            None => RequestOptions {
-                max_body_size: self.options.max_body_size,
-                ..RequestOptions::default()
-            },
-        };
+        let mut options = self.req_options.as_deref().cloned().unwrap_or_default();
         for change in &target.edit_req_options {
             change(&mut options);
         }

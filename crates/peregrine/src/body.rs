@@ -133,6 +133,22 @@ pub(crate) enum ResponseBody {
 }
 
 impl ResponseBody {
+    /// The next chunk of the body, `None` at its end (an in-memory body is one chunk, an empty one none).
+    /// What hyper reads through [`HyperBody`] and what the compression encoder reads.
+    #[inline]
+    pub(crate) fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<std::result::Result<Bytes, BoxError>>> {
+        match self {
+            ResponseBody::Empty => Poll::Ready(None),
+            ResponseBody::Full(_) => match std::mem::take(self) {
+                ResponseBody::Full(b) if !b.is_empty() => Poll::Ready(Some(Ok(b))),
+                _ => Poll::Ready(None),
+            },
+            ResponseBody::Stream(s) => s.as_mut().poll_next(cx),
+            #[cfg(feature = "files")]
+            ResponseBody::File(f) => f.poll_chunk(cx),
+        }
+    }
+
     pub(crate) fn known_length(&self) -> Option<u64> {
         match self {
             ResponseBody::Empty => Some(0),
@@ -298,16 +314,7 @@ impl Body for HyperBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<std::result::Result<Frame<Bytes>, BoxError>>> {
-        match &mut self.inner {
-            ResponseBody::Empty => Poll::Ready(None),
-            ResponseBody::Full(_) => match std::mem::take(&mut self.inner) {
-                ResponseBody::Full(b) if !b.is_empty() => Poll::Ready(Some(Ok(Frame::data(b)))),
-                _ => Poll::Ready(None),
-            },
-            ResponseBody::Stream(s) => s.as_mut().poll_next(cx).map(|o| o.map(|r| r.map(Frame::data))),
-            #[cfg(feature = "files")]
-            ResponseBody::File(f) => f.poll_chunk(cx).map(|o| o.map(|r| r.map(Frame::data))),
-        }
+        self.inner.poll_chunk(cx).map(|o| o.map(|r| r.map(Frame::data)))
     }
 
     fn is_end_stream(&self) -> bool {

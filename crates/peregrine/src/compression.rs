@@ -225,17 +225,9 @@ impl Stream for Chunks {
     type Item = std::io::Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let to_io = |e: BoxError| std::io::Error::other(e);
-        match &mut self.0 {
-            ResponseBody::Empty => Poll::Ready(None),
-            ResponseBody::Full(_) => match std::mem::take(&mut self.0) {
-                ResponseBody::Full(bytes) => Poll::Ready(Some(Ok(bytes))),
-                _ => Poll::Ready(None),
-            },
-            ResponseBody::Stream(stream) => stream.as_mut().poll_next(cx).map(|o| o.map(|r| r.map_err(to_io))),
-            #[cfg(feature = "files")]
-            ResponseBody::File(file) => file.poll_chunk(cx).map(|o| o.map(|r| r.map_err(to_io))),
-        }
+        self.0
+            .poll_chunk(cx)
+            .map(|o| o.map(|r| r.map_err(std::io::Error::other)))
     }
 }
 

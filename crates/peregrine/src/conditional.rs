@@ -110,13 +110,15 @@ pub(crate) fn failed() -> HttpError {
         .with_description("The resource has changed since the version this request's conditions name.")
 }
 
-/// The headers a 304 keeps (RFC 9110 §15.4.5): the validators and caching metadata its 200 would have sent.
-const KEPT_BY_304: [HeaderName; 6] = [
+/// The headers a 304 keeps: those RFC 9110 §15.4.5 names, and `Last-Modified`, which a cache uses to update
+/// its stored response.
+const KEPT_BY_304: [HeaderName; 7] = [
     header::CACHE_CONTROL,
     header::CONTENT_LOCATION,
     header::DATE,
     header::ETAG,
     header::EXPIRES,
+    header::LAST_MODIFIED,
     header::VARY,
 ];
 
@@ -143,9 +145,6 @@ pub(crate) fn answer_with_validators(method: &Method, request_headers: &HeaderMa
                 for value in old.get_all(name) {
                     kept.append(name.clone(), value.clone());
                 }
-            }
-            if let Some(modified) = old.get(header::LAST_MODIFIED) {
-                kept.insert(header::LAST_MODIFIED, modified.clone());
             }
             *resp = Response::new();
             resp.set_status(StatusCode::NOT_MODIFIED);

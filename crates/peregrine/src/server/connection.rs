@@ -290,7 +290,7 @@ impl Shared {
         if let Err(refusal) = head_check::check_framing(&head) {
             return Err(self.refuse(&head, refusal));
         }
-        let limit = self.pipeline.app().options.max_body_size;
+        let limit = self.pipeline.app().max_body_size_limit();
         let body = Paced::new(body, self.pace);
         let body = match body_read::read_early(body, limit, &self.body_budget, self.body_wait).await {
             Early::Read(bytes) => RequestBody::Full(bytes),
