@@ -151,7 +151,7 @@ fn eligible(config: &Compression, resp: &Response) -> bool {
 
 /// The coding the request's `Accept-Encoding` picks, if any.
 fn requested(request_headers: &HeaderMap) -> Option<Coding> {
-    crate::conditional::field_value(request_headers, &header::ACCEPT_ENCODING)
+    crate::headers::joined(request_headers, &header::ACCEPT_ENCODING)
         .as_deref()
         .and_then(choose)
 }

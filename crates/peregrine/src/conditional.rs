@@ -5,7 +5,6 @@
 //! only way a 412 can come before the change), and the pipeline, which turns a GET or HEAD answer of 200
 //! carrying `ETag` or `Last-Modified` into 304 (or 412) when the request's conditions say so.
 
-use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -13,7 +12,7 @@ use http::{Method, StatusCode};
 
 use crate::error::{HttpError, HttpStatus, Result};
 use crate::etag::{EntityTag, EntityTags};
-use crate::headers::latin1;
+use crate::headers::joined;
 use crate::{Request, Response};
 
 /// What the conditions say.
@@ -25,24 +24,6 @@ pub(crate) enum Outcome {
     NotModified,
     /// 412 Precondition Failed.
     Failed,
-}
-
-/// All lines of field `name` joined with `, ` (a list field may be split over several lines), when present;
-/// bytes past ASCII (obs-text, legal inside entity tags) read as ISO-8859-1, one character each.
-pub(crate) fn field_value<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<Cow<'a, str>> {
-    let mut values = headers.get_all(name).iter().map(|v| latin1(v.as_bytes()));
-    let first = values.next()?;
-    match values.next() {
-        None => Some(first),
-        Some(second) => {
-            let mut joined = format!("{first}, {second}");
-            for v in values {
-                joined.push_str(", ");
-                joined.push_str(&v);
-            }
-            Some(Cow::Owned(joined))
-        }
-    }
 }
 
 fn date_of(headers: &HeaderMap, name: &HeaderName) -> Option<SystemTime> {
@@ -73,7 +54,7 @@ pub(crate) fn evaluate(
     let last_modified = last_modified.map(whole_seconds);
     let safe = method == Method::GET || method == Method::HEAD;
     // Step 1: If-Match, strong comparison. A malformed one cannot match: the request does not proceed on it.
-    if let Some(value) = field_value(headers, &header::IF_MATCH) {
+    if let Some(value) = joined(headers, &header::IF_MATCH) {
         let holds = EntityTags::parse(&value).is_some_and(|tags| tags.matches(etag, exists, true));
         if !holds {
             return Outcome::Failed;
@@ -85,7 +66,7 @@ pub(crate) fn evaluate(
         }
     }
     // Step 3: If-None-Match, weak comparison. A malformed one is ignored.
-    if let Some(value) = field_value(headers, &header::IF_NONE_MATCH) {
+    if let Some(value) = joined(headers, &header::IF_NONE_MATCH) {
         if let Some(tags) = EntityTags::parse(&value) {
             if tags.matches(etag, exists, false) {
                 return if safe { Outcome::NotModified } else { Outcome::Failed };
@@ -189,7 +170,7 @@ impl Request {
     /// # Errors
     /// **400 "Invalid header value"** when a member is not an entity tag (`"…"` or `W/"…"`).
     pub fn if_match(&self) -> Result<Option<EntityTags>> {
-        match field_value(self.headers(), &header::IF_MATCH) {
+        match joined(self.headers(), &header::IF_MATCH) {
             None => Ok(None),
             Some(v) => EntityTags::parse(&v).map(Some).ok_or_else(|| invalid_tags("If-Match")),
         }
@@ -198,7 +179,7 @@ impl Request {
     /// `If-None-Match`, parsed: `*` or the entity tags listed (RFC 9110 §13.1.2). Same errors as
     /// [`Request::if_match`].
     pub fn if_none_match(&self) -> Result<Option<EntityTags>> {
-        match field_value(self.headers(), &header::IF_NONE_MATCH) {
+        match joined(self.headers(), &header::IF_NONE_MATCH) {
             None => Ok(None),
             Some(v) => EntityTags::parse(&v)
                 .map(Some)

@@ -33,17 +33,7 @@ impl Request {
     ///
     /// [`get_header_bytes`]: Request::get_header_bytes
     pub fn get_header(&self, name: impl header::AsHeaderName) -> Option<Cow<'_, str>> {
-        let mut values = self.head.headers.get_all(name).into_iter();
-        let first = latin1(values.next()?.as_bytes());
-        let Some(second) = values.next() else {
-            return Some(first);
-        };
-        let mut joined = first.into_owned();
-        for value in std::iter::once(second).chain(values) {
-            joined.push_str(", ");
-            joined.push_str(&latin1(value.as_bytes()));
-        }
-        Some(Cow::Owned(joined))
+        joined(&self.head.headers, name)
     }
 
     /// Header `name` as the bytes that were sent, or `None` when absent. Of a header sent several times, the
@@ -258,6 +248,22 @@ pub(crate) fn accept_of(headers: &HeaderMap) -> &str {
         Some(a) if !a.trim().is_empty() => a,
         _ => "*/*",
     }
+}
+
+/// All lines of field `name` joined with `, ` (a list field may be split over several lines), each byte past
+/// ASCII one ISO-8859-1 character; borrowed when there is one line of ASCII. `None` when absent.
+pub(crate) fn joined(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<Cow<'_, str>> {
+    let mut values = headers.get_all(name).into_iter();
+    let first = latin1(values.next()?.as_bytes());
+    let Some(second) = values.next() else {
+        return Some(first);
+    };
+    let mut joined = first.into_owned();
+    for value in std::iter::once(second).chain(values) {
+        joined.push_str(", ");
+        joined.push_str(&latin1(value.as_bytes()));
+    }
+    Some(Cow::Owned(joined))
 }
 
 /// `bytes` as text, each byte one ISO-8859-1 character (so ASCII as itself): borrowed when it is all ASCII.

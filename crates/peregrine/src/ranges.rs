@@ -13,9 +13,9 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, StatusCode};
 
 use crate::body::ResponseBody;
-use crate::conditional::field_value;
 use crate::error::{HttpError, Result};
 use crate::etag::EntityTag;
+use crate::headers::joined;
 use crate::{Request, Response};
 
 /// One range of bytes as a `Range` header asks for it (RFC 9110 §14.1.1). Falcon's `req.range` gives the
@@ -106,7 +106,7 @@ impl Request {
     /// (as Falcon, which reads only one). The pipeline's own range handling ignores such a header instead,
     /// as RFC 9110 §14.2 allows.
     pub fn range(&self) -> Result<Option<ByteRange>> {
-        let Some(value) = field_value(self.headers(), &header::RANGE) else {
+        let Some(value) = joined(self.headers(), &header::RANGE) else {
             return Ok(None);
         };
         match parse_range(&value) {
@@ -161,7 +161,7 @@ pub(crate) fn answer(method: &Method, request_headers: &HeaderMap, resp: &mut Re
     if *method != Method::GET || !advertised.is_some_and(|v| v.eq_ignore_ascii_case(b"bytes")) {
         return;
     }
-    let Some(value) = field_value(request_headers, &header::RANGE) else {
+    let Some(value) = joined(request_headers, &header::RANGE) else {
         return;
     };
     let Some((unit, ranges)) = parse_range(&value) else {
