@@ -5,7 +5,7 @@ use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::quote;
 use syn::spanned::Spanned;
-use syn::{parse_macro_input, Attribute, Error, ImplItem, ItemImpl, Path};
+use syn::{parse_macro_input, Attribute, Error, Expr, ImplItem, ItemImpl};
 
 /// Turns an inherent `impl` block into a Peregrine resource (Falcon finds responders by reflection; this
 /// reads them at compile time).
@@ -31,10 +31,13 @@ use syn::{parse_macro_input, Attribute, Error, ImplItem, ItemImpl, Path};
 /// `Allow`.
 ///
 /// **Hooks.** `#[before(hook)]` and `#[after(hook)]` on the block apply to every responder; on a responder,
-/// to that one. A hook is `async fn hook(req: &mut Request, resp: &mut Response) -> peregrine::Result`;
-/// several may be listed, `#[before(a, b)]`. Block-level before hooks run first, then the responder's; the
-/// responder's after hooks run before the block's. A before hook that fails skips the responder; after hooks
-/// run only when the responder succeeded.
+/// to that one. A hook named by a path is `async fn hook(req: &mut Request, resp: &mut Response) ->
+/// peregrine::Result`; a hook written as a call (`#[before(max_body(64 * 1024))]`) is a *hook factory*,
+/// evaluated once when the resource is routed, whose value implements `peregrine::Hook`. Several may be
+/// listed, `#[before(a, b)]`, and run in the order written: the block's before hooks first, then the
+/// responder's; the responder's after hooks before the block's. A before hook that fails, or calls
+/// `resp.complete()`, skips the responder and the hooks after it; after hooks run only when the responder
+/// succeeded.
 ///
 /// **Mistakes** get one error, at the line to fix: a responder with another signature (the message shows the
 /// one to write), an `on_` name that is not a method, a block with no responder.
@@ -59,7 +62,7 @@ pub fn resource(args: TokenStream, item: TokenStream) -> TokenStream {
                 }
             }
             let error = e.to_compile_error();
-            let placeholder = (block.trait_.is_none()).then(|| resource_impl(&block, &[], &[]));
+            let placeholder = (block.trait_.is_none()).then(|| resource_impl(&block, &[], &[], &[]));
             quote! { #block #error #placeholder }.into()
         }
     }
@@ -67,9 +70,10 @@ pub fn resource(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// A hook that runs before a responder: `#[before(check_token)]` on a `#[peregrine::resource]` block (every
 /// responder) or on one responder inside it. A hook is a free function
-/// `async fn check_token(req: &mut Request, resp: &mut Response) -> peregrine::Result`; an error skips the
-/// responder and becomes the response. Several may be listed, `#[before(a, b)]`, and run in that order. Hooks
-/// take no arguments of their own: read settings from the request or from a `static`.
+/// `async fn check_token(req: &mut Request, resp: &mut Response) -> peregrine::Result`, or a call to a hook
+/// factory, `#[before(max_body(64 * 1024))]`, evaluated once when the resource is routed and returning a
+/// `peregrine::Hook`. An error, or `resp.complete()`, skips the responder; an error becomes the response.
+/// Several may be listed, `#[before(a, b)]`, and run in that order.
 #[proc_macro_attribute]
 pub fn before(_args: TokenStream, item: TokenStream) -> TokenStream {
     misplaced("before", item)
@@ -93,8 +97,8 @@ fn misplaced(name: &str, item: TokenStream) -> TokenStream {
 }
 
 struct Hooks {
-    before: Vec<Path>,
-    after: Vec<Path>,
+    before: Vec<Expr>,
+    after: Vec<Expr>,
 }
 
 /// Removes `#[before(..)]`/`#[after(..)]` attributes (any path ending in those names) and returns their hooks.
@@ -114,14 +118,14 @@ fn take_hooks(attrs: &mut Vec<Attribute>) -> syn::Result<Hooks> {
                 continue;
             }
         };
-        let paths = attr.parse_args_with(syn::punctuated::Punctuated::<Path, syn::Token![,]>::parse_terminated)?;
-        if paths.is_empty() {
+        let hooks = attr.parse_args_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated)?;
+        if hooks.is_empty() {
             return Err(Error::new(
                 attr.span(),
-                "name the hook function, as #[before(check_token)]",
+                "name the hook function, as #[before(check_token)], or call a hook factory, as #[before(max_body(1024))]",
             ));
         }
-        list.extend(paths);
+        list.extend(hooks);
     }
     *attrs = kept;
     Ok(hooks)
@@ -135,6 +139,9 @@ fn expand(mut block: ItemImpl) -> syn::Result<TokenStream2> {
         ));
     }
     let block_hooks = take_hooks(&mut block.attrs)?;
+    let mut factories = Factories::new(&block.self_ty);
+    let block_before = factories.compile_all(&block_hooks.before);
+    let block_after = factories.compile_all(&block_hooks.after);
     let mut specs = Vec::new();
     let mut arms = Vec::new();
     for item in &mut block.items {
@@ -166,34 +173,34 @@ fn expand(mut block: ItemImpl) -> syn::Result<TokenStream2> {
         // at the responder's name.
         let method_of =
             quote::quote_spanned! { ident.span() => ::peregrine::__macro_support::responder_method(#method) };
-        let before_names: Vec<String> = block_hooks
-            .before
-            .iter()
-            .chain(&fn_hooks.before)
-            .map(path_text)
-            .collect();
-        let after_names: Vec<String> = fn_hooks.after.iter().chain(&block_hooks.after).map(path_text).collect();
+        let fn_before = factories.compile_all(&fn_hooks.before);
+        let fn_after = factories.compile_all(&fn_hooks.after);
+        let befores: Vec<&CompiledHook> = block_before.iter().chain(&fn_before).collect();
+        let afters: Vec<&CompiledHook> = fn_after.iter().chain(&block_after).collect();
+        let before_names = befores.iter().map(|h| &h.name);
+        let after_names = afters.iter().map(|h| &h.name);
         specs.push(quote! {
             ::peregrine::ResponderSpec::new(#method_of, #suffix).with_hooks(&[#(#before_names),*], &[#(#after_names),*])
         });
         let call = quote_spanned_call(ident);
-        let befores = block_hooks.before.iter().chain(&fn_hooks.before);
-        let afters = fn_hooks.after.iter().chain(&block_hooks.after);
-        let has_hooks = !(block_hooks.before.is_empty()
-            && block_hooks.after.is_empty()
-            && fn_hooks.before.is_empty()
-            && fn_hooks.after.is_empty());
-        arms.push(if has_hooks {
+        let before_calls = befores.iter().map(|h| &h.call);
+        let after_calls = afters.iter().map(|h| &h.call);
+        arms.push(if befores.is_empty() && afters.is_empty() {
+            quote! { #index => ::peregrine::__macro_support::responder(#call, self, req, resp), }
+        } else {
             quote! {
                 #index => ::std::boxed::Box::pin(async move {
-                    #( ::peregrine::__macro_support::hook(#befores, &mut *req, &mut *resp).await?; )*
+                    #(
+                        #before_calls.await?;
+                        if resp.is_complete() {
+                            return ::std::result::Result::Ok(());
+                        }
+                    )*
                     ::peregrine::__macro_support::responder(#call, self, &mut *req, &mut *resp).await?;
-                    #( ::peregrine::__macro_support::hook(#afters, &mut *req, &mut *resp).await?; )*
+                    #( #after_calls.await?; )*
                     ::std::result::Result::Ok(())
                 }),
             }
-        } else {
-            quote! { #index => ::peregrine::__macro_support::responder(#call, self, req, resp), }
         });
     }
     if specs.is_empty() {
@@ -202,19 +209,35 @@ fn expand(mut block: ItemImpl) -> syn::Result<TokenStream2> {
             "this resource has no responders: add `async fn on_get(&self, req: &mut Request, resp: &mut Response) -> peregrine::Result` (or on_post, on_put, ...)",
         ));
     }
-    let resource = resource_impl(&block, &specs, &arms);
+    let resource = resource_impl(&block, &specs, &arms, &factories.getters);
+    let items = &factories.items;
     Ok(quote! {
         #block
+        #(#items)*
         #resource
     })
 }
 
 /// The `Resource` impl for `block`'s type, with these responder specs and `match` arms.
-fn resource_impl(block: &ItemImpl, specs: &[TokenStream2], arms: &[TokenStream2]) -> TokenStream2 {
+fn resource_impl(
+    block: &ItemImpl,
+    specs: &[TokenStream2],
+    arms: &[TokenStream2],
+    factory_getters: &[syn::Ident],
+) -> TokenStream2 {
     let self_ty = &block.self_ty;
     let (impl_generics, _, where_clause) = block.generics.split_for_impl();
+    let prepare = (!factory_getters.is_empty()).then(|| {
+        quote! {
+            fn prepare_hooks(&self) {
+                #( let _ = #factory_getters(); )*
+            }
+        }
+    });
     quote! {
         impl #impl_generics ::peregrine::Resource for #self_ty #where_clause {
+            #prepare
+
             fn responders(&self) -> &'static [::peregrine::ResponderSpec] {
                 const RESPONDERS: &[::peregrine::ResponderSpec] = &[#(#specs),*];
                 RESPONDERS
@@ -308,9 +331,70 @@ fn is_mut_ref_to(ty: &syn::Type, name: &str) -> bool {
     }
 }
 
-/// A hook's path as written, for route tables (`check_token`, `auth::check`).
-fn path_text(path: &Path) -> String {
-    quote!(#path).to_string().replace(' ', "")
+/// A hook as written, for route tables (`check_token`, `auth::check`, `max_body(64*1024)`).
+fn hook_text(hook: &Expr) -> String {
+    quote!(#hook).to_string().replace(' ', "")
+}
+
+/// A hook ready to splice into a responder's arm: its name for route tables and the expression that calls
+/// it (a future of `peregrine::Result`).
+struct CompiledHook {
+    name: String,
+    call: TokenStream2,
+}
+
+/// The hook factories of one resource: each gets a function holding its value in a `static`, evaluated the
+/// first time the function is called (by `Resource::prepare_hooks`, when the resource is routed).
+struct Factories {
+    prefix: String,
+    items: Vec<TokenStream2>,
+    getters: Vec<syn::Ident>,
+}
+
+impl Factories {
+    fn new(self_ty: &syn::Type) -> Self {
+        let type_name = match self_ty {
+            syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        };
+        Factories {
+            prefix: format!(
+                "__peregrine_hook_{}",
+                type_name.unwrap_or_else(|| "resource".to_owned())
+            ),
+            items: Vec::new(),
+            getters: Vec::new(),
+        }
+    }
+
+    fn compile_all(&mut self, hooks: &[Expr]) -> Vec<CompiledHook> {
+        hooks.iter().map(|h| self.compile(h)).collect()
+    }
+
+    fn compile(&mut self, hook: &Expr) -> CompiledHook {
+        let name = hook_text(hook);
+        if let Expr::Path(path) = hook {
+            return CompiledHook {
+                name,
+                call: quote! { ::peregrine::__macro_support::hook(#path, &mut *req, &mut *resp) },
+            };
+        }
+        let getter = syn::Ident::new(&format!("{}_{}", self.prefix, self.getters.len()), hook.span());
+        self.items.push(quote::quote_spanned! { hook.span() =>
+            #[doc(hidden)]
+            #[allow(non_snake_case)]
+            fn #getter() -> &'static dyn ::peregrine::__macro_support::DynHook {
+                static HOOK: ::std::sync::LazyLock<::std::boxed::Box<dyn ::peregrine::__macro_support::DynHook>> =
+                    ::std::sync::LazyLock::new(|| ::peregrine::__macro_support::factory_hook(#hook));
+                &**HOOK
+            }
+        });
+        self.getters.push(getter.clone());
+        CompiledHook {
+            name,
+            call: quote! { ::peregrine::__macro_support::DynHook::call_boxed(#getter(), &mut *req, &mut *resp) },
+        }
+    }
 }
 
 /// `Self::on_get`, spanned at the responder's name so a signature error points at it.

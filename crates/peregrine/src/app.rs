@@ -177,6 +177,7 @@ impl App {
         suffix: &str,
     ) -> std::result::Result<(), RouteError> {
         let type_name = resource.name();
+        resource.prepare_hooks();
         let target = Target::new(Arc::new(resource), template, type_name, suffix)
             .map_err(|why| RouteError::new(format!("cannot route '{template}' to {type_name}: {why}")))?;
         self.router.add(template, target)

@@ -113,6 +113,7 @@ mod response_headers;
 mod status;
 mod trace;
 
+pub mod hooks;
 pub mod inspect;
 pub mod media;
 #[cfg(feature = "metrics")]
@@ -131,6 +132,7 @@ pub use compression::Compression;
 pub use error::{Error, HttpError, HttpStatus, Link, Result};
 pub use etag::{EntityTag, EntityTags};
 pub use forwarded::Forwarded;
+pub use hooks::Hook;
 pub use inspect::Route;
 pub use middleware::Middleware;
 #[cfg(feature = "multipart")]

@@ -41,18 +41,18 @@ pub fn responder<'a, R: 'a, F: Responder<'a, R>>(
     f.call(resource, req, resp)
 }
 
-/// A function that can serve as a before or after hook.
+/// A function that can serve as a before or after hook (named by its path).
 #[diagnostic::on_unimplemented(
     message = "this is not a valid hook",
     label = "a hook must be `async fn name(req: &mut Request, resp: &mut Response) -> peregrine::Result`",
     note = "hooks are free functions (not methods); the future must be Send"
 )]
-pub trait Hook<'a> {
+pub trait HookFn<'a> {
     /// Calls the hook.
     fn call(self, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result>;
 }
 
-impl<'a, F, Fut> Hook<'a> for F
+impl<'a, F, Fut> HookFn<'a> for F
 where
     F: FnOnce(&'a mut Request, &'a mut Response) -> Fut,
     Fut: Future<Output = Result> + Send + 'a,
@@ -63,6 +63,13 @@ where
 }
 
 /// Calls hook `f`.
-pub fn hook<'a, F: Hook<'a>>(f: F, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result> {
+pub fn hook<'a, F: HookFn<'a>>(f: F, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result> {
     f.call(req, resp)
+}
+
+pub use crate::hooks::DynHook;
+
+/// The value of a hook factory, boxed for the `static` the macro keeps it in.
+pub fn factory_hook<H: crate::hooks::Hook>(hook: H) -> Box<dyn DynHook> {
+    Box::new(hook)
 }

@@ -91,6 +91,11 @@ pub trait Resource: Send + Sync + 'static {
     /// The responders this resource has, in a fixed order.
     fn responders(&self) -> &'static [ResponderSpec];
 
+    /// Evaluates the resource's hook factories (`#[before(max_body(1024))]`), so that a factory runs, and
+    /// fails, when the resource is routed rather than on its first request. [`App::add_route`](crate::App::add_route)
+    /// calls it; the default does nothing.
+    fn prepare_hooks(&self) {}
+
     /// Calls the responder at `index` in [`Resource::responders`].
     fn respond<'a>(&'a self, index: usize, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result>;
 }
@@ -103,6 +108,10 @@ impl<R: Resource> Resource for std::sync::Arc<R> {
 
     fn responders(&self) -> &'static [ResponderSpec] {
         (**self).responders()
+    }
+
+    fn prepare_hooks(&self) {
+        (**self).prepare_hooks();
     }
 
     fn respond<'a>(&'a self, index: usize, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result> {

@@ -14,6 +14,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use peregrine::hooks::max_body;
 use peregrine::media::MessagePack;
 use peregrine::{App, EntityTag, HttpError, Request, Response, Result, StatusCode};
 use serde::{Deserialize, Serialize};
@@ -130,12 +131,6 @@ async fn require_token(req: &mut Request, _resp: &mut Response) -> Result {
     }
 }
 
-/// Limits bodies posted to this route to 64 KiB.
-async fn max_body_64k(req: &mut Request, _resp: &mut Response) -> Result {
-    req.set_max_body_size(64 * 1024);
-    Ok(())
-}
-
 /// A user's things.
 #[derive(Debug)]
 pub struct Things {
@@ -156,7 +151,8 @@ impl Things {
         resp.set_media(&things)
     }
 
-    #[before(max_body_64k)]
+    // A hook factory: evaluated once, when the route is added.
+    #[before(max_body(64 * 1024))]
     async fn on_post(&self, req: &mut Request, resp: &mut Response) -> Result {
         let user_id: u64 = req.field("user_id")?;
         let new: NewThing = req.media().await?;
