@@ -11,6 +11,7 @@ use crate::methods::{self, METHODS, OPTIONS};
 use crate::middleware::{DynMiddleware, Middleware};
 use crate::options::{RequestOptions, ResponseOptions, DEFAULT_MAX_BODY_SIZE};
 use crate::resource::{Resource, ResponderSpec};
+use crate::route_set::RouteSet;
 use crate::routing::{Converter, ConverterArgs, RouteError, Router};
 use crate::{Request, Response};
 
@@ -40,6 +41,8 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct App {
     pub(crate) router: Router<Target>,
     pub(crate) middleware: Vec<Box<dyn DynMiddleware>>,
+    /// Middleware for some routes only, attached to them when the app is frozen.
+    pub(crate) route_middleware: Vec<(RouteSet, Arc<dyn DynMiddleware>)>,
     pub(crate) error_handlers: Vec<ErrorHandler>,
     pub(crate) options: AppOptions,
     /// Request options when the app changed them (`None`: the defaults, read from a static).
@@ -82,6 +85,8 @@ pub(crate) struct Target {
     /// The request options this route reads with, when it changed them (built from `edit_req_options` over
     /// the app's when the app is frozen).
     pub req_options: Option<Arc<RequestOptions>>,
+    /// The middleware of this route alone, in the order added (filled when the app is frozen).
+    pub middleware: Box<[Arc<dyn DynMiddleware>]>,
 }
 
 /// An error handler, type-erased: `call` returns false when the error is not of its type.
@@ -98,6 +103,7 @@ impl std::fmt::Debug for App {
         let mut d = f.debug_struct("App");
         d.field("routes", &routes)
             .field("middleware", &self.middleware.len())
+            .field("route_middleware", &self.route_middleware.len())
             .field("error_handlers", &self.error_handlers.len())
             .field("max_body_size", &self.max_body_size_limit())
             .field("strip_url_path_trailing_slash", &self.options.strip_trailing_slash)
@@ -114,6 +120,7 @@ impl Default for App {
         App {
             router: Router::new(),
             middleware: Vec::new(),
+            route_middleware: Vec::new(),
             error_handlers: Vec::new(),
             options: AppOptions {
                 strip_trailing_slash: false,
@@ -220,6 +227,43 @@ impl App {
     #[must_use]
     pub fn add_middleware(mut self, middleware: impl Middleware) -> Self {
         self.middleware.push(Box::new(middleware));
+        self
+    }
+
+    /// Adds middleware for the routes in `routes` only: authentication everywhere but `/health`, an audit
+    /// log under `/admin`. It runs inside the app-wide middleware, once the request is routed: its
+    /// `process_request` and `process_resource` after the app-wide `process_resource`, its `process_response`
+    /// before the app-wide ones (the [`middleware`](crate::middleware) module draws the order). Several
+    /// attached to one route run in the order added. The set is matched against the templates when the app
+    /// starts serving, so routes added later are included.
+    ///
+    /// ```
+    /// use peregrine::{App, Middleware, Request, Response, Result, RouteSet};
+    /// # struct Health; #[peregrine::resource] impl Health { async fn on_get(&self, _: &mut Request, _: &mut Response) -> Result { Ok(()) } }
+    /// # struct Users; #[peregrine::resource] impl Users { async fn on_get(&self, _: &mut Request, _: &mut Response) -> Result { Ok(()) } }
+    ///
+    /// struct RequireToken;
+    ///
+    /// impl Middleware for RequireToken {
+    ///     async fn process_request(&self, req: &mut Request, _resp: &mut Response) -> Result {
+    ///         req.get_header("x-token").map(|_| ()).ok_or_else(|| peregrine::HttpError::unauthorized().into())
+    ///     }
+    /// }
+    ///
+    /// let app = App::new()
+    ///     .add_route("/health", Health)
+    ///     .add_route("/users", Users)
+    ///     .add_route_middleware(RouteSet::all().except(["/health"]), RequireToken);
+    /// assert_eq!(app.routes()[1].middleware.len(), 1);
+    /// ```
+    ///
+    /// # Panics
+    /// When the app starts serving, if `routes` names a template (in [`RouteSet::template`],
+    /// [`RouteSet::templates`] or [`RouteSet::except`]) that no route has: a typo would otherwise leave a
+    /// route unguarded.
+    #[must_use]
+    pub fn add_route_middleware(mut self, routes: RouteSet, middleware: impl Middleware) -> Self {
+        self.route_middleware.push((routes, Arc::new(middleware)));
         self
     }
 
@@ -360,6 +404,7 @@ impl App {
     /// Builds each route's own request options from the app's, once the app is complete, and records the
     /// media types of each route for `process_resource` to see.
     pub(crate) fn freeze_route_options(&mut self) {
+        self.attach_route_middleware();
         let returns = self.returned_media_types();
         let built: Vec<(Option<Arc<RequestOptions>>, Vec<String>)> = self
             .router
@@ -376,6 +421,36 @@ impl App {
             target.route.accepts = accepts;
             target.route.returns = returns.clone();
         }
+    }
+
+    /// Gives each route the per-route middleware whose set holds it.
+    ///
+    /// # Panics
+    /// When a set names a template no route has.
+    fn attach_route_middleware(&mut self) {
+        let known: Vec<&str> = self.router.routes().map(|(info, _)| info.template()).collect();
+        for (set, _) in &self.route_middleware {
+            if let Some(unknown) = set.unknown_templates(&known).next() {
+                panic!("add_route_middleware: no route has the template '{unknown}'");
+            }
+        }
+        let attached: Vec<Box<[Arc<dyn DynMiddleware>]>> = self
+            .router
+            .routes()
+            .map(|(info, _)| self.middleware_of(info.template()).collect())
+            .collect();
+        for ((_, target), middleware) in self.router.routes_mut().zip(attached) {
+            target.route.middleware = middleware.iter().map(|m| m.name()).collect();
+            target.middleware = middleware;
+        }
+    }
+
+    /// The per-route middleware of the route (or sink) `template`, in the order added.
+    fn middleware_of<'a>(&'a self, template: &'a str) -> impl Iterator<Item = Arc<dyn DynMiddleware>> + 'a {
+        self.route_middleware
+            .iter()
+            .filter(move |(set, _)| set.contains(template))
+            .map(|(_, m)| Arc::clone(m))
     }
 
     /// Route `/things/` as `/things` (Falcon's `strip_url_path_trailing_slash`; default off).
@@ -448,6 +523,7 @@ impl App {
                 let options = self.route_options(target);
                 route.accepts = options.media_handlers.media_types().map(str::to_owned).collect();
                 route.returns = self.returned_media_types();
+                route.middleware = self.middleware_of(&route.template).map(|m| m.name()).collect();
                 route
             })
             .collect()
@@ -528,6 +604,7 @@ impl Target {
                 methods,
                 accepts: Vec::new(),
                 returns: Vec::new(),
+                middleware: Vec::new(),
             },
             responders,
             allow_405: header(&with_options),
@@ -535,6 +612,7 @@ impl Target {
             timeout: None,
             edit_req_options: Vec::new(),
             req_options: None,
+            middleware: Box::new([]),
         })
     }
 }

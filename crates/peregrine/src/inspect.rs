@@ -45,6 +45,10 @@ pub struct Route {
     /// The media types `resp.set_media()` can write on this route (`application/json` alone until the app
     /// sets response options), for an OpenAPI document's responses.
     pub returns: Vec<String>,
+    /// The type names of the middleware attached to this route alone
+    /// ([`App::add_route_middleware`](crate::App::add_route_middleware)), in the order their
+    /// `process_request` runs; the app-wide middleware runs around them.
+    pub middleware: Vec<&'static str>,
 }
 
 impl fmt::Display for Route {

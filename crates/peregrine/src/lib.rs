@@ -110,6 +110,7 @@ mod ranges;
 mod render;
 mod response;
 mod response_headers;
+mod route_set;
 mod status;
 mod trace;
 
@@ -145,6 +146,7 @@ pub use ranges::ByteRange;
 pub use request::Request;
 pub use resource::{BoxFuture, Resource, ResponderSpec};
 pub use response::Response;
+pub use route_set::RouteSet;
 pub use server::{run, serve, Server};
 
 pub use http::{header, HeaderMap, HeaderValue, Method, StatusCode};

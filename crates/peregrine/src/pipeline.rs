@@ -4,10 +4,11 @@
 //! process_request (in order; may complete the response or fail)
 //!   -> route: path -> resource + URI fields, else 404
 //!   -> process_resource (in order)
+//!   -> the route's own middleware: process_request, then process_resource (in order)
 //!   -> responder (with its hooks), or HEAD via GET, or the default OPTIONS, or 405 / 501
 //!   -> on error: the handler registered for its type, else HttpError rendered per Accept, else 500
 //!   -> on success, a GET/HEAD 200 with ETag or Last-Modified: 304 or 412 when its conditions say so
-//!   -> process_response (reverse order, told whether the request succeeded)
+//!   -> process_response (reverse order, told whether the request succeeded): the route's, then the app's
 //!   -> compression, when the app turned it on
 //!   -> HEAD, 204 and 304 send no body (HEAD keeps the Content-Length its GET would have)
 //! ```
@@ -41,6 +42,7 @@ use crate::header_pool;
 use crate::headers::accept_of;
 use crate::methods::{self, GET, HEAD, OPTIONS};
 use crate::render::{render_error, PrerenderedError};
+use crate::resource::BoxFuture;
 use crate::routing::{Captures, Fields};
 use crate::trace::{self, RequestTrace};
 use crate::{conditional, ranges};
@@ -96,7 +98,8 @@ impl Pipeline {
         let trace = RequestTrace::start(req);
 
         let route_timeout = AtomicU64::new(0);
-        let dispatch = CatchUnwind::new(self.dispatch(req, &mut resp, &route_timeout));
+        let mut routed = None;
+        let dispatch = CatchUnwind::new(self.dispatch(req, &mut resp, &route_timeout, &mut routed));
         let deadline = Deadline::new(dispatch, self.app.options.request_timeout, &route_timeout);
         let outcome = match &trace {
             Some(trace) => deadline.instrument(trace.span().clone()).await,
@@ -136,9 +139,15 @@ impl Pipeline {
         }
         self.render_pending_error(req, &mut resp);
 
-        for middleware in self.app.middleware.iter().rev() {
-            let outcome = CatchUnwind::new(middleware.process_response(req, &mut resp, succeeded)).await;
-            match outcome {
+        // The matched route's own middleware, then the app's, each in reverse order of addition.
+        let route_middleware = routed.map_or(&[][..], |t: &Target| &t.middleware[..]);
+        let last_to_first =
+            (route_middleware.iter().rev().map(|m| &**m)).chain(self.app.middleware.iter().rev().map(|m| &**m));
+        for middleware in last_to_first {
+            let Some(phase) = middleware.process_response(req, &mut resp, succeeded) else {
+                continue;
+            };
+            match CatchUnwind::new(phase).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => self.handle_error(e, req, &mut resp),
                 Err(panic) => self.handle_panic(panic, req, &mut resp),
@@ -198,9 +207,19 @@ impl Pipeline {
         finish(&head.method, resp)
     }
 
-    async fn dispatch(&self, req: &mut Request, resp: &mut Response, route_timeout: &AtomicU64) -> Result {
+    /// Runs the request's stages up to its responder; `routed` is told the route once it is known.
+    async fn dispatch<'p>(
+        &'p self,
+        req: &mut Request,
+        resp: &mut Response,
+        route_timeout: &AtomicU64,
+        routed: &mut Option<&'p Target>,
+    ) -> Result {
         for middleware in &self.app.middleware {
-            middleware.process_request(req, resp).await?;
+            let Some(phase) = middleware.process_request(req, resp) else {
+                continue;
+            };
+            phase.await?;
             if resp.is_complete() {
                 return Ok(());
             }
@@ -215,6 +234,7 @@ impl Pipeline {
         let Some(target) = self.route(req) else {
             return self.no_route(req, resp);
         };
+        *routed = Some(target);
         if let Some(timeout) = target.timeout {
             route_timeout.store(nanos(timeout), Ordering::Relaxed);
         }
@@ -227,7 +247,16 @@ impl Pipeline {
         }
 
         for middleware in &self.app.middleware {
-            middleware.process_resource(req, resp, &target.route).await?;
+            let Some(phase) = middleware.process_resource(req, resp, &target.route) else {
+                continue;
+            };
+            phase.await?;
+            if resp.is_complete() {
+                return Ok(());
+            }
+        }
+        if !target.middleware.is_empty() {
+            Self::route_middleware(target, req, resp).await?;
             if resp.is_complete() {
                 return Ok(());
             }
@@ -254,6 +283,33 @@ impl Pipeline {
             }
             None => Err(HttpError::method_not_allowed_with(target.allow_405.clone()).into()),
         }
+    }
+
+    /// The matched route's own middleware: `process_request`, then `process_resource`, each in order. Stops
+    /// at an error or a completed response.
+    // PERF: boxed, so that apps without per-route middleware do not carry its state in every request's future.
+    fn route_middleware<'a>(target: &'a Target, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result> {
+        Box::pin(async move {
+            for middleware in target.middleware.iter() {
+                let Some(phase) = middleware.process_request(req, resp) else {
+                    continue;
+                };
+                phase.await?;
+                if resp.is_complete() {
+                    return Ok(());
+                }
+            }
+            for middleware in target.middleware.iter() {
+                let Some(phase) = middleware.process_resource(req, resp, &target.route) else {
+                    continue;
+                };
+                phase.await?;
+                if resp.is_complete() {
+                    return Ok(());
+                }
+            }
+            Ok(())
+        })
     }
 
     /// The answer when no route matches: `OPTIONS *` asks about the server as a whole (RFC 9110 §9.3.7) and
