@@ -12,7 +12,9 @@ use crate::middleware::{DynMiddleware, Middleware};
 use crate::options::{RequestOptions, ResponseOptions, DEFAULT_MAX_BODY_SIZE};
 use crate::resource::{Resource, ResponderSpec};
 use crate::route_set::RouteSet;
+use crate::routing::RouteInfo;
 use crate::routing::{Converter, ConverterArgs, RouteError, Router};
+use crate::sink::{Matcher, Sink, SinkEntry, SinkResource};
 use crate::{Request, Response};
 
 /// Default time a request may take, middleware and responder included: 30 seconds.
@@ -41,6 +43,8 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct App {
     pub(crate) router: Router<Target>,
     pub(crate) middleware: Vec<Box<dyn DynMiddleware>>,
+    /// Sinks, the last added first (the order they are tried in).
+    pub(crate) sinks: Vec<SinkEntry<Target>>,
     /// Middleware for some routes only, attached to them when the app is frozen.
     pub(crate) route_middleware: Vec<(RouteSet, Arc<dyn DynMiddleware>)>,
     pub(crate) error_handlers: Vec<ErrorHandler>,
@@ -120,6 +124,7 @@ impl Default for App {
         App {
             router: Router::new(),
             middleware: Vec::new(),
+            sinks: Vec::new(),
             route_middleware: Vec::new(),
             error_handlers: Vec::new(),
             options: AppOptions {
@@ -188,6 +193,69 @@ impl App {
         let target = Target::new(Arc::new(resource), template, type_name, suffix)
             .map_err(|why| RouteError::new(format!("cannot route '{template}' to {type_name}: {why}")))?;
         self.router.add(template, target)
+    }
+
+    /// Sends every request whose path is under `prefix`, whatever its method, to `sink`, when no route
+    /// matches the path (Falcon's `add_sink`). `prefix` is literal and matched at a segment boundary (a
+    /// trailing `/` is ignored; `"/"` takes every path); sinks are tried from the last added. See the
+    /// [`sink`](crate::sink) module for the rules, and [`App::add_sink_pattern`] for Falcon's regular
+    /// expressions.
+    ///
+    /// ```
+    /// use peregrine::testing::TestClient;
+    /// use peregrine::{App, Request, Response, Result, Sink};
+    ///
+    /// struct Echo;
+    ///
+    /// impl Sink for Echo {
+    ///     async fn on_request(&self, req: &mut Request, resp: &mut Response) -> Result {
+    ///         resp.set_text(format!("{} {}", req.method(), req.path()));
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let client = TestClient::new(App::new().add_sink(Echo, "/echo"));
+    /// assert_eq!(client.simulate_delete("/echo/a/b").await.text(), "DELETE /echo/a/b");
+    /// assert_eq!(client.simulate_get("/echoes").await.status(), 404);
+    /// # });
+    /// ```
+    ///
+    /// # Panics
+    /// When `prefix` does not start with `/`.
+    #[must_use]
+    #[track_caller]
+    pub fn add_sink(self, sink: impl Sink, prefix: &str) -> Self {
+        assert!(
+            prefix.starts_with('/'),
+            "add_sink: the prefix '{prefix}' must start with '/'"
+        );
+        self.push_sink(sink, Matcher::Prefix(prefix.trim_end_matches('/').to_owned()))
+    }
+
+    /// [`App::add_sink`] with Falcon's kind of prefix: a regular expression matched at the start of the
+    /// path (so `/files` also takes `/filesystem`), whose named groups (`(?P<id>\d+)`) become URI fields
+    /// (feature `re`).
+    ///
+    /// # Panics
+    /// When `pattern` is not a valid regular expression (or compiles to more than 1 MiB).
+    #[cfg(feature = "re")]
+    #[must_use]
+    #[track_caller]
+    pub fn add_sink_pattern(self, sink: impl Sink, pattern: &str) -> Self {
+        match Matcher::pattern(pattern) {
+            Ok(matcher) => self.push_sink(sink, matcher),
+            Err(e) => panic!("add_sink_pattern: '{pattern}' is not a valid pattern: {e}"),
+        }
+    }
+
+    fn push_sink<S: Sink>(mut self, sink: S, matcher: Matcher) -> Self {
+        let text = matcher.text().to_owned();
+        let info = Arc::new(RouteInfo::named(&text, matcher.field_names()));
+        let target = Target::new(Arc::new(SinkResource(sink)), &text, std::any::type_name::<S>(), "")
+            .expect("a sink serves every method");
+        self.sinks.insert(0, SinkEntry { matcher, info, target });
+        self
     }
 
     /// Registers a field converter for the templates added after this call.
@@ -442,6 +510,15 @@ impl App {
         for ((_, target), middleware) in self.router.routes_mut().zip(attached) {
             target.route.middleware = middleware.iter().map(|m| m.name()).collect();
             target.middleware = middleware;
+        }
+        let for_sinks: Vec<Box<[Arc<dyn DynMiddleware>]>> = self
+            .sinks
+            .iter()
+            .map(|sink| self.middleware_of(sink.matcher.text()).collect())
+            .collect();
+        for (sink, middleware) in self.sinks.iter_mut().zip(for_sinks) {
+            sink.target.route.middleware = middleware.iter().map(|m| m.name()).collect();
+            sink.target.middleware = middleware;
         }
     }
 

@@ -124,6 +124,7 @@ pub mod request;
 pub mod resource;
 pub mod routing;
 pub mod server;
+pub mod sink;
 pub mod testing;
 
 pub use app::{App, DEFAULT_REQUEST_TIMEOUT};
@@ -148,6 +149,7 @@ pub use resource::{BoxFuture, Resource, ResponderSpec};
 pub use response::Response;
 pub use route_set::RouteSet;
 pub use server::{run, serve, Server};
+pub use sink::Sink;
 
 pub use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 pub use peregrine_macros::{after, before, resource};

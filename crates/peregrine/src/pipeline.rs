@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! process_request (in order; may complete the response or fail)
-//!   -> route: path -> resource + URI fields, else 404
+//!   -> route: path -> resource + URI fields, else a sink (the last added first), else 404
 //!   -> process_resource (in order)
 //!   -> the route's own middleware: process_request, then process_resource (in order)
 //!   -> responder (with its hooks), or HEAD via GET, or the default OPTIONS, or 405 / 501
@@ -391,12 +391,25 @@ impl Pipeline {
             path = path.strip_suffix('/').unwrap_or(path);
         }
         let mut captures = Captures::new();
-        let entry = self.app.router.find_entry(path, &mut captures)?;
+        let Some(entry) = self.app.router.find_entry(path, &mut captures) else {
+            return self.sink(req);
+        };
         req.fields = Fields {
             info: Some(entry.info.clone()),
             captures,
         };
         Some(&entry.value)
+    }
+
+    /// The sink that takes the request's path, when no route did; records its fields on the request.
+    fn sink(&self, req: &mut Request) -> Option<&Target> {
+        let sinks = &self.app.sinks;
+        let (sink, captures) = sinks.iter().find_map(|s| Some((s, s.matcher.matches(req.path())?)))?;
+        req.fields = Fields {
+            info: Some(sink.info.clone()),
+            captures,
+        };
+        Some(&sink.target)
     }
 
     fn handle_error(&self, error: Error, req: &Request, resp: &mut Response) {

@@ -22,5 +22,5 @@ pub use converters::{ArgValue, Converter, ConverterArgs, ConverterFactory, Field
 pub(crate) use fields::Fields;
 pub use fields::FromField;
 pub use template::RouteError;
-pub(crate) use tree::Captures;
+pub(crate) use tree::{Capture, Captures, Stored};
 pub use tree::{RouteInfo, RouteMatch, Router};

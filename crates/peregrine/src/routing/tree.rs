@@ -83,6 +83,14 @@ impl RouteInfo {
         self.field_names.iter().map(|n| &**n)
     }
 
+    /// A route known by another text than a template (a sink's prefix or pattern), with these fields.
+    pub(crate) fn named(text: &str, field_names: impl IntoIterator<Item = String>) -> Self {
+        RouteInfo {
+            template: text.into(),
+            field_names: field_names.into_iter().map(String::into_boxed_str).collect(),
+        }
+    }
+
     pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
         self.field_names.iter().position(|n| &**n == name)
     }

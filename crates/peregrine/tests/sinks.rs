@@ -1,0 +1,118 @@
+//! Sinks: every method under a prefix, after routes, the last added first; process_resource and per-route
+//! middleware see them as routes.
+
+use std::sync::{Arc, Mutex};
+
+use peregrine::testing::TestClient;
+use peregrine::{App, Middleware, Request, Response, Result, Route, RouteSet, Sink, StatusCode};
+
+struct Named(&'static str);
+
+impl Sink for Named {
+    async fn on_request(&self, req: &mut Request, resp: &mut Response) -> Result {
+        let fields: Vec<String> = req.fields().map(|(n, v)| format!("{n}={v}")).collect();
+        resp.set_text(format!(
+            "{} {} {} [{}]",
+            self.0,
+            req.method(),
+            req.uri_template().unwrap_or("-"),
+            fields.join(",")
+        ));
+        Ok(())
+    }
+}
+
+struct Only;
+
+#[peregrine::resource]
+impl Only {
+    async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        resp.set_text("route");
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_sink_takes_every_method_under_its_prefix() {
+    let client = TestClient::new(App::new().add_sink(Named("proxy"), "/proxy/"));
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE"] {
+        let r = client.simulate_request(method, "/proxy/a/b").await;
+        assert_eq!(r.status(), StatusCode::OK, "{method}: {r:?}");
+        if method != "HEAD" {
+            assert_eq!(r.text(), format!("proxy {method} /proxy []"), "{r:?}");
+        }
+    }
+    assert_eq!(client.simulate_get("/proxy").await.status(), StatusCode::OK);
+    assert_eq!(client.simulate_get("/proxyish").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(client.simulate_get("/").await.status(), StatusCode::NOT_FOUND);
+    let r = client.simulate_request("PURGE", "/proxy/x").await;
+    assert_eq!(r.status(), StatusCode::NOT_IMPLEMENTED, "{r:?}");
+}
+
+#[tokio::test]
+async fn routes_mask_sinks_and_later_sinks_win() {
+    let app = App::new()
+        .add_sink(Named("everything"), "/")
+        .add_route("/books/{id}", Only)
+        .add_sink(Named("books"), "/books");
+    let client = TestClient::new(app);
+    assert_eq!(client.simulate_get("/books/1").await.text(), "route");
+    // The route matched the path: its 405 stands, the sink is not asked.
+    assert_eq!(
+        client.simulate_post("/books/1").send().await.status(),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(
+        client.simulate_get("/books/1/cover").await.text(),
+        "books GET /books []"
+    );
+    assert_eq!(client.simulate_get("/books").await.text(), "books GET /books []");
+    assert_eq!(client.simulate_get("/other").await.text(), "everything GET / []");
+}
+
+#[cfg(feature = "re")]
+#[tokio::test]
+async fn a_pattern_sink_matches_at_the_start_with_named_groups_as_fields() {
+    let app = App::new().add_sink_pattern(Named("re"), r"/v(?P<version>\d+)/(?P<kind>[a-z]+)");
+    let client = TestClient::new(app);
+    let r = client.simulate_get("/v2/books/9").await;
+    assert_eq!(
+        r.text(),
+        r"re GET /v(?P<version>\d+)/(?P<kind>[a-z]+) [version=2,kind=books]"
+    );
+    // As Falcon's re.match: anchored at the start only, so a longer first segment still matches.
+    assert_eq!(client.simulate_get("/v2/booksellers").await.status(), StatusCode::OK);
+    assert_eq!(
+        client.simulate_get("/api/v2/books").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+struct Seen(&'static str, Log);
+
+impl Middleware for Seen {
+    async fn process_resource(&self, _req: &mut Request, _resp: &mut Response, route: &Route) -> Result {
+        let resource = route.resource.rsplit("::").next().unwrap_or("-");
+        self.1.lock().unwrap().push(format!(
+            "{}: {} {resource} {:?}",
+            self.0,
+            route.template,
+            route.methods.len()
+        ));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn process_resource_and_route_middleware_run_for_sinks() {
+    let log = Log::default();
+    let app = App::new()
+        .add_sink(Named("files"), "/files")
+        .add_middleware(Seen("app", log.clone()))
+        .add_route_middleware(RouteSet::prefix("/files"), Seen("route", log.clone()));
+    let r = TestClient::new(app).simulate_put("/files/x").send().await;
+    assert_eq!(r.status(), StatusCode::OK, "{r:?}");
+    assert_eq!(*log.lock().unwrap(), ["app: /files Named 9", "route: /files Named 9"]);
+}
