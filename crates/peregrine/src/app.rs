@@ -249,13 +249,57 @@ impl App {
         }
     }
 
-    fn push_sink<S: Sink>(mut self, sink: S, matcher: Matcher) -> Self {
+    fn push_sink<S: Sink>(self, sink: S, matcher: Matcher) -> Self {
+        self.push_prefix_resource(SinkResource(sink), matcher)
+    }
+
+    /// Adds `resource` as the first prefix route tried (sinks and static routes share one list).
+    fn push_prefix_resource<R: Resource>(mut self, resource: R, matcher: Matcher) -> Self {
         let text = matcher.text().to_owned();
         let info = Arc::new(RouteInfo::named(&text, matcher.field_names()));
-        let target = Target::new(Arc::new(SinkResource(sink)), &text, std::any::type_name::<S>(), "")
-            .expect("a sink serves every method");
+        let type_name = resource.name();
+        let target = Target::new(Arc::new(resource), &text, type_name, "").expect("a prefix route has responders");
         self.sinks.insert(0, SinkEntry { matcher, info, target });
         self
+    }
+
+    /// Serves the files under `directory` at paths under `prefix` (Falcon's `add_static_route`; feature
+    /// `files`): `GET /static/css/site.css` sends `directory/css/site.css`, typed by its extension, with
+    /// `ETag` and `Last-Modified` (so 304), ranges (206) and HEAD, streamed with bounded memory. Paths that
+    /// could leave the directory (`..`, `%2e%2e`, backslashes, NUL, symbolic links pointing out) get 404;
+    /// the [`static_route`](crate::static_route) module lists the rules and the one race they leave. A
+    /// static route is tried as a sink is: after every route, the last added (sink or static route) first.
+    ///
+    /// ```no_run
+    /// use peregrine::{App, StaticOptions};
+    ///
+    /// let app = App::new()
+    ///     .add_static_route("/static", "/srv/site/static", StaticOptions::default())
+    ///     .add_static_route("/", "/srv/site/app", StaticOptions::default().fallback_filename("index.html"));
+    /// # let _ = app;
+    /// ```
+    ///
+    /// # Panics
+    /// When `prefix` does not start with `/`, `directory` is not a directory, or the fallback file is not a
+    /// plain relative path.
+    #[cfg(feature = "files")]
+    #[must_use]
+    #[track_caller]
+    pub fn add_static_route(
+        self,
+        prefix: &str,
+        directory: impl AsRef<std::path::Path>,
+        options: crate::static_route::StaticOptions,
+    ) -> Self {
+        assert!(
+            prefix.starts_with('/'),
+            "add_static_route: the prefix '{prefix}' must start with '/'"
+        );
+        let route = match crate::static_route::StaticRoute::new(prefix, directory.as_ref(), options) {
+            Ok(route) => route,
+            Err(e) => panic!("add_static_route: {e}"),
+        };
+        self.push_prefix_resource(route, Matcher::Prefix(prefix.trim_end_matches('/').to_owned()))
     }
 
     /// Registers a field converter for the templates added after this call.

@@ -125,6 +125,8 @@ pub mod resource;
 pub mod routing;
 pub mod server;
 pub mod sink;
+#[cfg(feature = "files")]
+pub mod static_route;
 pub mod testing;
 
 pub use app::{App, DEFAULT_REQUEST_TIMEOUT};
@@ -150,6 +152,8 @@ pub use response::Response;
 pub use route_set::RouteSet;
 pub use server::{run, serve, Server};
 pub use sink::Sink;
+#[cfg(feature = "files")]
+pub use static_route::StaticOptions;
 
 pub use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 pub use peregrine_macros::{after, before, resource};
