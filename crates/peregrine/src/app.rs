@@ -342,6 +342,14 @@ impl App {
         self
     }
 
+    /// Answers cross-origin requests from any origin, without credentials (Falcon's `cors_enable=True`):
+    /// the same as `add_middleware(CorsMiddleware::new())`. See [`cors`](crate::cors) for the rules and
+    /// [`CorsMiddleware`](crate::cors::CorsMiddleware) for narrower settings.
+    #[must_use]
+    pub fn cors_enable(self) -> Self {
+        self.add_middleware(crate::cors::CorsMiddleware::new())
+    }
+
     /// Adds middleware for the routes in `routes` only: authentication everywhere but `/health`, an audit
     /// log under `/admin`. It runs inside the app-wide middleware, once the request is routed: its
     /// `process_request` and `process_resource` after the app-wide `process_resource`, its `process_response`

@@ -114,6 +114,7 @@ mod route_set;
 mod status;
 mod trace;
 
+pub mod cors;
 pub mod hooks;
 pub mod inspect;
 pub mod media;

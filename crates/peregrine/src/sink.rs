@@ -22,7 +22,9 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::methods::METHODS;
 use crate::resource::{BoxFuture, Resource, ResponderSpec};
-use crate::routing::{Capture, Captures, RouteInfo, Stored};
+#[cfg(feature = "re")]
+use crate::routing::{Capture, Stored};
+use crate::routing::{Captures, RouteInfo};
 use crate::{Request, Response};
 
 /// A handler for every method under a prefix. See the [module](self) for how sinks are matched.
