@@ -7,6 +7,10 @@
 //!   the client's `Accept` the writer (406 when it takes neither). A listing carries an `ETag`, so a
 //!   repeated `GET` with `If-None-Match` is answered 304 with no body.
 //! - When storage fails, an error handler turns `StorageError` into a 503 with a friendly title.
+//! - `GET /search/{engine}?q=` goes through a sink, as Falcon's example does; where Falcon's proxies the
+//!   search, this one redirects to it (307), so the example needs no network.
+//! - `/docs/` serves a small HTML page from `examples/things/docs` (a static route), and every answer
+//!   carries CORS headers for any origin (`cors_enable`).
 //!
 //! Run it with `cargo run --release -p things`, then `curl localhost:8000/things`.
 
@@ -16,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use peregrine::hooks::max_body;
 use peregrine::media::MessagePack;
-use peregrine::{App, EntityTag, HttpError, Request, Response, Result, StatusCode};
+use peregrine::{App, EntityTag, HttpError, HttpStatus, Request, Response, Result, Sink, StaticOptions, StatusCode};
 use serde::{Deserialize, Serialize};
 
 /// The quickstart resource.
@@ -169,6 +173,37 @@ impl Things {
     }
 }
 
+/// Sends `/search/{engine}?q=...` on to the engine's own search page (Falcon's example proxies it).
+#[derive(Debug)]
+pub struct SearchRedirect;
+
+impl SearchRedirect {
+    const ENGINES: [(&'static str, &'static str); 2] = [
+        ("ddg", "https://duckduckgo.com/"),
+        ("y", "https://search.yahoo.com/search"),
+    ];
+}
+
+impl Sink for SearchRedirect {
+    async fn on_request(&self, req: &mut Request, _resp: &mut Response) -> Result {
+        let engine = req.path().strip_prefix("/search/").unwrap_or_default();
+        let Some((_, url)) = Self::ENGINES.iter().find(|(name, _)| *name == engine) else {
+            return Err(HttpError::not_found()
+                .with_title("Unknown search engine")
+                .with_description("Use /search/ddg or /search/y.")
+                .into());
+        };
+        let query = req.get_param("q").unwrap_or_default();
+        let query = percent_encoding::utf8_percent_encode(query, percent_encoding::NON_ALPHANUMERIC);
+        Err(HttpStatus::temporary_redirect(&format!("{url}?q={query}")).into())
+    }
+}
+
+/// The directory of the static docs page.
+pub fn docs_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs")
+}
+
 /// The app, with `storage` shared by every request.
 pub fn app(storage: Arc<Storage>) -> App {
     App::new()
@@ -181,6 +216,13 @@ pub fn app(storage: Arc<Storage>) -> App {
         })
         .add_route("/things", Quote)
         .add_route("/{user_id:int(min=1)}/things", Things { storage })
+        .add_sink(SearchRedirect, "/search")
+        .add_static_route(
+            "/docs",
+            docs_dir(),
+            StaticOptions::default().fallback_filename("index.html"),
+        )
+        .cors_enable()
         .add_error_handler(|_e: &StorageError, _req, resp| {
             resp.set_error(
                 HttpError::service_unavailable()

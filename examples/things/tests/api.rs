@@ -192,3 +192,54 @@ async fn user_id_zero_is_not_a_route() {
         404
     );
 }
+
+#[tokio::test]
+async fn searches_go_through_the_sink() {
+    let (c, _) = client();
+    let r = c.simulate_get("/search/ddg").param("q", "falcon & rust").await;
+    assert_eq!(r.status(), 307, "{r:?}");
+    assert_eq!(
+        r.header("location"),
+        Some("https://duckduckgo.com/?q=falcon%20%26%20rust")
+    );
+    let r = c.simulate_post("/search/y?q=a").send().await;
+    assert_eq!(r.status(), 307, "a sink takes every method: {r:?}");
+    let r = c.simulate_get("/search/altavista?q=a").await;
+    assert_eq!(r.status(), 404, "{r:?}");
+    assert_eq!(r.json::<Value>()["title"], "Unknown search engine");
+}
+
+#[tokio::test]
+async fn the_docs_page_is_a_static_route_with_cors() {
+    let (c, _) = client();
+    let r = c.simulate_get("/docs/").header("origin", "https://example.org").await;
+    assert_eq!(r.status(), 200, "{r:?}");
+    assert_eq!(r.header("content-type"), Some("text/html"));
+    assert!(r.text().contains("<h1>Things API</h1>"));
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    let etag = r.header("etag").unwrap().to_owned();
+    let r = c.simulate_get("/docs/index.html").header("if-none-match", &etag).await;
+    assert_eq!(r.status(), 304, "{r:?}");
+    assert_eq!(
+        c.simulate_get("/docs/style.css").await.header("content-type"),
+        Some("text/css")
+    );
+    assert_eq!(c.simulate_get("/docs/../Cargo.toml").await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_browser_may_post_things_from_another_origin() {
+    let (c, _) = client();
+    let r = c
+        .simulate_options("/7/things")
+        .header("origin", "https://example.org")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type, x-auth-token")
+        .await;
+    assert_eq!(r.status(), 204, "{r:?}");
+    assert_eq!(r.header("access-control-allow-methods"), Some("GET, HEAD, POST"));
+    assert_eq!(
+        r.header("access-control-allow-headers"),
+        Some("content-type, x-auth-token")
+    );
+}
