@@ -264,6 +264,16 @@ pub(crate) trait BodyDone: Send + Sync + 'static {
     fn body_done(&self);
 }
 
+/// Two listeners, told in order.
+struct Both(Arc<dyn BodyDone>, Arc<dyn BodyDone>);
+
+impl BodyDone for Both {
+    fn body_done(&self) {
+        self.0.body_done();
+        self.1.body_done();
+    }
+}
+
 /// The body Peregrine hands to hyper: an [`http_body::Body`] of [`Bytes`].
 pub(crate) struct HyperBody {
     inner: ResponseBody,
@@ -276,9 +286,13 @@ impl HyperBody {
         HyperBody { inner, on_done: None }
     }
 
-    /// Tells `done` when this body is finished with.
+    /// Tells `done` when this body is finished with, after any told before it.
     pub(crate) fn on_done(&mut self, done: Arc<dyn BodyDone>) {
-        self.on_done = Some(done);
+        self.on_done = Some(match self.on_done.take() {
+            None => done,
+            // Only when a response scheduled work: the server's watchdog then comes second.
+            Some(first) => Arc::new(Both(first, done)),
+        });
     }
 }
 

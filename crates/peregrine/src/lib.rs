@@ -85,8 +85,10 @@
 //! Words: a *field* is a URI template field (`req.field("id")`), a *param* a query parameter
 //! (`req.get_param("limit")`), as in Falcon.
 
+mod after_response;
 mod app;
 mod body;
+mod catch_unwind;
 #[cfg(feature = "compression")]
 mod compression;
 mod conditional;

@@ -20,15 +20,14 @@
 use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::catch_unwind::CatchUnwind;
 use crate::lazy_sleep::LazySleep;
 use tracing::Instrument;
 
@@ -41,6 +40,7 @@ use crate::error::{ErrorParts, HttpError};
 use crate::header_pool;
 use crate::headers::accept_of;
 use crate::methods::{self, GET, HEAD, OPTIONS};
+use crate::middleware::DynMiddleware;
 use crate::render::{render_error, PrerenderedError};
 use crate::resource::BoxFuture;
 use crate::routing::{Captures, Fields};
@@ -97,10 +97,9 @@ impl Pipeline {
         let in_flight = self.app.options.metrics.as_ref().map(|m| m.start());
         let trace = RequestTrace::start(req);
 
-        let route_timeout = AtomicU64::new(0);
-        let mut routed = None;
-        let dispatch = CatchUnwind::new(self.dispatch(req, &mut resp, &route_timeout, &mut routed));
-        let deadline = Deadline::new(dispatch, self.app.options.request_timeout, &route_timeout);
+        let routed = OnceLock::new();
+        let dispatch = CatchUnwind::new(self.dispatch(req, &mut resp, &routed));
+        let deadline = Deadline::new(dispatch, &self.app.options.request_timeout, &routed);
         let outcome = match &trace {
             Some(trace) => deadline.instrument(trace.span().clone()).await,
             None => deadline.await,
@@ -140,19 +139,13 @@ impl Pipeline {
         self.render_pending_error(req, &mut resp);
 
         // The matched route's own middleware, then the app's, each in reverse order of addition.
-        let route_middleware = routed.map_or(&[][..], |t: &Target| &t.middleware[..]);
-        let last_to_first =
-            (route_middleware.iter().rev().map(|m| &**m)).chain(self.app.middleware.iter().rev().map(|m| &**m));
-        for middleware in last_to_first {
-            let Some(phase) = middleware.process_response(req, &mut resp, succeeded) else {
-                continue;
-            };
-            match CatchUnwind::new(phase).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => self.handle_error(e, req, &mut resp),
-                Err(panic) => self.handle_panic(panic, req, &mut resp),
+        if let Some(target) = routed.get().filter(|t| !t.middleware.is_empty()) {
+            for middleware in target.middleware.iter().rev() {
+                self.process_response(&**middleware, req, &mut resp, succeeded).await;
             }
-            self.render_pending_error(req, &mut resp);
+        }
+        for middleware in self.app.middleware.iter().rev() {
+            self.process_response(&**middleware, req, &mut resp, succeeded).await;
         }
         #[cfg(feature = "compression")]
         if let Some(settings) = &self.app.compression {
@@ -168,6 +161,19 @@ impl Pipeline {
         let response = finish(req.method(), resp);
         header_pool::give_back(std::mem::take(&mut req.head.headers));
         response
+    }
+
+    /// Runs one middleware's `process_response`, turning its error or panic into the response.
+    async fn process_response(&self, middleware: &dyn DynMiddleware, req: &mut Request, resp: &mut Response, ok: bool) {
+        let Some(phase) = middleware.process_response(req, resp, ok) else {
+            return;
+        };
+        match CatchUnwind::new(phase).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => self.handle_error(e, req, resp),
+            Err(panic) => self.handle_panic(panic, req, resp),
+        }
+        self.render_pending_error(req, resp);
     }
 
     /// Serves `req` as [`handle`](Self::handle) does, with the request and its future in one heap block rather
@@ -208,13 +214,7 @@ impl Pipeline {
     }
 
     /// Runs the request's stages up to its responder; `routed` is told the route once it is known.
-    async fn dispatch<'p>(
-        &'p self,
-        req: &mut Request,
-        resp: &mut Response,
-        route_timeout: &AtomicU64,
-        routed: &mut Option<&'p Target>,
-    ) -> Result {
+    async fn dispatch<'p>(&'p self, req: &mut Request, resp: &mut Response, routed: &OnceLock<&'p Target>) -> Result {
         for middleware in &self.app.middleware {
             let Some(phase) = middleware.process_request(req, resp) else {
                 continue;
@@ -234,10 +234,7 @@ impl Pipeline {
         let Some(target) = self.route(req) else {
             return self.no_route(req, resp);
         };
-        *routed = Some(target);
-        if let Some(timeout) = target.timeout {
-            route_timeout.store(nanos(timeout), Ordering::Relaxed);
-        }
+        let _ = routed.set(target);
         if let Some(options) = &target.req_options {
             req.set_options(options.clone());
         }
@@ -463,11 +460,7 @@ impl Pipeline {
     }
 
     fn handle_panic(&self, panic: Box<dyn Any + Send>, req: &Request, resp: &mut Response) {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic with a non-text payload".to_owned());
+        let message = crate::catch_unwind::panic_message(&*panic);
         self.report_500(req, "panic while serving a request", &message);
         *resp = Response::new();
         resp.set_error(HttpError::internal_server_error());
@@ -481,7 +474,8 @@ impl Pipeline {
 }
 
 /// Turns the finished [`Response`] into what hyper sends.
-fn finish(method: &http::Method, resp: Response) -> http::Response<HyperBody> {
+fn finish(method: &http::Method, mut resp: Response) -> http::Response<HyperBody> {
+    let scheduled = resp.take_scheduled();
     let (status, mut headers, body) = resp.into_parts();
     let body = if status.is_informational() || status == StatusCode::NO_CONTENT {
         headers.remove(header::CONTENT_LENGTH);
@@ -501,7 +495,11 @@ fn finish(method: &http::Method, resp: Response) -> http::Response<HyperBody> {
         // itself, with no header value to allocate here.
         body
     };
-    let mut out = http::Response::new(HyperBody::new(body));
+    let mut body = HyperBody::new(body);
+    if let Some(tasks) = scheduled {
+        crate::after_response::attach(&mut body, tasks);
+    }
+    let mut out = http::Response::new(body);
     *out.status_mut() = status;
     *out.headers_mut() = headers;
     out
@@ -522,55 +520,24 @@ impl std::fmt::Display for ErrorChain<'_> {
 }
 
 pin_project_lite::pin_project! {
-    /// Polls a future, turning a panic inside it into `Err(payload)`.
-    pub(crate) struct CatchUnwind<F> {
-        #[pin]
-        inner: F,
-    }
-}
-
-impl<F> CatchUnwind<F> {
-    pub(crate) fn new(inner: F) -> Self {
-        CatchUnwind { inner }
-    }
-}
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = std::result::Result<F::Output, Box<dyn Any + Send>>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.project().inner;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
-            Err(panic) => Poll::Ready(Err(panic)),
-        }
-    }
-}
-
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1)
-}
-
-pin_project_lite::pin_project! {
-    /// Polls a request's future against its timeout: the app's, or the route's once routing has stored one in
-    /// `route` (nanoseconds; 0 for none). Resolves to `None` when time runs out, dropping nothing itself: the
+    /// Polls a request's future against its timeout: the app's, or the route's own once routing has told
+    /// `route` the route. Resolves to `None` when time runs out, dropping nothing itself: the
     /// caller drops the future by finishing.
     ///
     /// The clock starts the first time the request has to wait: a request that completes in its first poll
     /// never reads the clock nor touches the timer wheel, which keeps the fast path free of both.
-    struct Deadline<'a, F> {
+    struct Deadline<'a, 'p, F> {
         #[pin]
         inner: F,
-        app: Option<Duration>,
-        route: &'a AtomicU64,
+        app: &'a Option<Duration>,
+        route: &'a OnceLock<&'p Target>,
         start: Option<Instant>,
         sleep: LazySleep,
     }
 }
 
-impl<'a, F> Deadline<'a, F> {
-    fn new(inner: F, app: Option<Duration>, route: &'a AtomicU64) -> Self {
+impl<'a, 'p, F> Deadline<'a, 'p, F> {
+    fn new(inner: F, app: &'a Option<Duration>, route: &'a OnceLock<&'p Target>) -> Self {
         Deadline {
             inner,
             app,
@@ -581,7 +548,7 @@ impl<'a, F> Deadline<'a, F> {
     }
 }
 
-impl<F: Future> Future for Deadline<'_, F> {
+impl<F: Future> Future for Deadline<'_, '_, F> {
     type Output = Option<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -589,10 +556,7 @@ impl<F: Future> Future for Deadline<'_, F> {
         if let Poll::Ready(v) = this.inner.poll(cx) {
             return Poll::Ready(Some(v));
         }
-        let limit = match this.route.load(Ordering::Relaxed) {
-            0 => *this.app,
-            n => Some(Duration::from_nanos(n)),
-        };
+        let limit = this.route.get().and_then(|t| t.timeout).or(**this.app);
         let Some(limit) = limit else {
             return Poll::Pending;
         };

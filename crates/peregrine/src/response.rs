@@ -27,8 +27,21 @@ pub struct Response {
     pub(crate) body: ResponseBody,
     pub(crate) error: Option<Box<HttpError>>,
     complete: bool,
+    /// What most responses do without: negotiation, scheduled work.
+    // PERF: one pointer in every response, so that the per-request heap block stays in malloc's thread cache.
+    extras: Option<Box<Extras>>,
+}
+
+/// The futures a response scheduled (`schedule`), in the order scheduled.
+pub(crate) type Scheduled = Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Result> + Send>>>;
+
+/// The parts of a response only some apps and requests use.
+#[derive(Default)]
+struct Extras {
     /// The app's response options and the request's `Accept`, when the app set response options.
-    negotiation: Option<Box<Negotiation>>,
+    negotiation: Option<Negotiation>,
+    /// Work to run once the response is sent (`schedule`).
+    scheduled: Scheduled,
 }
 
 /// What `set_media` negotiates with.
@@ -88,18 +101,22 @@ impl Response {
             body: ResponseBody::default(),
             error: None,
             complete: false,
-            negotiation: None,
+            extras: None,
         }
     }
 
     /// Makes `set_media` negotiate with `options` over the request's `accept`.
     pub(crate) fn negotiate(&mut self, options: Arc<ResponseOptions>, accept: Option<HeaderValue>) {
-        self.negotiation = Some(Box::new(Negotiation { options, accept }));
+        self.extras.get_or_insert_with(Box::default).negotiation = Some(Negotiation { options, accept });
     }
 
     /// The app's response options, when it set them.
     fn options(&self) -> Option<&ResponseOptions> {
-        self.negotiation.as_deref().map(|n| &*n.options)
+        self.negotiation().map(|n| &*n.options)
+    }
+
+    fn negotiation(&self) -> Option<&Negotiation> {
+        self.extras.as_deref()?.negotiation.as_ref()
     }
 
     /// The status.
@@ -234,7 +251,7 @@ impl Response {
     /// - A value the format cannot hold (a map with non-string keys in JSON, say), or a `Content-Type` set by
     ///   the responder that has no handler: a 500 whose detail is logged.
     pub fn set_media<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        let Some(negotiation) = self.negotiation.as_deref() else {
+        let Some(negotiation) = self.negotiation() else {
             self.body = ResponseBody::Full(media::to_json(value)?);
             self.default_content_type(JSON);
             return Ok(());
@@ -396,21 +413,56 @@ impl Response {
         self.complete
     }
 
+    /// Runs `task` after the response has been sent (Falcon ASGI's `resp.schedule`): once hyper has taken the
+    /// body's last byte, or dropped the body because the client went away. Tasks run one after another, in
+    /// the order scheduled, on a task of their own, after every `process_response` (which may schedule more);
+    /// the request and response are gone by then, so move into `task` what it needs. An error or a panic in
+    /// a task is logged (`ERROR`) and changes nothing for the client; a task still running when the server
+    /// stops is dropped with the runtime.
+    ///
+    /// ```
+    /// use peregrine::{Request, Response, Result};
+    /// # struct Signup;
+    /// # async fn send_welcome_mail(_to: String) -> Result { Ok(()) }
+    ///
+    /// #[peregrine::resource]
+    /// impl Signup {
+    ///     async fn on_post(&self, req: &mut Request, resp: &mut Response) -> Result {
+    ///         let address = req.get_param("email").unwrap_or_default().to_owned();
+    ///         resp.set_status(peregrine::StatusCode::ACCEPTED);
+    ///         resp.schedule(send_welcome_mail(address));
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    pub fn schedule(&mut self, task: impl std::future::Future<Output = Result> + Send + 'static) {
+        self.extras
+            .get_or_insert_with(Box::default)
+            .scheduled
+            .push(Box::pin(task));
+    }
+
+    /// The scheduled tasks, taken out (`None` when there are none).
+    pub(crate) fn take_scheduled(&mut self) -> Option<Scheduled> {
+        let tasks = std::mem::take(&mut self.extras.as_deref_mut()?.scheduled);
+        (!tasks.is_empty()).then_some(tasks)
+    }
+
     pub(crate) fn into_parts(self) -> (StatusCode, HeaderMap, ResponseBody) {
         let Response {
             status,
             headers,
             body,
             error,
-            negotiation,
+            extras,
             ..
         } = self;
         // PERF: the checks inline; dropping the fields whole calls their drop glue on every response.
         if let Some(error) = error {
             drop(error);
         }
-        if let Some(negotiation) = negotiation {
-            drop(negotiation);
+        if let Some(extras) = extras {
+            drop(extras);
         }
         (status, headers, body)
     }

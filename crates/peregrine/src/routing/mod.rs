@@ -22,5 +22,7 @@ pub use converters::{ArgValue, Converter, ConverterArgs, ConverterFactory, Field
 pub(crate) use fields::Fields;
 pub use fields::FromField;
 pub use template::RouteError;
-pub(crate) use tree::{Capture, Captures, Stored};
+pub(crate) use tree::Captures;
+#[cfg(feature = "re")]
+pub(crate) use tree::{Capture, Stored};
 pub use tree::{RouteInfo, RouteMatch, Router};
