@@ -43,6 +43,8 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct App {
     pub(crate) router: Router<Target>,
     pub(crate) middleware: Vec<Box<dyn DynMiddleware>>,
+    /// Apps mounted under a prefix, frozen with this one.
+    pub(crate) mounts: Vec<(String, App)>,
     /// Sinks, the last added first (the order they are tried in).
     pub(crate) sinks: Vec<SinkEntry<Target>>,
     /// Middleware for some routes only, attached to them when the app is frozen.
@@ -124,6 +126,7 @@ impl Default for App {
         App {
             router: Router::new(),
             middleware: Vec::new(),
+            mounts: Vec::new(),
             sinks: Vec::new(),
             route_middleware: Vec::new(),
             error_handlers: Vec::new(),
@@ -193,6 +196,76 @@ impl App {
         let target = Target::new(Arc::new(resource), template, type_name, suffix)
             .map_err(|why| RouteError::new(format!("cannot route '{template}' to {type_name}: {why}")))?;
         self.router.add(template, target)
+    }
+
+    /// Serves every request whose path is under `prefix` (at a segment boundary) with `app`, a sub-app with
+    /// its own routes, middleware, error handlers and options. The sub-app routes the path below the prefix
+    /// (its templates are written without it), while [`Request::path`] stays the whole path;
+    /// [`Request::prefix`] and [`Request::relative_path`] tell it where it is mounted, and
+    /// [`Request::url_for`] gives paths with the prefix.
+    ///
+    /// A mount owns its prefix: a path under it never reaches this app's routes or sinks. This app's
+    /// `process_request` runs first and its `process_response` last, around everything the sub-app does (its
+    /// own middleware, routing, responders, error handling); this app's `process_resource` does not run, as
+    /// this app routed nothing. The sub-app's request timeout and route timeouts apply within this app's.
+    /// Mounts are tried in the order added.
+    ///
+    /// ```
+    /// use peregrine::testing::TestClient;
+    /// use peregrine::{App, Request, Response, Result};
+    ///
+    /// struct Where;
+    ///
+    /// #[peregrine::resource]
+    /// impl Where {
+    ///     async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result {
+    ///         resp.set_text(format!("{} under {}", req.relative_path(), req.prefix()));
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let admin = App::new().add_route("/users", Where);
+    /// let client = TestClient::new(App::new().mount("/admin", admin));
+    /// assert_eq!(client.simulate_get("/admin/users").await.text(), "/users under /admin");
+    /// # });
+    /// ```
+    ///
+    /// # Panics
+    /// When `prefix` does not start with `/` or is `/` alone (that would be the sub-app alone).
+    #[must_use]
+    #[track_caller]
+    pub fn mount(mut self, prefix: &str, app: App) -> Self {
+        let prefix = prefix.trim_end_matches('/');
+        assert!(
+            prefix.starts_with('/'),
+            "mount: the prefix '{prefix}' must start with '/' and not be '/' alone"
+        );
+        self.mounts.push((prefix.to_owned(), app));
+        self
+    }
+
+    /// Adds the routes `build` adds to a [`RouteGroup`] with `prefix` in front of their templates: an API
+    /// version, a resource family. Middleware added to the group runs for the routes under the prefix.
+    ///
+    /// ```
+    /// # struct Users;
+    /// # #[peregrine::resource] impl Users { async fn on_get(&self, _: &mut peregrine::Request, _: &mut peregrine::Response) -> peregrine::Result { Ok(()) } }
+    /// # struct Teams;
+    /// # #[peregrine::resource] impl Teams { async fn on_get(&self, _: &mut peregrine::Request, _: &mut peregrine::Response) -> peregrine::Result { Ok(()) } }
+    /// let app = peregrine::App::new().group("/api/v1", |api| {
+    ///     api.add_route("/users", Users).add_route("/teams/{id}", Teams).route_name("/teams/{id}", "team")
+    /// });
+    /// assert_eq!(app.routes()[1].template, "/api/v1/teams/{id}");
+    /// assert_eq!(app.url_for("team", &[("id", "7")]).unwrap(), "/api/v1/teams/7");
+    /// ```
+    #[must_use]
+    pub fn group(self, prefix: &str, build: impl FnOnce(RouteGroup) -> RouteGroup) -> Self {
+        build(RouteGroup {
+            app: self,
+            prefix: prefix.trim_end_matches('/').to_owned(),
+        })
+        .app
     }
 
     /// Sends every request whose path is under `prefix`, whatever its method, to `sink`, when no route
@@ -521,10 +594,49 @@ impl App {
         self
     }
 
+    /// Names the routes added with `template`, for reverse routing: [`App::url_for`] and
+    /// [`Request::url_for`] build their paths from the name and field values.
+    ///
+    /// ```
+    /// # struct Users;
+    /// # #[peregrine::resource] impl Users { async fn on_get(&self, _: &mut peregrine::Request, _: &mut peregrine::Response) -> peregrine::Result { Ok(()) } }
+    /// let app = peregrine::App::new()
+    ///     .add_route("/users/{id:int}", Users)
+    ///     .route_name("/users/{id:int}", "user");
+    /// assert_eq!(app.url_for("user", &[("id", "7")]).unwrap(), "/users/7");
+    /// ```
+    ///
+    /// # Panics
+    /// When no route has that template or the name is taken: call it after `add_route`.
+    #[must_use]
+    #[track_caller]
+    pub fn route_name(mut self, template: &str, name: &str) -> Self {
+        if let Err(e) = self.router.name_route(template, name) {
+            panic!("route_name: {e}");
+        }
+        self
+    }
+
+    /// The path of the route named `name` (see [`App::route_name`]) with its URI fields filled from
+    /// `fields`, `(name, value)` pairs: each value percent-encoded for a path segment (a `{rest:path}` field
+    /// keeps its `/`), and checked by its field's converter, so the path routes back to the same route with
+    /// the same values.
+    ///
+    /// # Errors
+    /// A [`RouteError`] when no route has that name, a field is missing or empty, a value does not fit
+    /// its converter (`"abc"` for `{id:int}`), or `fields` names a field the template does not have.
+    pub fn url_for(&self, name: &str, fields: &[(&str, &str)]) -> std::result::Result<String, RouteError> {
+        self.router.url_for(name, fields)
+    }
+
     /// Builds each route's own request options from the app's, once the app is complete, and records the
     /// media types of each route for `process_resource` to see.
     pub(crate) fn freeze_route_options(&mut self) {
         self.attach_route_middleware();
+        let names = self.router.share_names();
+        for sink in &self.sinks {
+            sink.info.set_names(&names);
+        }
         let returns = self.returned_media_types();
         let built: Vec<(Option<Arc<RequestOptions>>, Vec<String>)> = self
             .router
@@ -743,5 +855,70 @@ impl Target {
             req_options: None,
             middleware: Box::new([]),
         })
+    }
+}
+
+/// Routes added under a shared prefix ([`App::group`]).
+#[must_use]
+#[derive(Debug)]
+pub struct RouteGroup {
+    app: App,
+    prefix: String,
+}
+
+impl RouteGroup {
+    fn full(&self, template: &str) -> String {
+        match template {
+            "" | "/" if !self.prefix.is_empty() => self.prefix.clone(),
+            _ => format!("{}{template}", self.prefix),
+        }
+    }
+
+    /// [`App::add_route`] with the group's prefix in front of `template` (`"/"` is the prefix itself).
+    ///
+    /// # Panics
+    /// As [`App::add_route`].
+    #[track_caller]
+    pub fn add_route<R: Resource>(mut self, template: &str, resource: R) -> Self {
+        let full = self.full(template);
+        self.app = self.app.add_route(&full, resource);
+        self
+    }
+
+    /// [`App::add_route_with_suffix`] with the group's prefix in front of `template`.
+    ///
+    /// # Panics
+    /// As [`App::add_route_with_suffix`].
+    #[track_caller]
+    pub fn add_route_with_suffix<R: Resource>(mut self, template: &str, resource: R, suffix: &str) -> Self {
+        let full = self.full(template);
+        self.app = self.app.add_route_with_suffix(&full, resource, suffix);
+        self
+    }
+
+    /// [`App::route_name`] for a template of this group (written without the prefix).
+    ///
+    /// # Panics
+    /// As [`App::route_name`].
+    #[track_caller]
+    pub fn route_name(mut self, template: &str, name: &str) -> Self {
+        let full = self.full(template);
+        self.app = self.app.route_name(&full, name);
+        self
+    }
+
+    /// Middleware for every route under the group's prefix (per-route middleware on
+    /// [`RouteSet::prefix`], so it also covers routes under the prefix added elsewhere).
+    pub fn add_middleware(mut self, middleware: impl Middleware) -> Self {
+        let routes = RouteSet::prefix(&self.prefix);
+        self.app = self.app.add_route_middleware(routes, middleware);
+        self
+    }
+
+    /// A group inside this one.
+    pub fn group(mut self, prefix: &str, build: impl FnOnce(RouteGroup) -> RouteGroup) -> Self {
+        let prefix = self.full(prefix);
+        self.app = self.app.group(&prefix, build);
+        self
     }
 }

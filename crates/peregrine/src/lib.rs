@@ -132,7 +132,7 @@ pub mod sink;
 pub mod static_route;
 pub mod testing;
 
-pub use app::{App, DEFAULT_REQUEST_TIMEOUT};
+pub use app::{App, RouteGroup, DEFAULT_REQUEST_TIMEOUT};
 pub use body::{BodyStream, BoxError};
 #[cfg(feature = "compression")]
 pub use compression::Compression;

@@ -28,8 +28,6 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::catch_unwind::CatchUnwind;
-use crate::lazy_sleep::LazySleep;
-use tracing::Instrument;
 
 use http::header::{self, HeaderValue};
 use http::StatusCode;
@@ -44,7 +42,7 @@ use crate::middleware::DynMiddleware;
 use crate::render::{render_error, PrerenderedError};
 use crate::resource::BoxFuture;
 use crate::routing::{Captures, Fields};
-use crate::trace::{self, RequestTrace};
+use crate::trace::{self, InSpan, RequestTrace};
 use crate::{conditional, ranges};
 use crate::{Error, Request, Response, Result};
 
@@ -53,11 +51,17 @@ pub(crate) struct Pipeline {
     app: App,
     /// `Allow` for `OPTIONS *`: every method some route serves, then OPTIONS (RFC 9110 §9.3.7).
     allow_any_route: HeaderValue,
+    /// Apps mounted under a prefix (without a trailing `/`), in the order mounted.
+    mounts: Vec<(String, Arc<Pipeline>)>,
 }
 
 impl Pipeline {
     pub(crate) fn new(mut app: App) -> Arc<Self> {
         app.freeze_route_options();
+        let mounts = std::mem::take(&mut app.mounts)
+            .into_iter()
+            .map(|(prefix, app)| (prefix, Pipeline::new(app)))
+            .collect();
         let mut served = [false; methods::METHODS.len()];
         for (_, target) in app.router.routes() {
             for name in &target.route.methods {
@@ -72,7 +76,11 @@ impl Pipeline {
             .map(|i| methods::METHODS[i])
             .collect();
         let allow_any_route = HeaderValue::try_from(allow.join(", ")).expect("method names are valid header text");
-        Arc::new(Pipeline { app, allow_any_route })
+        Arc::new(Pipeline {
+            app,
+            allow_any_route,
+            mounts,
+        })
     }
 
     /// The request the pipeline serves, from what hyper (or the test client) parsed.
@@ -89,21 +97,44 @@ impl Pipeline {
     /// Serves one request, start to finish. The caller owns the request, so its state is stored once, in the
     /// caller's future, rather than once more in this one's arguments.
     pub(crate) async fn handle(&self, req: &mut Request) -> http::Response<HyperBody> {
-        let mut resp = Response::new();
-        if let Some(options) = &self.app.resp_options {
-            resp.negotiate(options.clone(), req.headers().get(header::ACCEPT).cloned());
-        }
         #[cfg(feature = "metrics")]
         let in_flight = self.app.options.metrics.as_ref().map(|m| m.start());
         let trace = RequestTrace::start(req);
+        let respond = self.respond(req, None);
+        #[cfg_attr(not(feature = "compression"), allow(unused_mut))] // compression changes it
+        let mut resp = match &trace {
+            Some(trace) => InSpan::new(trace.span(), respond).await,
+            None => respond.await,
+        };
+        #[cfg(feature = "compression")]
+        if let Some(settings) = &self.app.compression {
+            crate::compression::apply(settings, req.method(), req.headers(), &mut resp);
+        }
+        #[cfg(feature = "metrics")]
+        if let Some(in_flight) = in_flight {
+            in_flight.finish(req, resp.status());
+        }
+        if let Some(trace) = trace {
+            trace.finish(req, resp.status());
+        }
+        let response = finish(req.method(), resp);
+        header_pool::give_back(std::mem::take(&mut req.head.headers));
+        response
+    }
 
+    /// The app's part of serving a request, on `resp` (fresh, or as the parent app left it): its middleware,
+    /// routing, the responder, error handling and the representation rules, within its timeouts. A mounted
+    /// app's part is nested in its parent's.
+    async fn respond(&self, req: &mut Request, parent: Option<&mut Response>) -> Response {
+        // PERF: the response is made here, not passed in by value: an async fn stores a by-value argument
+        // twice in its future.
+        let mut resp = parent.map(std::mem::take).unwrap_or_default();
+        if let Some(options) = &self.app.resp_options {
+            resp.negotiate(options.clone(), req.headers().get(header::ACCEPT).cloned());
+        }
         let routed = OnceLock::new();
         let dispatch = CatchUnwind::new(self.dispatch(req, &mut resp, &routed));
-        let deadline = Deadline::new(dispatch, &self.app.options.request_timeout, &routed);
-        let outcome = match &trace {
-            Some(trace) => deadline.instrument(trace.span().clone()).await,
-            None => deadline.await,
-        };
+        let outcome = Deadline::new(dispatch, &self.app.options.request_timeout, &routed).await;
         let succeeded = match outcome {
             Some(Ok(Ok(()))) => true,
             Some(Ok(Err(e))) => {
@@ -147,20 +178,34 @@ impl Pipeline {
         for middleware in self.app.middleware.iter().rev() {
             self.process_response(&**middleware, req, &mut resp, succeeded).await;
         }
-        #[cfg(feature = "compression")]
-        if let Some(settings) = &self.app.compression {
-            crate::compression::apply(settings, req.method(), req.headers(), &mut resp);
-        }
-        #[cfg(feature = "metrics")]
-        if let Some(in_flight) = in_flight {
-            in_flight.finish(req, resp.status());
-        }
-        if let Some(trace) = trace {
-            trace.finish(req, resp.status());
-        }
-        let response = finish(req.method(), resp);
-        header_pool::give_back(std::mem::take(&mut req.head.headers));
-        response
+        resp
+    }
+
+    /// Hands the request to the app mounted at its path, when there is one.
+    fn mount_for(&self, req: &Request) -> Option<(usize, &Arc<Pipeline>)> {
+        let path = req.relative_path();
+        self.mounts
+            .iter()
+            .find(|(prefix, _)| crate::route_set::under_prefix(path, prefix))
+            .map(|(prefix, child)| (prefix.len(), child))
+    }
+
+    /// Serves the request with the mounted app `child`, `len` bytes of the path further in.
+    // PERF: boxed, as the call is recursive, and so that apps without mounts do not carry it in their future.
+    fn serve_mounted<'a>(
+        child: &'a Pipeline,
+        len: usize,
+        req: &'a mut Request,
+        resp: &'a mut Response,
+    ) -> BoxFuture<'a, Result> {
+        Box::pin(async move {
+            req.enter_mount(len);
+            if let Some(options) = &child.app.req_options {
+                req.set_options(options.clone());
+            }
+            *resp = child.respond(req, Some(&mut *resp)).await;
+            Ok(())
+        })
     }
 
     /// Runs one middleware's `process_response`, turning its error or panic into the response.
@@ -230,6 +275,11 @@ impl Pipeline {
                 .with_title("Invalid path")
                 .with_description("The request path is not valid UTF-8 once percent-decoded.")
                 .into());
+        }
+        if !self.mounts.is_empty() {
+            if let Some((len, child)) = self.mount_for(req) {
+                return Self::serve_mounted(child, len, req, resp).await;
+            }
         }
         let Some(target) = self.route(req) else {
             return self.no_route(req, resp);
@@ -383,7 +433,7 @@ impl Pipeline {
 
     /// Finds the route for the request's path and records its URI fields on the request.
     fn route(&self, req: &mut Request) -> Option<&Target> {
-        let mut path = req.path();
+        let mut path = req.relative_path();
         if self.app.options.strip_trailing_slash && path.len() > 1 {
             path = path.strip_suffix('/').unwrap_or(path);
         }
@@ -391,6 +441,7 @@ impl Pipeline {
         let Some(entry) = self.app.router.find_entry(path, &mut captures) else {
             return self.sink(req);
         };
+        shift_captures(&mut captures, req.prefix_len());
         req.fields = Fields {
             info: Some(entry.info.clone()),
             captures,
@@ -401,7 +452,9 @@ impl Pipeline {
     /// The sink that takes the request's path, when no route did; records its fields on the request.
     fn sink(&self, req: &mut Request) -> Option<&Target> {
         let sinks = &self.app.sinks;
-        let (sink, captures) = sinks.iter().find_map(|s| Some((s, s.matcher.matches(req.path())?)))?;
+        let path = req.relative_path();
+        let (sink, mut captures) = sinks.iter().find_map(|s| Some((s, s.matcher.matches(path)?)))?;
+        shift_captures(&mut captures, req.prefix_len());
         req.fields = Fields {
             info: Some(sink.info.clone()),
             captures,
@@ -473,6 +526,19 @@ impl Pipeline {
     }
 }
 
+/// Moves captures found in the path below a mount prefix of `prefix_len` bytes to their place in the whole
+/// path.
+#[inline]
+fn shift_captures(captures: &mut Captures, prefix_len: usize) {
+    if prefix_len > 0 {
+        let by = u32::try_from(prefix_len).expect("a prefix shorter than the path");
+        for capture in captures.iter_mut() {
+            capture.start += by;
+            capture.end += by;
+        }
+    }
+}
+
 /// Turns the finished [`Response`] into what hyper sends.
 fn finish(method: &http::Method, mut resp: Response) -> http::Response<HyperBody> {
     let scheduled = resp.take_scheduled();
@@ -531,8 +597,16 @@ pin_project_lite::pin_project! {
         inner: F,
         app: &'a Option<Duration>,
         route: &'a OnceLock<&'p Target>,
-        start: Option<Instant>,
-        sleep: LazySleep,
+        timer: Option<Pin<Box<Timer>>>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A deadline's clock, started on the first wait: when it started, and its sleep.
+    struct Timer {
+        start: Instant,
+        #[pin]
+        sleep: tokio::time::Sleep,
     }
 }
 
@@ -542,8 +616,7 @@ impl<'a, 'p, F> Deadline<'a, 'p, F> {
             inner,
             app,
             route,
-            start: None,
-            sleep: LazySleep::default(),
+            timer: None,
         }
     }
 }
@@ -560,8 +633,19 @@ impl<F: Future> Future for Deadline<'_, '_, F> {
         let Some(limit) = limit else {
             return Poll::Pending;
         };
-        let deadline = *this.start.get_or_insert_with(Instant::now) + limit;
-        match this.sleep.poll_until(deadline, cx) {
+        let timer = this.timer.get_or_insert_with(|| {
+            let start = Instant::now();
+            Box::pin(Timer {
+                start,
+                sleep: tokio::time::sleep_until(start + limit),
+            })
+        });
+        let mut timer = timer.as_mut().project();
+        let deadline = *timer.start + limit;
+        if timer.sleep.deadline() != deadline {
+            timer.sleep.as_mut().reset(deadline);
+        }
+        match timer.sleep.poll(cx) {
             Poll::Ready(()) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }

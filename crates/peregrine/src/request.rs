@@ -34,6 +34,12 @@ pub struct Request {
     remote_addr: Option<SocketAddr>,
 }
 
+/// The length of the path's prefix where the app serving a request is mounted. Kept in the request's
+/// context, which is empty (one word) unless something is stored, so requests to apps without mounts carry
+/// nothing for it.
+// PERF: a field of its own would grow every request's heap block past malloc's thread cache.
+struct MountPrefix(usize);
+
 /// The options of an app that changed none.
 static DEFAULT_OPTIONS: LazyLock<RequestOptions> = LazyLock::new(RequestOptions::default);
 
@@ -70,6 +76,18 @@ impl Request {
             options,
             remote_addr,
         }
+    }
+
+    /// Enters an app mounted `len` bytes further into the path.
+    pub(crate) fn enter_mount(&mut self, len: usize) {
+        let now = self.prefix_len();
+        self.context.insert(MountPrefix(now + len));
+    }
+
+    /// The length of [`Request::prefix`].
+    #[inline]
+    pub(crate) fn prefix_len(&self) -> usize {
+        self.context.get::<MountPrefix>().map_or(0, |m| m.0)
     }
 
     /// The request options in force: the route's once routed, else the app's.
@@ -155,6 +173,31 @@ impl Request {
         self.path.as_deref().unwrap_or_else(|| self.head.uri.path())
     }
 
+    /// Where the app serving the request is mounted ([`App::mount`](crate::App::mount)): `"/admin"` for
+    /// `/admin/users` served by an app mounted at `/admin`, `""` for the top-level app (Falcon's
+    /// `req.prefix`, without scheme and host).
+    pub fn prefix(&self) -> &str {
+        &self.path()[..self.prefix_len()]
+    }
+
+    /// The path below [`Request::prefix`], as the mounted app routes it: `/users` for `/admin/users`
+    /// under `/admin`; `/` when the path is the prefix itself. The whole path in a top-level app.
+    pub fn relative_path(&self) -> &str {
+        match &self.path()[self.prefix_len()..] {
+            "" => "/",
+            rest => rest,
+        }
+    }
+
+    /// [`Request::relative_path`] with the query string, `?` and all, when there is one (Falcon's
+    /// `req.relative_uri`).
+    pub fn relative_uri(&self) -> String {
+        match self.query_string() {
+            Some(q) => format!("{}?{q}", self.relative_path()),
+            None => self.relative_path().to_owned(),
+        }
+    }
+
     /// The path exactly as received, before percent-decoding.
     pub fn raw_path(&self) -> &str {
         self.head.uri.path()
@@ -225,6 +268,25 @@ impl Request {
     /// URI field `name` as text (percent-decoded, as routed), or `None` when the route has no such field.
     pub fn field_str(&self, name: &str) -> Option<&str> {
         self.fields.lookup(self.path(), name).map(|(t, _)| t)
+    }
+
+    /// The path of the route named `name` in the app serving this request (see
+    /// [`App::route_name`](crate::App::route_name)), its URI fields filled from `fields`; for a `Location`
+    /// header or a link in a body. Rules as [`App::url_for`](crate::App::url_for); in a mounted app, the
+    /// path starts with [`Request::prefix`].
+    ///
+    /// # Errors
+    /// A 500 whose detail (the [`RouteError`](crate::routing::RouteError)) is logged: a wrong name or field
+    /// is a mistake in the app, not in the request. Also before routing, and for a request no route matched.
+    pub fn url_for(&self, name: &str, fields: &[(&str, &str)]) -> Result<String> {
+        let Some(info) = self.fields.info.as_deref() else {
+            return Err(Internal::new(format!("url_for('{name}') before the request was routed")).into());
+        };
+        let path = info.url_for(name, fields).map_err(|e| Internal::new(e.to_string()))?;
+        Ok(match self.prefix() {
+            "" => path,
+            prefix => format!("{prefix}{path}"),
+        })
     }
 
     /// Every URI field as `(name, text)`, in template order; empty before routing.

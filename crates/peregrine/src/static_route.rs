@@ -120,7 +120,7 @@ impl StaticRoute {
     }
 
     async fn serve(&self, req: &mut Request, resp: &mut Response) -> Result {
-        let below = req.path().get(self.prefix.len()..).unwrap_or("");
+        let below = req.relative_path().get(self.prefix.len()..).unwrap_or("");
         let below = below.strip_prefix('/').unwrap_or(below);
         let found = match relative_file(&self.root, below) {
             Some(candidate) => self.confined(&candidate).await?,

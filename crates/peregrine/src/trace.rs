@@ -115,3 +115,30 @@ mod tests {
         assert_eq!(Peer(None).to_string(), "-");
     }
 }
+
+pin_project_lite::pin_project! {
+    /// Polls `inner` inside `span`, as `tracing::Instrument` does, borrowing the span rather than owning a
+    /// clone of it.
+    // PERF: a borrowed span keeps a span's worth of bytes out of every request's heap block.
+    pub(crate) struct InSpan<'a, F> {
+        span: &'a tracing::Span,
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<'a, F> InSpan<'a, F> {
+    pub(crate) fn new(span: &'a tracing::Span, inner: F) -> Self {
+        InSpan { span, inner }
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for InSpan<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<F::Output> {
+        let this = self.project();
+        let _entered = this.span.enter();
+        this.inner.poll(cx)
+    }
+}

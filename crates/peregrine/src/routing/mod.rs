@@ -15,6 +15,7 @@
 
 mod converters;
 mod fields;
+mod reverse;
 pub(crate) mod template;
 mod tree;
 

@@ -8,11 +8,12 @@
 //! that end at the same node with different templates match exactly the same paths: that is the only
 //! conflict refused.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use smallvec::SmallVec;
 
 use super::converters::{Converter, ConverterFactory, ConverterRegistry, FieldValue};
+use super::reverse::{Names, Reverse};
 use super::template::{self, Field, Part, RouteError, Segment, Template};
 
 /// One captured field: where it sits in the path, and its converted value.
@@ -64,6 +65,8 @@ pub(crate) type Captures = SmallVec<[Capture; 4]>;
 pub struct RouteInfo {
     template: Arc<str>,
     field_names: Box<[Box<str>]>,
+    /// The named routes of the router it belongs to, once the router is frozen (for `req.url_for`).
+    names: OnceLock<Arc<Names>>,
 }
 
 impl RouteInfo {
@@ -88,7 +91,18 @@ impl RouteInfo {
         RouteInfo {
             template: text.into(),
             field_names: field_names.into_iter().map(String::into_boxed_str).collect(),
+            names: OnceLock::new(),
         }
+    }
+
+    /// Shares the router's named routes with this route (once).
+    pub(crate) fn set_names(&self, names: &Arc<Names>) {
+        let _ = self.names.set(Arc::clone(names));
+    }
+
+    /// The path of the route named `name` in this route's router, filled with `fields`.
+    pub(crate) fn url_for(&self, name: &str, fields: &[(&str, &str)]) -> Result<String, RouteError> {
+        fill(self.names.get().map(|n| &**n), name, fields)
     }
 
     pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
@@ -152,6 +166,8 @@ pub struct Router<T> {
     root: Node,
     entries: Vec<Entry<T>>,
     converters: ConverterRegistry,
+    /// Named routes; shared with the routes once the app is frozen.
+    names: Arc<Names>,
 }
 
 impl<T> std::fmt::Debug for Router<T> {
@@ -181,6 +197,7 @@ impl<T> Default for Router<T> {
             root: Node::default(),
             entries: Vec::new(),
             converters: ConverterRegistry::default(),
+            names: Arc::default(),
         }
     }
 }
@@ -336,6 +353,7 @@ impl<T> Router<T> {
         let info = Arc::new(RouteInfo {
             template: template.into(),
             field_names,
+            names: OnceLock::new(),
         });
         match *slot {
             Some(existing) if *self.entries[existing].info.template == *template => {
@@ -354,17 +372,71 @@ impl<T> Router<T> {
         }
     }
 
+    /// Names the route added with `template` (for [`Router::url_for`]).
+    ///
+    /// # Errors
+    /// When no route has that template, the name is taken, or the router is already shared.
+    pub fn name_route(&mut self, template: &str, name: &str) -> Result<(), RouteError> {
+        if !self.entries.iter().any(|e| &*e.info.template == template) {
+            return Err(RouteError::new(format!(
+                "cannot name '{template}': no route has that template"
+            )));
+        }
+        let parsed = template::parse(template)?;
+        let converters = parsed
+            .segments
+            .iter()
+            .flat_map(template::segment_fields)
+            .map(|field| self.converter_of(&parsed, field))
+            .collect::<Result<Vec<_>, _>>()?;
+        let names = Arc::get_mut(&mut self.names)
+            .ok_or_else(|| RouteError::new("routes cannot be named once the app is serving".to_owned()))?;
+        if names.contains_key(name) {
+            return Err(RouteError::new(format!("the route name '{name}' is taken")));
+        }
+        names.insert(name.to_owned(), Reverse::new(parsed, converters));
+        Ok(())
+    }
+
+    /// The path of the route named `name`, its fields filled from `fields` (`(name, value)` pairs):
+    /// values percent-encoded for a path segment, each checked by its field's converter.
+    ///
+    /// ```
+    /// let mut router = peregrine::routing::Router::new();
+    /// router.add("/books/{isbn:int}/pages/{page}", ()).unwrap();
+    /// router.name_route("/books/{isbn:int}/pages/{page}", "page").unwrap();
+    /// assert_eq!(router.url_for("page", &[("isbn", "42"), ("page", "a b")]).unwrap(), "/books/42/pages/a%20b");
+    /// assert!(router.url_for("page", &[("isbn", "x"), ("page", "1")]).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// When no route has that name, a field is missing, empty or refused by its converter, or `fields`
+    /// names a field the template does not have.
+    pub fn url_for(&self, name: &str, fields: &[(&str, &str)]) -> Result<String, RouteError> {
+        fill(Some(&self.names), name, fields)
+    }
+
+    /// The named routes, shared with every route's [`RouteInfo`]; after this, no route can be named.
+    pub(crate) fn share_names(&mut self) -> Arc<Names> {
+        for entry in &self.entries {
+            entry.info.set_names(&self.names);
+        }
+        Arc::clone(&self.names)
+    }
+
+    fn converter_of(&self, parsed: &Template, field: &Field) -> Result<Option<Arc<dyn Converter>>, RouteError> {
+        match &field.converter {
+            None => Ok(None),
+            Some(call) => self
+                .converters
+                .build(&call.name, call.args.as_deref())
+                .map(Some)
+                .map_err(|e| RouteError::in_template(&parsed.text, format!("field '{}': {e}", field.name))),
+        }
+    }
+
     fn compile<'t>(&self, parsed: &'t Template) -> Result<Vec<Step<'t>>, RouteError> {
-        let build = |field: &Field| -> Result<Option<Arc<dyn Converter>>, RouteError> {
-            match &field.converter {
-                None => Ok(None),
-                Some(call) => self
-                    .converters
-                    .build(&call.name, call.args.as_deref())
-                    .map(Some)
-                    .map_err(|e| RouteError::in_template(&parsed.text, format!("field '{}': {e}", field.name))),
-            }
-        };
+        let build = |field: &Field| self.converter_of(parsed, field);
         let key = |field: &Field| field.converter.as_ref().map(|c| c.key()).unwrap_or_default();
         parsed
             .segments
@@ -675,6 +747,14 @@ fn text_capture(start: usize, end: usize) -> Capture {
         start: start as u32,
         end: end as u32,
         value: Stored::Text,
+    }
+}
+
+/// The path of `name` in `names`, filled with `fields`.
+fn fill(names: Option<&Names>, name: &str, fields: &[(&str, &str)]) -> Result<String, RouteError> {
+    match names.and_then(|n| n.get(name)) {
+        Some(reverse) => reverse.fill(name, fields),
+        None => Err(RouteError::new(format!("url_for: no route is named '{name}'"))),
     }
 }
 

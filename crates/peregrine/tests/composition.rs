@@ -1,0 +1,270 @@
+//! Composition: reverse routing (url_for) through converters and multi-field segments, route groups, and
+//! sub-apps mounted under a prefix with their own middleware and error handlers.
+
+use std::sync::{Arc, Mutex};
+
+use peregrine::testing::TestClient;
+use peregrine::{App, HttpError, Middleware, Request, Response, Result, Route};
+
+/// Echoes the route's fields, so a round trip can compare them with what url_for was given.
+struct Echo;
+
+#[peregrine::resource]
+impl Echo {
+    async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result {
+        let fields: Vec<String> = req.fields().map(|(n, v)| format!("{n}={v}")).collect();
+        resp.set_text(format!("{} [{}]", req.uri_template().unwrap_or("-"), fields.join(", ")));
+        Ok(())
+    }
+}
+
+fn named_app() -> App {
+    App::new()
+        .add_route("/books/{isbn:int}", Echo)
+        .route_name("/books/{isbn:int}", "book")
+        .add_route("/files/{name}.{ext}", Echo)
+        .route_name("/files/{name}.{ext}", "file")
+        .add_route("/tags/{tag}/items/{rest:path}", Echo)
+        .route_name("/tags/{tag}/items/{rest:path}", "items")
+        .add_route("/", Echo)
+        .route_name("/", "home")
+}
+
+#[tokio::test]
+async fn url_for_round_trips_through_converters_and_multi_field_segments() {
+    let app = named_app();
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: [Case<'_>; 4] = [
+        ("book", vec![("isbn", "9781")], "/books/9781"),
+        (
+            "file",
+            vec![("ext", "tar"), ("name", "report 2026")],
+            "/files/report%202026.tar",
+        ),
+        (
+            "items",
+            vec![("tag", "a&b"), ("rest", "x/y z")],
+            "/tags/a&b/items/x/y%20z",
+        ),
+        ("home", vec![], "/"),
+    ];
+    let mut built = Vec::new();
+    for (name, fields, expected) in &cases {
+        let path = app.url_for(name, fields).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(path, *expected);
+        built.push((path, fields.clone()));
+    }
+    let client = TestClient::new(app);
+    for (path, fields) in built {
+        let r = client.simulate_get(&path).await;
+        assert_eq!(r.status(), 200, "{path}: {r:?}");
+        for (name, value) in fields {
+            assert!(
+                r.text().contains(&format!("{name}={value}")),
+                "{path} lost {name}={value}: {}",
+                r.text()
+            );
+        }
+    }
+}
+
+#[test]
+fn url_for_refuses_what_would_not_route_back() {
+    let app = named_app();
+    for (name, fields, why) in [
+        ("book", vec![("isbn", "abc")], "does not fit field 'isbn'"),
+        ("book", vec![], "missing field 'isbn'"),
+        ("book", vec![("isbn", "1"), ("page", "2")], "has no field 'page'"),
+        ("file", vec![("name", ""), ("ext", "x")], "field 'name' is empty"),
+        ("nobody", vec![], "no route is named 'nobody'"),
+    ] {
+        let e = app.url_for(name, &fields).expect_err(why);
+        assert!(e.to_string().contains(why), "{name}: {e}");
+    }
+}
+
+#[test]
+#[should_panic(expected = "the route name 'book' is taken")]
+fn a_name_is_given_once() {
+    let _ = named_app().add_route("/b/{id}", Echo).route_name("/b/{id}", "book");
+}
+
+struct Created;
+
+#[peregrine::resource]
+impl Created {
+    async fn on_post(&self, req: &mut Request, resp: &mut Response) -> Result {
+        let location = req.url_for("thing", &[("id", "42")])?;
+        resp.set_status(peregrine::StatusCode::CREATED);
+        resp.set_location(location);
+        Ok(())
+    }
+
+    async fn on_get(&self, _req: &mut Request, _resp: &mut Response) -> Result {
+        Ok(())
+    }
+}
+
+fn things_app() -> App {
+    App::new()
+        .add_route("/things", Created)
+        .add_route("/things/{id:int}", Echo)
+        .route_name("/things/{id:int}", "thing")
+}
+
+#[tokio::test]
+async fn a_responder_builds_its_location_with_url_for_also_when_mounted() {
+    let r = TestClient::new(things_app()).simulate_post("/things").send().await;
+    assert_eq!(r.header("location"), Some("/things/42"), "{r:?}");
+    let client = TestClient::new(App::new().mount("/v2", things_app()));
+    let r = client.simulate_post("/v2/things").send().await;
+    assert_eq!(r.header("location"), Some("/v2/things/42"), "{r:?}");
+    let r = client.simulate_get("/v2/things/42").await;
+    assert_eq!(
+        r.text(),
+        "/things/{id:int} [id=42]",
+        "the mounted app routes the path below its prefix"
+    );
+}
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+struct Rec(&'static str, Log);
+
+impl Middleware for Rec {
+    async fn process_request(&self, req: &mut Request, _resp: &mut Response) -> Result {
+        self.1.lock().unwrap().push(format!(
+            "{}:request prefix={:?} relative={}",
+            self.0,
+            req.prefix(),
+            req.relative_uri()
+        ));
+        Ok(())
+    }
+
+    async fn process_resource(&self, _req: &mut Request, _resp: &mut Response, route: &Route) -> Result {
+        self.1
+            .lock()
+            .unwrap()
+            .push(format!("{}:resource {}", self.0, route.template));
+        Ok(())
+    }
+
+    async fn process_response(&self, _req: &mut Request, resp: &mut Response, ok: bool) -> Result {
+        self.1
+            .lock()
+            .unwrap()
+            .push(format!("{}:response {} {ok}", self.0, resp.status().as_u16()));
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct AdminOnly;
+
+impl std::fmt::Display for AdminOnly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("admin only")
+    }
+}
+
+impl std::error::Error for AdminOnly {}
+
+struct Fails;
+
+#[peregrine::resource]
+impl Fails {
+    async fn on_get(&self, _req: &mut Request, _resp: &mut Response) -> Result {
+        Err(AdminOnly.into())
+    }
+}
+
+fn admin(log: &Log) -> App {
+    App::new()
+        .add_middleware(Rec("admin", log.clone()))
+        .add_route("/users/{id}", Echo)
+        .add_route("/fails", Fails)
+        .add_error_handler(|_e: &AdminOnly, _req, resp| {
+            resp.set_error(HttpError::forbidden().with_title("Handled by the admin app"));
+        })
+}
+
+#[tokio::test]
+async fn a_mounted_app_runs_inside_the_parents_middleware_with_its_own() {
+    let log = Log::default();
+    let app = App::new()
+        .add_middleware(Rec("main", log.clone()))
+        .add_route("/admin/shadowed", Echo)
+        .mount("/admin", admin(&log));
+    let client = TestClient::new(app);
+
+    let r = client.simulate_get("/admin/users/7?full=1").await;
+    assert_eq!(r.text(), "/users/{id} [id=7]", "{r:?}");
+    assert_eq!(
+        std::mem::take(&mut *log.lock().unwrap()),
+        [
+            "main:request prefix=\"\" relative=/admin/users/7?full=1",
+            "admin:request prefix=\"/admin\" relative=/users/7?full=1",
+            "admin:resource /users/{id}",
+            "admin:response 200 true",
+            "main:response 200 true",
+        ]
+    );
+
+    let r = client.simulate_get("/admin/fails").await;
+    assert_eq!(r.status(), 403, "the sub-app's error handler: {r:?}");
+    assert!(r.text().contains("Handled by the admin app"));
+
+    let r = client.simulate_get("/admin/shadowed").await;
+    assert_eq!(r.status(), 404, "a mount owns its prefix: {r:?}");
+    let r = client.simulate_get("/administrators").await;
+    assert_eq!(r.status(), 404);
+    log.lock().unwrap().clear();
+    let r = client.simulate_get("/admin").await;
+    assert_eq!(r.status(), 404, "the prefix itself is the sub-app's '/': {r:?}");
+    assert!(log
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| e == "admin:request prefix=\"/admin\" relative=/"));
+}
+
+#[tokio::test]
+async fn mounts_nest() {
+    let inner = App::new().add_route("/deep/{x}", Echo);
+    let middle = App::new().mount("/b", inner);
+    let client = TestClient::new(App::new().mount("/a", middle));
+    let r = client.simulate_get("/a/b/deep/1").await;
+    assert_eq!(r.text(), "/deep/{x} [x=1]", "{r:?}");
+}
+
+#[tokio::test]
+async fn groups_prefix_their_templates_and_scope_their_middleware() {
+    let log = Log::default();
+    let app = App::new().add_route("/health", Echo).group("/api", |api| {
+        api.add_middleware(Rec("api", log.clone()))
+            .add_route("/users/{id}", Echo)
+            .route_name("/users/{id}", "user")
+            .group("/v2", |v2| v2.add_route("/", Echo))
+    });
+    assert_eq!(app.url_for("user", &[("id", "3")]).unwrap(), "/api/users/3");
+    let templates: Vec<String> = app.routes().into_iter().map(|r| r.template).collect();
+    assert_eq!(templates, ["/health", "/api/users/{id}", "/api/v2"]);
+    let client = TestClient::new(app);
+    assert_eq!(
+        client.simulate_get("/api/users/3").await.text(),
+        "/api/users/{id} [id=3]"
+    );
+    assert_eq!(client.simulate_get("/api/v2").await.status(), 200);
+    let got = std::mem::take(&mut *log.lock().unwrap());
+    assert_eq!(
+        got.iter().filter(|e| e.starts_with("api:request")).count(),
+        2,
+        "{got:?}"
+    );
+    client.simulate_get("/health").await;
+    assert!(
+        log.lock().unwrap().is_empty(),
+        "the group's middleware stays in the group"
+    );
+}
