@@ -274,8 +274,10 @@ impl BodyDone for Both {
     }
 }
 
-/// The body Peregrine hands to hyper: an [`http_body::Body`] of [`Bytes`].
-pub(crate) struct HyperBody {
+/// The body Peregrine hands to hyper: an [`http_body::Body`] of [`Bytes`]. Public as
+/// [`service::Body`](crate::service::Body) (feature `tower`).
+#[cfg_attr(not(feature = "tower"), allow(unreachable_pub))]
+pub struct HyperBody {
     inner: ResponseBody,
     /// Told when the body is dropped.
     on_done: Option<Arc<dyn BodyDone>>,

@@ -70,13 +70,14 @@
 //! | `brotli` | `br` for `compression` |
 //! | `compression` | response compression (`App::compression`): gzip via `async-compression` |
 //! | `dates` | the `dt` field converter, `get_param_as_date`/`_datetime`, chrono's date types as URI fields |
-//! | `files` | file bodies (`Response::set_file`), streamed and ranged; types by extension via `mime_guess` |
+//! | `files` | file bodies (`Response::set_file`) and static routes (`App::add_static_route`), streamed and ranged; types by extension via `mime_guess` |
 //! | `http2` | HTTP/2: h2c with prior knowledge beside HTTP/1.1, `h2` by ALPN over TLS ([`ServerConfig::http2`](server::ServerConfig::http2)) |
 //! | `metrics` | Prometheus metrics (`App::metrics`, the `metrics` module) |
 //! | `msgpack` | MessagePack media ([`media::MessagePack`], via `rmp-serde`) |
 //! | `multipart` | streamed `multipart/form-data` bodies (`req.multipart()`, via `multer`) |
-//! | `re` | the `re("...")` field converter |
+//! | `re` | the `re("...")` field converter; sinks whose prefix is a pattern (`App::add_sink_pattern`) |
 //! | `tls` | TLS on rustls ([`ServerConfig::tls`](server::ServerConfig::tls)) |
+//! | `tower` | the app as a tower `Service` (`App::into_service`), inside hyper or axum and under tower layers |
 //! | `zstd` | `zstd` for `compression` |
 //!
 //! A setting that needs a feature the build lacks (`PEREGRINE_HTTP2=1` without `http2`, say) makes the
@@ -113,6 +114,7 @@ mod render;
 mod response;
 mod response_headers;
 mod route_set;
+mod route_table;
 mod status;
 mod trace;
 
@@ -127,6 +129,8 @@ pub mod request;
 pub mod resource;
 pub mod routing;
 pub mod server;
+#[cfg(feature = "tower")]
+pub mod service;
 pub mod sink;
 #[cfg(feature = "files")]
 pub mod static_route;
@@ -153,6 +157,7 @@ pub use request::Request;
 pub use resource::{BoxFuture, Resource, ResponderSpec};
 pub use response::Response;
 pub use route_set::RouteSet;
+pub use route_table::{print_routes_flag, RouteTable};
 pub use server::{run, serve, Server};
 pub use sink::Sink;
 #[cfg(feature = "files")]

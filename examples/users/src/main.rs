@@ -61,14 +61,28 @@ async fn serve(server_config: ServerConfig) -> Result<(), Box<dyn std::error::Er
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
-    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://users.db?mode=rwc".to_owned());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let print_routes = args.iter().any(|a| a == "--print-routes");
+    let url = match std::env::var("DATABASE_URL") {
+        // Printing the routes needs an app, not the data: an empty database in memory builds one.
+        _ if print_routes => "sqlite::memory:".to_owned(),
+        Ok(url) => url,
+        Err(_) => "sqlite://users.db?mode=rwc".to_owned(),
+    };
     let config = PoolConfig {
         max_connections: env_count("USERS_POOL_SIZE", 16)?,
         acquire_timeout: Duration::from_millis(env_count("USERS_ACQUIRE_TIMEOUT_MS", 2000)?),
     };
     let db = Db::connect(&url, &config).await?;
+    let readiness = Readiness::new();
+    let db = Arc::new(db);
+    let app = app(db.clone())
+        .add_route("/health", Liveness)
+        .add_route("/ready", readiness.clone());
+    if peregrine::print_routes_flag(&app) {
+        return Ok(());
+    }
 
-    let args: Vec<String> = std::env::args().skip(1).collect();
     if let [flag, n] = args.as_slice() {
         if flag == "--seed" {
             let n = n
@@ -80,13 +94,12 @@ async fn serve(server_config: ServerConfig) -> Result<(), Box<dyn std::error::Er
         }
     }
     if !args.is_empty() {
-        return Err("usage: users [--seed N]".into());
+        return Err("usage: users [--seed N | --print-routes]".into());
     }
     if db.count().await? == 0 {
         db.seed(20).await?;
     }
 
-    let readiness = Readiness::new();
     let server = peregrine::Server::bind(server_config.readiness(readiness.clone())).await?;
     println!(
         "listening on http://{} ({:?} at {})",
@@ -94,14 +107,7 @@ async fn serve(server_config: ServerConfig) -> Result<(), Box<dyn std::error::Er
         db.backend(),
         redact(&url)
     );
-    server
-        .run_until(
-            app(Arc::new(db))
-                .add_route("/health", Liveness)
-                .add_route("/ready", readiness),
-            peregrine::server::shutdown_signal(),
-        )
-        .await?;
+    server.run_until(app, peregrine::server::shutdown_signal()).await?;
     Ok(())
 }
 

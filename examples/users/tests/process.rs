@@ -124,3 +124,29 @@ async fn postgres_acknowledged_post_survives_kill_9() {
     acknowledged_post_survives_kill_9(&db.url).await;
     db.remove().await;
 }
+
+#[test]
+fn print_routes_lists_the_route_table_and_touches_no_database() {
+    let output = Command::new(env!("CARGO_BIN_EXE_users"))
+        .arg("--print-routes")
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .output()
+        .expect("run the users binary");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for expected in [
+        "routes:",
+        "/users/ -> ",
+        "/users/{user_id:int} -> ",
+        "(suffix 'item')",
+        "PATCH",
+        "/health -> ",
+        "/ready -> ",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}

@@ -1,0 +1,100 @@
+//! The app as a tower service: driven by `oneshot`, under tower-http's `TraceLayer`, and nested in an axum
+//! `Router`.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use peregrine::{App, Request, Response, Result};
+use tower::{ServiceBuilder, ServiceExt};
+
+struct Users;
+
+#[peregrine::resource]
+impl Users {
+    async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result {
+        let id: u32 = req.field("id")?;
+        resp.set_media(&serde_json::json!({ "id": id, "path": req.path() }))
+    }
+
+    async fn on_post(&self, req: &mut Request, resp: &mut Response) -> Result {
+        let body = req.body_bytes().await?;
+        resp.set_text(format!("{} bytes", body.len()));
+        Ok(())
+    }
+}
+
+fn app() -> App {
+    App::new().add_route("/users/{id:int}", Users).max_body_size(16)
+}
+
+async fn text(response: http::Response<peregrine::service::Body>) -> (u16, String) {
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn oneshot_runs_the_whole_pipeline() {
+    let service = app().into_service();
+    let request = http::Request::get("/users/7").body(Full::new(Bytes::new())).unwrap();
+    let (status, body) = text(service.clone().oneshot(request).await.unwrap()).await;
+    assert_eq!((status, body.as_str()), (200, r#"{"id":7,"path":"/users/7"}"#));
+
+    let request = http::Request::get("/users/x").body(Full::new(Bytes::new())).unwrap();
+    assert_eq!(text(service.clone().oneshot(request).await.unwrap()).await.0, 404);
+
+    let post = |n: usize| {
+        http::Request::post("/users/1")
+            .body(Full::new(Bytes::from(vec![b'a'; n])))
+            .unwrap()
+    };
+    let (status, body) = text(service.clone().oneshot(post(16)).await.unwrap()).await;
+    assert_eq!((status, body.as_str()), (200, "16 bytes"));
+    let (status, _) = text(service.oneshot(post(17)).await.unwrap()).await;
+    assert_eq!(status, 413, "the body limit holds without the server");
+}
+
+#[tokio::test]
+async fn tower_http_trace_layer_wraps_the_app() {
+    let seen: Arc<Mutex<Vec<u16>>> = Arc::default();
+    let record = seen.clone();
+    let service = ServiceBuilder::new()
+        .layer(tower_http::trace::TraceLayer::new_for_http().on_response(
+            move |response: &http::Response<_>, _latency: std::time::Duration, _span: &tracing::Span| {
+                record.lock().unwrap().push(response.status().as_u16());
+            },
+        ))
+        .service(app().into_service());
+    let request = http::Request::get("/users/3").body(Full::new(Bytes::new())).unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], br#"{"id":3,"path":"/users/3"}"#);
+    assert_eq!(*seen.lock().unwrap(), [200], "the layer saw the app's response");
+}
+
+#[tokio::test]
+async fn an_axum_router_serves_the_app_under_a_path() {
+    async fn native() -> &'static str {
+        "axum"
+    }
+    let router = axum::Router::new()
+        .route("/native", axum::routing::get(native))
+        .nest_service("/legacy", app().into_service());
+    let get = |path: &str| http::Request::get(path).body(axum::body::Body::empty()).unwrap();
+
+    let response = router.clone().oneshot(get("/legacy/users/5")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(
+        &body[..],
+        br#"{"id":5,"path":"/users/5"}"#,
+        "axum strips the nesting prefix"
+    );
+
+    let response = router.clone().oneshot(get("/native")).await.unwrap();
+    assert_eq!(response.into_body().collect().await.unwrap().to_bytes(), "axum");
+    let response = router.oneshot(get("/legacy/nothing")).await.unwrap();
+    assert_eq!(response.status(), 404, "Peregrine's 404 for paths under the nest");
+}
