@@ -21,9 +21,9 @@ use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -53,14 +53,20 @@ pub(crate) struct Pipeline {
     allow_any_route: HeaderValue,
     /// Apps mounted under a prefix (without a trailing `/`), in the order mounted.
     mounts: Vec<(String, Arc<Pipeline>)>,
+    /// Whether this app is mounted in another (its requests carry a prefix).
+    mounted: bool,
 }
 
 impl Pipeline {
-    pub(crate) fn new(mut app: App) -> Arc<Self> {
+    pub(crate) fn new(app: App) -> Arc<Self> {
+        Self::build(app, false)
+    }
+
+    fn build(mut app: App, mounted: bool) -> Arc<Self> {
         app.freeze_route_options();
         let mounts = std::mem::take(&mut app.mounts)
             .into_iter()
-            .map(|(prefix, app)| (prefix, Pipeline::new(app)))
+            .map(|(prefix, app)| (prefix, Pipeline::build(app, true)))
             .collect();
         let mut served = [false; methods::METHODS.len()];
         for (_, target) in app.router.routes() {
@@ -80,6 +86,7 @@ impl Pipeline {
             app,
             allow_any_route,
             mounts,
+            mounted,
         })
     }
 
@@ -100,12 +107,12 @@ impl Pipeline {
         #[cfg(feature = "metrics")]
         let in_flight = self.app.options.metrics.as_ref().map(|m| m.start());
         let trace = RequestTrace::start(req);
-        let respond = self.respond(req, None);
-        #[cfg_attr(not(feature = "compression"), allow(unused_mut))] // compression changes it
-        let mut resp = match &trace {
-            Some(trace) => InSpan::new(trace.span(), respond).await,
-            None => respond.await,
-        };
+        let mut resp = Response::new();
+        let run = self.run(req, &mut resp);
+        match &trace {
+            Some(trace) => InSpan::new(trace.span(), run).await,
+            None => run.await,
+        }
         #[cfg(feature = "compression")]
         if let Some(settings) = &self.app.compression {
             crate::compression::apply(settings, req.method(), req.headers(), &mut resp);
@@ -125,30 +132,27 @@ impl Pipeline {
     /// The app's part of serving a request, on `resp` (fresh, or as the parent app left it): its middleware,
     /// routing, the responder, error handling and the representation rules, within its timeouts. A mounted
     /// app's part is nested in its parent's.
-    async fn respond(&self, req: &mut Request, parent: Option<&mut Response>) -> Response {
-        // PERF: the response is made here, not passed in by value: an async fn stores a by-value argument
-        // twice in its future.
-        let mut resp = parent.map(std::mem::take).unwrap_or_default();
+    async fn run(&self, req: &mut Request, resp: &mut Response) {
         if let Some(options) = &self.app.resp_options {
             resp.negotiate(options.clone(), req.headers().get(header::ACCEPT).cloned());
         }
-        let routed = OnceLock::new();
-        let dispatch = CatchUnwind::new(self.dispatch(req, &mut resp, &routed));
-        let outcome = Deadline::new(dispatch, &self.app.options.request_timeout, &routed).await;
+        let routed = AtomicU32::new(NOT_ROUTED);
+        let dispatch = CatchUnwind::new(self.dispatch(req, resp, &routed));
+        let outcome = Deadline::new(dispatch, self, &routed).await;
         let succeeded = match outcome {
             Some(Ok(Ok(()))) => true,
             Some(Ok(Err(e))) => {
-                self.handle_error(e, req, &mut resp);
+                self.handle_error(e, req, resp);
                 false
             }
             Some(Err(panic)) => {
-                self.handle_panic(panic, req, &mut resp);
+                self.handle_panic(panic, req, resp);
                 false
             }
             // Timed out while the request body was still arriving: the client is the slow party (408).
             None if req.body.is_unfinished() => {
                 tracing::debug!(method = %req.method(), path = req.path(), "request body timed out; answering 408");
-                resp = Response::new();
+                *resp = Response::new();
                 resp.set_error(crate::body::body_timed_out());
                 false
             }
@@ -159,31 +163,31 @@ impl Pipeline {
                     route = req.uri_template().unwrap_or("-"),
                     "request timed out; answering 504"
                 );
-                resp = Response::new();
+                *resp = Response::new();
                 resp.set_error(HttpError::gateway_timeout());
                 false
             }
         };
         if succeeded {
-            self.representation_rules(req, &mut resp);
+            self.representation_rules(req, resp);
         }
-        self.render_pending_error(req, &mut resp);
+        self.render_pending_error(req, resp);
 
         // The matched route's own middleware, then the app's, each in reverse order of addition.
-        if let Some(target) = routed.get().filter(|t| !t.middleware.is_empty()) {
+        let routed = self.target(routed.load(Ordering::Relaxed));
+        if let Some(target) = routed.filter(|t| !t.middleware.is_empty()) {
             for middleware in target.middleware.iter().rev() {
-                self.process_response(&**middleware, req, &mut resp, succeeded).await;
+                self.process_response(&**middleware, req, resp, succeeded).await;
             }
         }
         for middleware in self.app.middleware.iter().rev() {
-            self.process_response(&**middleware, req, &mut resp, succeeded).await;
+            self.process_response(&**middleware, req, resp, succeeded).await;
         }
-        resp
     }
 
     /// Hands the request to the app mounted at its path, when there is one.
     fn mount_for(&self, req: &Request) -> Option<(usize, &Arc<Pipeline>)> {
-        let path = req.relative_path();
+        let path = if self.mounted { req.relative_path() } else { req.path() };
         self.mounts
             .iter()
             .find(|(prefix, _)| crate::route_set::under_prefix(path, prefix))
@@ -203,7 +207,7 @@ impl Pipeline {
             if let Some(options) = &child.app.req_options {
                 req.set_options(options.clone());
             }
-            *resp = child.respond(req, Some(&mut *resp)).await;
+            child.run(req, resp).await;
             Ok(())
         })
     }
@@ -259,7 +263,7 @@ impl Pipeline {
     }
 
     /// Runs the request's stages up to its responder; `routed` is told the route once it is known.
-    async fn dispatch<'p>(&'p self, req: &mut Request, resp: &mut Response, routed: &OnceLock<&'p Target>) -> Result {
+    async fn dispatch(&self, req: &mut Request, resp: &mut Response, routed: &AtomicU32) -> Result {
         for middleware in &self.app.middleware {
             let Some(phase) = middleware.process_request(req, resp) else {
                 continue;
@@ -281,10 +285,10 @@ impl Pipeline {
                 return Self::serve_mounted(child, len, req, resp).await;
             }
         }
-        let Some(target) = self.route(req) else {
+        let Some((code, target)) = self.route(req) else {
             return self.no_route(req, resp);
         };
-        let _ = routed.set(target);
+        routed.store(code, Ordering::Relaxed);
         if let Some(options) = &target.req_options {
             req.set_options(options.clone());
         }
@@ -432,34 +436,58 @@ impl Pipeline {
     }
 
     /// Finds the route for the request's path and records its URI fields on the request.
-    fn route(&self, req: &mut Request) -> Option<&Target> {
-        let mut path = req.relative_path();
+    /// Returns the target with its code for [`Pipeline::target`].
+    fn route(&self, req: &mut Request) -> Option<(u32, &Target)> {
+        // PERF: only a mounted app looks for its prefix, which rides in the request's context.
+        let prefix_len = if self.mounted { req.prefix_len() } else { 0 };
+        let mut path = match &req.path()[prefix_len..] {
+            "" => "/",
+            rest => rest,
+        };
         if self.app.options.strip_trailing_slash && path.len() > 1 {
             path = path.strip_suffix('/').unwrap_or(path);
         }
         let mut captures = Captures::new();
-        let Some(entry) = self.app.router.find_entry(path, &mut captures) else {
-            return self.sink(req);
+        let Some(index) = self.app.router.find_index(path, &mut captures) else {
+            return self.sink(req, prefix_len);
         };
-        shift_captures(&mut captures, req.prefix_len());
+        let entry = self.app.router.entry(index);
+        shift_captures(&mut captures, prefix_len);
         req.fields = Fields {
             info: Some(entry.info.clone()),
             captures,
         };
-        Some(&entry.value)
+        Some((route_code(index), &entry.value))
+    }
+
+    /// The target a code from [`Pipeline::route`] stands for; `None` for [`NOT_ROUTED`].
+    #[inline]
+    fn target(&self, code: u32) -> Option<&Target> {
+        match code {
+            NOT_ROUTED => None,
+            c if c & SINK != 0 => Some(&self.app.sinks[(c & !SINK) as usize].target),
+            c => Some(&self.app.router.entry(c as usize - 1).value),
+        }
     }
 
     /// The sink that takes the request's path, when no route did; records its fields on the request.
-    fn sink(&self, req: &mut Request) -> Option<&Target> {
-        let sinks = &self.app.sinks;
-        let path = req.relative_path();
-        let (sink, mut captures) = sinks.iter().find_map(|s| Some((s, s.matcher.matches(path)?)))?;
-        shift_captures(&mut captures, req.prefix_len());
+    fn sink(&self, req: &mut Request, prefix_len: usize) -> Option<(u32, &Target)> {
+        let path = match &req.path()[prefix_len..] {
+            "" => "/",
+            rest => rest,
+        };
+        let (index, mut captures) =
+            (self.app.sinks.iter().enumerate()).find_map(|(i, s)| Some((i, s.matcher.matches(path)?)))?;
+        shift_captures(&mut captures, prefix_len);
+        let sink = &self.app.sinks[index];
         req.fields = Fields {
             info: Some(sink.info.clone()),
             captures,
         };
-        Some(&sink.target)
+        Some((
+            SINK | u32::try_from(index).expect("fewer than 2^31 sinks"),
+            &sink.target,
+        ))
     }
 
     fn handle_error(&self, error: Error, req: &Request, resp: &mut Response) {
@@ -524,6 +552,19 @@ impl Pipeline {
             render_error(&error, req.accept(), resp);
         }
     }
+}
+
+/// [`Pipeline::route`]'s code for "no route yet".
+const NOT_ROUTED: u32 = 0;
+/// The bit of a route code that marks a sink; the rest is the sink's index.
+const SINK: u32 = 1 << 31;
+
+/// The code of the route at `index` in the router.
+fn route_code(index: usize) -> u32 {
+    u32::try_from(index + 1)
+        .ok()
+        .filter(|c| c & SINK == 0)
+        .expect("fewer than 2^31 routes")
 }
 
 /// Moves captures found in the path below a mount prefix of `prefix_len` bytes to their place in the whole
@@ -592,11 +633,11 @@ pin_project_lite::pin_project! {
     ///
     /// The clock starts the first time the request has to wait: a request that completes in its first poll
     /// never reads the clock nor touches the timer wheel, which keeps the fast path free of both.
-    struct Deadline<'a, 'p, F> {
+    struct Deadline<'a, F> {
         #[pin]
         inner: F,
-        app: &'a Option<Duration>,
-        route: &'a OnceLock<&'p Target>,
+        pipeline: &'a Pipeline,
+        routed: &'a AtomicU32,
         timer: Option<Pin<Box<Timer>>>,
     }
 }
@@ -610,18 +651,18 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<'a, 'p, F> Deadline<'a, 'p, F> {
-    fn new(inner: F, app: &'a Option<Duration>, route: &'a OnceLock<&'p Target>) -> Self {
+impl<'a, F> Deadline<'a, F> {
+    fn new(inner: F, pipeline: &'a Pipeline, routed: &'a AtomicU32) -> Self {
         Deadline {
             inner,
-            app,
-            route,
+            pipeline,
+            routed,
             timer: None,
         }
     }
 }
 
-impl<F: Future> Future for Deadline<'_, '_, F> {
+impl<F: Future> Future for Deadline<'_, F> {
     type Output = Option<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -629,7 +670,11 @@ impl<F: Future> Future for Deadline<'_, '_, F> {
         if let Poll::Ready(v) = this.inner.poll(cx) {
             return Poll::Ready(Some(v));
         }
-        let limit = this.route.get().and_then(|t| t.timeout).or(**this.app);
+        let pipeline = *this.pipeline;
+        let route_timeout = pipeline
+            .target(this.routed.load(Ordering::Relaxed))
+            .and_then(|t| t.timeout);
+        let limit = route_timeout.or(pipeline.app.options.request_timeout);
         let Some(limit) = limit else {
             return Poll::Pending;
         };

@@ -487,10 +487,20 @@ impl<T> Router<T> {
     }
 
     pub(crate) fn find_entry(&self, path: &str, captures: &mut Captures) -> Option<&Entry<T>> {
+        self.find_index(path, captures).map(|i| &self.entries[i])
+    }
+
+    /// The index of the route for `path` (for [`Router::entry`]), its fields in `captures`.
+    pub(crate) fn find_index(&self, path: &str, captures: &mut Captures) -> Option<usize> {
         if !path.starts_with('/') || path.len() > u32::MAX as usize {
             return None;
         }
-        self.root.find(path, 1, captures).map(|i| &self.entries[i])
+        self.root.find(path, 1, captures)
+    }
+
+    /// The route at `index`, as [`Router::find_index`] gave it.
+    pub(crate) fn entry(&self, index: usize) -> &Entry<T> {
+        &self.entries[index]
     }
 
     /// The routes, in the order they were first added.
