@@ -206,9 +206,13 @@ impl App {
     ///
     /// A mount owns its prefix: a path under it never reaches this app's routes or sinks. This app's
     /// `process_request` runs first and its `process_response` last, around everything the sub-app does (its
-    /// own middleware, routing, responders, error handling); this app's `process_resource` does not run, as
-    /// this app routed nothing. The sub-app's request timeout and route timeouts apply within this app's.
-    /// Mounts are tried in the order added.
+    /// own middleware, routing, responders, error handling); so does this app's per-route middleware whose
+    /// set holds the prefix. This app's `process_resource` does not run, as this app routed nothing: CORS
+    /// preflights to the sub-app are answered by CORS middleware in the sub-app, not here. To this app's
+    /// `process_response`, the sub-app's answer is a success (`req_succeeded`) whatever its status. The
+    /// sub-app's request timeout and route timeouts apply within this app's. Mounts are tried in the order
+    /// added. Route names belong to the app that gave them: `req.url_for` in the sub-app finds its own
+    /// (with the prefix), this app's [`App::url_for`] does not.
     ///
     /// ```
     /// use peregrine::testing::TestClient;
@@ -430,6 +434,13 @@ impl App {
     /// attached to one route run in the order added. The set is matched against the templates when the app
     /// starts serving, so routes added later are included.
     ///
+    /// **Sinks, static routes and mounts** belong to a set by their own prefix, not by the paths they take:
+    /// a sink at `/` is not in `RouteSet::prefix("/admin")`, although it answers `/admin/other`, and a
+    /// pattern sink is in a set only by its pattern's text. Guard such catch-alls with app-wide middleware.
+    /// A mounted app whose prefix is in the set runs inside the middleware: its `process_request` before
+    /// the mounted app, its `process_response` after it (`process_resource` does not run: this app routed
+    /// nothing).
+    ///
     /// ```
     /// use peregrine::{App, Middleware, Request, Response, Result, RouteSet};
     /// # struct Health; #[peregrine::resource] impl Health { async fn on_get(&self, _: &mut Request, _: &mut Response) -> Result { Ok(()) } }
@@ -452,8 +463,8 @@ impl App {
     ///
     /// # Panics
     /// When the app starts serving, if `routes` names a template (in [`RouteSet::template`],
-    /// [`RouteSet::templates`] or [`RouteSet::except`]) that no route has: a typo would otherwise leave a
-    /// route unguarded.
+    /// [`RouteSet::templates`] or [`RouteSet::except`]) that no route, sink, static route or mount has: a
+    /// typo would otherwise leave a route unguarded.
     #[must_use]
     pub fn add_route_middleware(mut self, routes: RouteSet, middleware: impl Middleware) -> Self {
         self.route_middleware.push((routes, Arc::new(middleware)));
@@ -660,7 +671,10 @@ impl App {
     /// # Panics
     /// When a set names a template no route has.
     fn attach_route_middleware(&mut self) {
-        let known: Vec<&str> = self.router.routes().map(|(info, _)| info.template()).collect();
+        let known: Vec<&str> = (self.router.routes().map(|(info, _)| info.template()))
+            .chain(self.sinks.iter().map(|s| s.matcher.text()))
+            .chain(self.mounts.iter().map(|(prefix, _)| prefix.as_str()))
+            .collect();
         for (set, _) in &self.route_middleware {
             if let Some(unknown) = set.unknown_templates(&known).next() {
                 panic!("add_route_middleware: no route has the template '{unknown}'");
@@ -687,7 +701,7 @@ impl App {
     }
 
     /// The per-route middleware of the route (or sink) `template`, in the order added.
-    fn middleware_of<'a>(&'a self, template: &'a str) -> impl Iterator<Item = Arc<dyn DynMiddleware>> + 'a {
+    pub(crate) fn middleware_of<'a>(&'a self, template: &'a str) -> impl Iterator<Item = Arc<dyn DynMiddleware>> + 'a {
         self.route_middleware
             .iter()
             .filter(move |(set, _)| set.contains(template))

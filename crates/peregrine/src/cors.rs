@@ -19,8 +19,30 @@
 //! every response carries `Vary: Origin`, also when the request had none or was refused, so that a shared
 //! cache never serves one origin's answer to another. Falcon omits it.
 //!
+//! **Authentication.** Browsers send preflights without credentials, and the preflight is answered in
+//! `process_resource`, after every `process_request`: an authentication middleware (app-wide or per route)
+//! must let preflights through, with [`is_preflight`]:
+//!
+//! ```
+//! use peregrine::{HttpError, Middleware, Request, Response, Result};
+//!
+//! struct RequireToken;
+//!
+//! impl Middleware for RequireToken {
+//!     async fn process_request(&self, req: &mut Request, _resp: &mut Response) -> Result {
+//!         if peregrine::cors::is_preflight(req) || req.get_header("x-token").is_some() {
+//!             return Ok(());
+//!         }
+//!         Err(HttpError::unauthorized().into())
+//!     }
+//! }
+//! ```
+//!
 //! Credentials are never answered with `*`: the Fetch standard forbids it, so with credentials allowed the
-//! origin is echoed even when any origin is.
+//! origin is echoed even when any origin is. That lets every site read credentialed answers: with
+//! credentials, list the origins (or give a predicate). The `null` origin (sandboxed frames, local files)
+//! is allowed only by a list that names it. A preflight asking for a header that is not a valid field
+//! name fails.
 //!
 //! ```
 //! use peregrine::cors::CorsMiddleware;
@@ -186,6 +208,9 @@ impl CorsMiddleware {
 
     fn allows(&self, origin: &str) -> bool {
         match &self.origins {
+            // `null` is what sandboxed frames and local files send: any page can make it, so only a list
+            // that names it allows it.
+            _ if origin == "null" && !matches!(self.origins, Origins::List(_)) => false,
             Origins::Any => true,
             Origins::List(list) => list.iter().any(|o| o.eq_ignore_ascii_case(origin)),
             Origins::Predicate(allowed) => allowed(origin),
@@ -230,6 +255,9 @@ impl CorsMiddleware {
             .map(|h| h.trim().to_ascii_lowercase())
             .filter(|h| !h.is_empty())
             .collect();
+        if !requested.iter().all(|h| HeaderName::from_bytes(h.as_bytes()).is_ok()) {
+            return None;
+        }
         if let Some(allowed) = &self.allow_headers {
             if !requested.iter().all(|h| allowed.contains(h)) {
                 return None;
@@ -265,7 +293,8 @@ fn header_list<S: AsRef<str>>(names: impl IntoIterator<Item = S>, setting: &str)
     (!names.is_empty()).then(|| HeaderValue::try_from(names.join(", ")).expect("header names are header text"))
 }
 
-fn is_preflight(req: &Request) -> bool {
+/// Whether `req` is a CORS preflight: `OPTIONS` with `Origin` and `Access-Control-Request-Method`.
+pub fn is_preflight(req: &Request) -> bool {
     req.method() == http::Method::OPTIONS
         && req.headers().contains_key(header::ORIGIN)
         && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)

@@ -1,9 +1,11 @@
 //! Hooks built by a factory: `#[before(max_body(64 * 1024))]`.
 //!
 //! A hook named by a path (`#[before(check_token)]`) is an `async fn(req, resp)`. A hook written as any other
-//! expression, usually a call, is a *hook factory*: the expression is evaluated **once**, when the resource is
-//! routed by [`App::add_route`](crate::App::add_route), and the value it gives, a [`Hook`], serves every
-//! request. The expression cannot read the resource (`self`); it can read constants, statics and anything
+//! expression, usually a call, is a *hook factory*: the expression is evaluated **once per process**, the
+//! first time a resource using it is routed by [`App::add_route`](crate::App::add_route) (its value is kept
+//! in a `static`), and the value it gives, a [`Hook`], serves every request of every app that routes the
+//! resource. So read configuration that differs between apps from the request or the resource, not in the
+//! factory's arguments. The expression cannot read the resource (`self`); it can read constants, statics and anything
 //! else in scope where the `impl` block is.
 //!
 //! A path names an `async fn`; a hook value that needs no arguments is still written as a call

@@ -58,7 +58,11 @@
 //!   `req.media()` and `resp.set_media()`; [`RequestOptions`] / [`ResponseOptions`]: how both are read and
 //!   written.
 //! - [`HttpError`], [`HttpStatus`], [`Error`]: errors as responses.
-//! - [`middleware`], [`testing`], [`server`], [`inspect`].
+//! - [`middleware`] (app-wide, or per route with [`RouteSet`]), [`hooks`] (hook factories such as
+//!   [`hooks::max_body`]), [`cors`], [`sink`], static files (`static_route`, feature `files`).
+//! - Composition: [`App::group`], [`App::mount`], [`App::route_name`] / [`App::url_for`]; work after the
+//!   response: [`Response::schedule`]; the app as a tower service (`service`, feature `tower`).
+//! - [`testing`], [`server`], [`inspect`] and [`App::route_table`] / [`print_routes_flag`].
 //!
 //! ## Cargo features
 //!

@@ -45,7 +45,7 @@ pub fn responder<'a, R: 'a, F: Responder<'a, R>>(
 #[diagnostic::on_unimplemented(
     message = "this is not a valid hook",
     label = "a hook must be `async fn name(req: &mut Request, resp: &mut Response) -> peregrine::Result`",
-    note = "hooks are free functions (not methods); the future must be Send"
+    note = "hooks are free functions (not methods); the future must be Send; a hook factory with no arguments is still called: write `#[before(audit())]`, not `#[before(audit)]`"
 )]
 pub trait HookFn<'a> {
     /// Calls the hook.

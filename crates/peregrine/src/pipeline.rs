@@ -52,7 +52,7 @@ pub(crate) struct Pipeline {
     /// `Allow` for `OPTIONS *`: every method some route serves, then OPTIONS (RFC 9110 §9.3.7).
     allow_any_route: HeaderValue,
     /// Apps mounted under a prefix (without a trailing `/`), in the order mounted.
-    mounts: Vec<(String, Arc<Pipeline>)>,
+    mounts: Vec<Mount>,
     /// Whether this app is mounted in another (its requests carry a prefix).
     mounted: bool,
 }
@@ -66,7 +66,11 @@ impl Pipeline {
         app.freeze_route_options();
         let mounts = std::mem::take(&mut app.mounts)
             .into_iter()
-            .map(|(prefix, app)| (prefix, Pipeline::build(app, true)))
+            .map(|(prefix, child)| Mount {
+                middleware: app.middleware_of(&prefix).collect(),
+                pipeline: Pipeline::build(child, true),
+                prefix,
+            })
             .collect();
         let mut served = [false; methods::METHODS.len()];
         for (_, target) in app.router.routes() {
@@ -186,28 +190,60 @@ impl Pipeline {
     }
 
     /// Hands the request to the app mounted at its path, when there is one.
-    fn mount_for(&self, req: &Request) -> Option<(usize, &Arc<Pipeline>)> {
+    fn mount_for(&self, req: &Request) -> Option<&Mount> {
         let path = if self.mounted { req.relative_path() } else { req.path() };
         self.mounts
             .iter()
-            .find(|(prefix, _)| crate::route_set::under_prefix(path, prefix))
-            .map(|(prefix, child)| (prefix.len(), child))
+            .find(|mount| crate::route_set::under_prefix(path, &mount.prefix))
     }
 
-    /// Serves the request with the mounted app `child`, `len` bytes of the path further in.
+    /// Serves the request with the mounted app, inside this app's per-route middleware whose set holds the
+    /// mount's prefix: their `process_request` before the mounted app, their `process_response` after it.
+    /// An error there is handled by this app; to this app's own middleware, the mounted app's answer is a
+    /// success whatever its status.
     // PERF: boxed, as the call is recursive, and so that apps without mounts do not carry it in their future.
     fn serve_mounted<'a>(
-        child: &'a Pipeline,
-        len: usize,
+        &'a self,
+        mount: &'a Mount,
         req: &'a mut Request,
         resp: &'a mut Response,
     ) -> BoxFuture<'a, Result> {
         Box::pin(async move {
-            req.enter_mount(len);
+            req.enter_mount(mount.prefix.len());
+            let child = &mount.pipeline;
             if let Some(options) = &child.app.req_options {
                 req.set_options(options.clone());
             }
-            child.run(req, resp).await;
+            let mut outcome: std::result::Result<Result, Box<dyn std::any::Any + Send>> = Ok(Ok(()));
+            for middleware in mount.middleware.iter() {
+                let Some(phase) = middleware.process_request(req, resp) else {
+                    continue;
+                };
+                outcome = CatchUnwind::new(phase).await;
+                if !matches!(outcome, Ok(Ok(()))) || resp.is_complete() {
+                    break;
+                }
+            }
+            let succeeded = match outcome {
+                Ok(Ok(())) => {
+                    if !resp.is_complete() {
+                        child.run(req, resp).await;
+                    }
+                    true
+                }
+                Ok(Err(e)) => {
+                    self.handle_error(e, req, resp);
+                    false
+                }
+                Err(panic) => {
+                    self.handle_panic(panic, req, resp);
+                    false
+                }
+            };
+            self.render_pending_error(req, resp);
+            for middleware in mount.middleware.iter().rev() {
+                self.process_response(&**middleware, req, resp, succeeded).await;
+            }
             Ok(())
         })
     }
@@ -281,8 +317,8 @@ impl Pipeline {
                 .into());
         }
         if !self.mounts.is_empty() {
-            if let Some((len, child)) = self.mount_for(req) {
-                return Self::serve_mounted(child, len, req, resp).await;
+            if let Some(mount) = self.mount_for(req) {
+                return self.serve_mounted(mount, req, resp).await;
             }
         }
         let Some((code, target)) = self.route(req) else {
@@ -552,6 +588,14 @@ impl Pipeline {
             render_error(&error, req.accept(), resp);
         }
     }
+}
+
+/// An app mounted under a prefix, with the per-route middleware of its parent whose set holds the prefix.
+struct Mount {
+    /// The prefix, without a trailing `/`.
+    prefix: String,
+    pipeline: Arc<Pipeline>,
+    middleware: Box<[Arc<dyn DynMiddleware>]>,
 }
 
 /// [`Pipeline::route`]'s code for "no route yet".

@@ -418,7 +418,11 @@ impl Response {
     /// the order scheduled, on a task of their own, after every `process_response` (which may schedule more);
     /// the request and response are gone by then, so move into `task` what it needs. An error or a panic in
     /// a task is logged (`ERROR`) and changes nothing for the client; a task still running when the server
-    /// stops is dropped with the runtime.
+    /// stops is dropped with the runtime. Tasks belong to the response: they run when it is sent, also when
+    /// the responder then failed with an error (the error is rendered on the same response), but a panic
+    /// or a timeout replaces the response, and its tasks are dropped unrun. In a test, the task runs once
+    /// the test client has read the response, on the test's runtime: have it send on a channel and await
+    /// that, rather than checking right after the request.
     ///
     /// ```
     /// use peregrine::{Request, Response, Result};

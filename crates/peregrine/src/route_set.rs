@@ -4,8 +4,9 @@
 /// [`App::add_route_middleware`](crate::App::add_route_middleware) attaches middleware to them.
 ///
 /// A prefix matches at a segment boundary of the template text: `prefix("/admin")` holds `/admin`,
-/// `/admin/users` and `/admin/{id}`, not `/administrators`. Sinks belong to a set by their prefix, in the
-/// same way.
+/// `/admin/users` and `/admin/{id}`, not `/administrators`. Sinks, static routes and mounted apps belong
+/// to a set by their own prefix in the same way, not by the paths they answer: a sink at `/` is not in
+/// `prefix("/admin")`.
 ///
 /// ```
 /// use peregrine::RouteSet;

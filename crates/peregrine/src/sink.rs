@@ -13,14 +13,15 @@
 //! [`App::add_sink_pattern`](crate::App::add_sink_pattern) (feature `re`), whose named groups become URI
 //! fields.
 //!
-//! **Methods.** The sink serves all of RFC 9110's methods and PATCH, HEAD and OPTIONS included (it answers
-//! them itself); any other method gets 501, as on routes.
+//! **Methods.** The sink serves GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS (it answers HEAD and
+//! OPTIONS itself). CONNECT and TRACE get 405: a 2xx to CONNECT turns the connection into a tunnel, and a
+//! sink that echoed TRACE would hand a page the request's credentials. Any other method gets 501, as on
+//! routes.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::methods::METHODS;
 use crate::resource::{BoxFuture, Resource, ResponderSpec};
 #[cfg(feature = "re")]
 use crate::routing::{Capture, Stored};
@@ -59,15 +60,16 @@ pub trait Sink: Send + Sync + 'static {
 /// A sink as a resource that serves every method, so that the pipeline runs it as it runs a route.
 pub(crate) struct SinkResource<S>(pub S);
 
-const EVERY_METHOD: [ResponderSpec; METHODS.len()] = {
-    let mut specs = [ResponderSpec::new("GET", ""); METHODS.len()];
-    let mut i = 0;
-    while i < METHODS.len() {
-        specs[i] = ResponderSpec::new(METHODS[i], "");
-        i += 1;
-    }
-    specs
-};
+/// Every method but CONNECT and TRACE.
+const SINK_METHODS: [ResponderSpec; 7] = [
+    ResponderSpec::new("DELETE", ""),
+    ResponderSpec::new("GET", ""),
+    ResponderSpec::new("HEAD", ""),
+    ResponderSpec::new("OPTIONS", ""),
+    ResponderSpec::new("PATCH", ""),
+    ResponderSpec::new("POST", ""),
+    ResponderSpec::new("PUT", ""),
+];
 
 impl<S: Sink> Resource for SinkResource<S> {
     fn name(&self) -> &'static str {
@@ -75,7 +77,7 @@ impl<S: Sink> Resource for SinkResource<S> {
     }
 
     fn responders(&self) -> &'static [ResponderSpec] {
-        &EVERY_METHOD
+        &SINK_METHODS
     }
 
     fn respond<'a>(&'a self, _index: usize, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result> {

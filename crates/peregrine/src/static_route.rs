@@ -3,12 +3,13 @@
 //!
 //! **What is served.** The path below the prefix names a file under the directory. It is refused with 404,
 //! before the file system is asked, when it ends in `/`, is longer than 1,024 bytes, or has a
-//! segment that is empty (`//`), `.` or `..` (also when sent as `%2e%2e`), or holds a backslash, a NUL or
+//! segment that is empty (`//`), longer than 255 bytes, `.` or `..` (also when sent as `%2e%2e`), or holds a backslash, a NUL or
 //! another control character, or one of `~ ? < > : * | ' "` (Falcon's set, which keeps Windows device
 //! names and short names out). An encoded slash (`%2F`) never separates segments ([`Request::path`]). The
 //! file is then resolved with `canonicalize`, and refused with 404 unless it still lies under the
 //! directory's own canonical path: a symbolic link inside the directory may point within it, never out
-//! of it.
+//! of it. A path the file system cannot resolve (a loop of links, no permission) is refused with 404 too.
+//! Dotfiles (`.env`) are served like any file, as in Falcon: keep them out of the directory.
 //!
 //! **A known race.** The check and the open are two steps: a process that can write to the directory can
 //! swap a checked file for a symbolic link in between. Closing it needs `openat` with `O_NOFOLLOW` on
@@ -23,7 +24,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Internal, Result};
+use crate::error::Result;
 use crate::resource::{BoxFuture, Resource, ResponderSpec};
 use crate::{HttpError, Request, Response};
 
@@ -123,17 +124,18 @@ impl StaticRoute {
         let below = req.relative_path().get(self.prefix.len()..).unwrap_or("");
         let below = below.strip_prefix('/').unwrap_or(below);
         let found = match relative_file(&self.root, below) {
-            Some(candidate) => self.confined(&candidate).await?,
+            Some(candidate) => self.confined(&candidate).await,
             // The prefix itself: the fallback's to answer, when there is one.
-            None if below.is_empty() => None,
-            None => return Err(HttpError::not_found().into()),
+            None if below.is_empty() => Found::Missing,
+            None => Found::Refused,
         };
-        let file = match found {
-            Some(file) => file,
-            None => match &self.fallback {
-                Some(fallback) => self.confined(fallback).await?.ok_or_else(HttpError::not_found)?,
-                None => return Err(HttpError::not_found().into()),
+        let file = match (found, &self.fallback) {
+            (Found::File(file), _) => file,
+            (Found::Missing, Some(fallback)) => match self.confined(fallback).await {
+                Found::File(file) => file,
+                _ => return Err(HttpError::not_found().into()),
             },
+            _ => return Err(HttpError::not_found().into()),
         };
         if let Some(value) = &self.cache_control {
             resp.headers_mut().insert(http::header::CACHE_CONTROL, value.clone());
@@ -146,24 +148,42 @@ impl StaticRoute {
         resp.set_file(&file).await
     }
 
-    /// `candidate`'s canonical path when it exists and lies under the root; `None` when it does not exist
-    /// or escapes.
-    async fn confined(&self, candidate: &Path) -> Result<Option<PathBuf>> {
+    /// What `candidate` is: a file under the root (its canonical path), missing, or refused (it resolves
+    /// outside the root, or cannot be resolved: a name too long, a loop of links, no permission).
+    async fn confined(&self, candidate: &Path) -> Found {
         match tokio::fs::canonicalize(candidate).await {
-            Ok(real) if real.starts_with(&self.root) => Ok(Some(real)),
-            Ok(_) => Ok(None),
+            // A directory is no file to send: the fallback's to answer, when there is one.
+            Ok(real) if real.starts_with(&self.root) => match tokio::fs::metadata(&real).await {
+                Ok(meta) if meta.is_dir() => Found::Missing,
+                _ => Found::File(real),
+            },
+            Ok(_) => Found::Refused,
             Err(e)
                 if matches!(
                     e.kind(),
                     std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
                 ) =>
             {
-                Ok(None)
+                Found::Missing
             }
-            Err(e) => Err(Internal::new(format!("could not resolve {}: {e}", candidate.display())).into()),
+            Err(e) => {
+                // The client named the path: its trouble is a 404, not the server's 500.
+                tracing::debug!(path = %candidate.display(), error = %e, "static route refused a path");
+                Found::Refused
+            }
         }
     }
 }
+
+/// What a path below the prefix names.
+enum Found {
+    File(PathBuf),
+    Missing,
+    Refused,
+}
+
+/// The longest segment looked up, in bytes (most file systems' limit on a name).
+const MAX_SEGMENT: usize = 255;
 
 /// `root` joined with `relative` when every segment of `relative` is a plain name (see the module); else
 /// `None`.
@@ -185,6 +205,7 @@ fn relative_file(root: &Path, relative: &str) -> Option<PathBuf> {
 /// system.
 fn plain_segment(segment: &str) -> bool {
     !segment.is_empty()
+        && segment.len() <= MAX_SEGMENT
         && segment != "."
         && segment != ".."
         && !segment.chars().any(|c| {

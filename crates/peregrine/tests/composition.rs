@@ -268,3 +268,52 @@ async fn groups_prefix_their_templates_and_scope_their_middleware() {
         "the group's middleware stays in the group"
     );
 }
+
+#[tokio::test]
+async fn url_for_keeps_dot_segments_and_separators_from_changing_the_route() {
+    let app = named_app()
+        .add_route("/x/{a}-{b}", Echo)
+        .route_name("/x/{a}-{b}", "pair");
+    assert_eq!(app.url_for("book", &[("isbn", "1")]).unwrap(), "/books/1");
+    let up = app.url_for("items", &[("tag", ".."), ("rest", "a/../b")]).unwrap();
+    assert_eq!(up, "/tags/%2E%2E/items/a/%2E%2E/b", "dot segments are encoded whole");
+    for (name, fields, why) in [
+        ("pair", vec![("a", "1"), ("b", "2-3")], "which ends the field"),
+        ("pair", vec![("a", "1-2"), ("b", "3")], "which ends the field"),
+        ("file", vec![("name", "a/b"), ("ext", "x")], "holds a '/'"),
+        ("items", vec![("tag", "t"), ("rest", "")], "empty segment"),
+        ("items", vec![("tag", "t"), ("rest", "/etc")], "empty segment"),
+    ] {
+        let e = app.url_for(name, &fields).expect_err(why);
+        assert!(e.to_string().contains(why), "{name} {fields:?}: {e}");
+    }
+    let client = TestClient::new(app);
+    let r = client.simulate_get(&up).await;
+    assert_eq!(r.text(), "/tags/{tag}/items/{rest:path} [tag=.., rest=a/../b]", "{r:?}");
+}
+
+struct Deny;
+
+impl Middleware for Deny {
+    async fn process_request(&self, _req: &mut Request, _resp: &mut Response) -> Result {
+        Err(HttpError::unauthorized().into())
+    }
+}
+
+#[tokio::test]
+async fn per_route_middleware_on_a_mounts_prefix_guards_the_mounted_app() {
+    let log = Log::default();
+    let app = App::new()
+        .add_route("/health", Echo)
+        .mount("/admin", admin(&log))
+        .add_route_middleware(peregrine::RouteSet::all().except(["/health"]), Deny);
+    let client = TestClient::new(app);
+    let r = client.simulate_get("/admin/users/1").await;
+    assert_eq!(r.status(), 401, "{r:?}");
+    assert!(
+        log.lock().unwrap().is_empty(),
+        "the mounted app never ran: {:?}",
+        log.lock().unwrap()
+    );
+    assert_eq!(client.simulate_get("/health").await.status(), 200);
+}

@@ -235,3 +235,20 @@ async fn cors_can_be_attached_to_some_routes() {
         .await;
     assert!(cors_headers(&r).is_empty(), "{r:?}");
 }
+
+#[tokio::test]
+async fn the_null_origin_needs_a_list_and_bad_header_names_fail_the_preflight() {
+    let any = app(CorsMiddleware::new().allow_credentials(true));
+    let r = any.simulate_get("/things").header("origin", "null").await;
+    assert!(cors_headers(&r).is_empty(), "{r:?}");
+    let listed = app(CorsMiddleware::new().allow_origins(["null"]));
+    let r = listed.simulate_get("/things").header("origin", "null").await;
+    assert_eq!(r.header("access-control-allow-origin"), Some("null"));
+    let r = any
+        .simulate_options("/things")
+        .header("origin", "https://a.example")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "x(y), <script>")
+        .await;
+    assert!(cors_headers(&r).is_empty(), "{r:?}");
+}

@@ -35,7 +35,7 @@ impl Only {
 #[tokio::test]
 async fn a_sink_takes_every_method_under_its_prefix() {
     let client = TestClient::new(App::new().add_sink(Named("proxy"), "/proxy/"));
-    for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE"] {
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"] {
         let r = client.simulate_request(method, "/proxy/a/b").await;
         assert_eq!(r.status(), StatusCode::OK, "{method}: {r:?}");
         if method != "HEAD" {
@@ -114,5 +114,19 @@ async fn process_resource_and_route_middleware_run_for_sinks() {
         .add_route_middleware(RouteSet::prefix("/files"), Seen("route", log.clone()));
     let r = TestClient::new(app).simulate_put("/files/x").send().await;
     assert_eq!(r.status(), StatusCode::OK, "{r:?}");
-    assert_eq!(*log.lock().unwrap(), ["app: /files Named 9", "route: /files Named 9"]);
+    assert_eq!(*log.lock().unwrap(), ["app: /files Named 7", "route: /files Named 7"]);
+}
+
+#[tokio::test]
+async fn sinks_refuse_connect_and_trace_and_can_be_named_in_route_sets() {
+    let app = App::new()
+        .add_sink(Named("s"), "/s")
+        .add_route_middleware(RouteSet::template("/s"), Seen("route", Log::default()));
+    let client = TestClient::new(app);
+    for method in ["CONNECT", "TRACE"] {
+        let r = client.simulate_request(method, "/s/x").await;
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "{method}: {r:?}");
+        let allow = r.header("allow").unwrap_or_default().to_owned();
+        assert!(!allow.contains("CONNECT") && !allow.contains("TRACE"), "{allow}");
+    }
 }

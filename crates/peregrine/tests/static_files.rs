@@ -36,6 +36,8 @@ fn tree(name: &str) -> PathBuf {
     std::os::unix::fs::symlink(base.join("secret.txt"), www.join("escape")).unwrap();
     std::os::unix::fs::symlink(base.join("private"), www.join("escape_dir")).unwrap();
     std::os::unix::fs::symlink(www.join("css/site.css"), www.join("style.css")).unwrap();
+    std::os::unix::fs::symlink(www.join("loop_a"), www.join("loop_b")).unwrap();
+    std::os::unix::fs::symlink(www.join("loop_b"), www.join("loop_a")).unwrap();
     www
 }
 
@@ -118,7 +120,13 @@ async fn options_add_attachment_cache_control_and_a_fallback() {
     );
     assert_eq!(r.header("cache-control"), Some("public, max-age=60"));
 
-    for missing in ["/static/app/route/42", "/static/nothing.txt", "/static", "/static/"] {
+    for missing in [
+        "/static/app/route/42",
+        "/static/nothing.txt",
+        "/static",
+        "/static/",
+        "/static/css",
+    ] {
         let r = client.simulate_get(missing).await;
         assert_eq!(r.status(), StatusCode::OK, "{missing}: {r:?}");
         assert_eq!(r.text(), "<h1>home</h1>", "{missing}");
@@ -161,6 +169,8 @@ const ATTACKS: &[&str] = &[
     "/static/",
     "/static/css",
     "/static/css/",
+    "/static/loop_a",
+    "/static/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 ];
 
 #[tokio::test]
@@ -172,12 +182,17 @@ async fn traversal_attempts_never_leave_the_directory() {
         assert!(r.status().is_client_error(), "{attack}: {r:?}");
         assert!(!r.text().contains("TOP SECRET"), "{attack} leaked: {r:?}");
     }
-    // And with a fallback, none of them leaks either.
+    // And with a fallback, none of them leaks either, and one that resolves out of the directory is a
+    // 404, not the fallback.
     let client = self::client(&www, StaticOptions::default().fallback_filename("index.html"));
     for attack in ATTACKS {
         let r = client.simulate_get(attack).await;
         assert!(!r.text().contains("TOP SECRET"), "{attack} leaked: {r:?}");
     }
+    assert_eq!(
+        client.simulate_get("/static/escape").await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]

@@ -61,15 +61,22 @@ impl Reverse {
                     return Err(fail(format!("'{value}' does not fit field '{}'", field.name)));
                 }
             }
-            Ok(if is_path {
-                value
-                    .split('/')
-                    .map(|piece| percent_encoding::utf8_percent_encode(piece, SEGMENT).to_string())
-                    .collect::<Vec<_>>()
-                    .join("/")
+            if is_path {
+                if value.is_empty() || value.split('/').any(str::is_empty) {
+                    return Err(fail(format!(
+                        "'{value}' for field '{}' has an empty segment, which would not route back",
+                        field.name
+                    )));
+                }
+                Ok(value.split('/').map(encode_segment).collect::<Vec<_>>().join("/"))
+            } else if value.contains('/') {
+                Err(fail(format!(
+                    "'{value}' for field '{}' holds a '/', which the router keeps encoded; use a {{name:path}} field",
+                    field.name
+                )))
             } else {
-                percent_encoding::utf8_percent_encode(value, SEGMENT).to_string()
-            })
+                Ok(encode_segment(value))
+            }
         };
         let mut path = String::new();
         for segment in &self.template.segments {
@@ -78,10 +85,26 @@ impl Reverse {
                 Segment::Literal(text) => path.push_str(text),
                 Segment::Field(field) => path.push_str(&value_of(field)?),
                 Segment::Complex(parts) => {
-                    for part in parts {
+                    for (i, part) in parts.iter().enumerate() {
                         match part {
                             Part::Literal(text) => path.push_str(text),
-                            Part::Field(field) => path.push_str(&value_of(field)?),
+                            Part::Field(field) => {
+                                let value = value_of(field)?;
+                                // The text around a field bounds it when the path is matched: a value
+                                // holding that text could be split elsewhere.
+                                let around = [i.checked_sub(1).and_then(|j| parts.get(j)), parts.get(i + 1)];
+                                for part in around.into_iter().flatten() {
+                                    if let Part::Literal(bound) = part {
+                                        if value.contains(bound.as_str()) {
+                                            return Err(fail(format!(
+                                                "'{value}' for field '{}' holds '{bound}', which ends the field",
+                                                field.name
+                                            )));
+                                        }
+                                    }
+                                }
+                                path.push_str(&value);
+                            }
                         }
                     }
                 }
@@ -94,6 +117,16 @@ impl Reverse {
             return Err(fail(format!("the template has no field '{}'", fields[i].0)));
         }
         Ok(path)
+    }
+}
+
+/// `value` encoded as one path segment; `.` and `..` encoded whole, so that no client or proxy removes them
+/// as dot segments (RFC 3986 §5.2.4) and sends the request elsewhere (the router decodes them back).
+fn encode_segment(value: &str) -> String {
+    match value {
+        "." => "%2E".to_owned(),
+        ".." => "%2E%2E".to_owned(),
+        _ => percent_encoding::utf8_percent_encode(value, SEGMENT).to_string(),
     }
 }
 
