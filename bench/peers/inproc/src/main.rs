@@ -2,6 +2,9 @@
 //! `/json` through one framework's in-memory service, with no socket, and collects each body:
 //!
 //! - `peregrine`: the test client (`TestClient::simulate_get`), the same pipeline the server runs;
+//!   `peregrine-mw3` adds 3 middleware that write every phase and do nothing, `peregrine-mw3-unwritten` 3
+//!   middleware that write no phase, `peregrine-hooks2` 2 no-op before hooks on each responder (the cost of
+//!   a no-op layer, issue 19);
 //! - `axum`: `Router` through `tower::ServiceExt::oneshot`;
 //! - `actix`: `actix_web::test::call_service` on `test::init_service`.
 //!
@@ -19,7 +22,8 @@ const HELLO: &str = "Hello, World!";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: inproc peregrine|axum|actix plaintext|json N";
+    let usage =
+        "usage: inproc peregrine|peregrine-mw3|peregrine-mw3-unwritten|peregrine-hooks2|axum|actix plaintext|json N";
     let [_, framework, endpoint, n] = args.as_slice() else {
         panic!("{usage}");
     };
@@ -30,7 +34,10 @@ fn main() {
     };
     let n: usize = n.parse().expect(usage);
     let bytes = match framework.as_str() {
-        "peregrine" => peregrine_run(path, n),
+        "peregrine" => peregrine_run(peregrine_app::plain(), path, n),
+        "peregrine-mw3" => peregrine_run(peregrine_app::middleware(true), path, n),
+        "peregrine-mw3-unwritten" => peregrine_run(peregrine_app::middleware(false), path, n),
+        "peregrine-hooks2" => peregrine_run(peregrine_app::hooked(), path, n),
         "axum" => axum_run(path, n),
         "actix" => actix_run(path, n),
         _ => panic!("{usage}"),
@@ -60,13 +67,84 @@ mod peregrine_app {
             resp.set_media(&Message { message: HELLO })
         }
     }
+
+    async fn noop(_req: &mut Request, _resp: &mut Response) -> Result {
+        Ok(())
+    }
+
+    pub struct HookedPlaintext;
+
+    #[peregrine::resource]
+    impl HookedPlaintext {
+        #[before(noop, noop)]
+        async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+            resp.set_text(HELLO);
+            Ok(())
+        }
+    }
+
+    pub struct HookedJson;
+
+    #[peregrine::resource]
+    impl HookedJson {
+        #[before(noop, noop)]
+        async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+            resp.set_media(&Message { message: HELLO })
+        }
+    }
+
+    /// Writes every phase, each doing nothing.
+    struct EveryPhase;
+
+    impl peregrine::Middleware for EveryPhase {
+        async fn process_request(&self, _req: &mut Request, _resp: &mut Response) -> Result {
+            Ok(())
+        }
+
+        async fn process_resource(
+            &self,
+            _req: &mut Request,
+            _resp: &mut Response,
+            _route: &peregrine::Route,
+        ) -> Result {
+            Ok(())
+        }
+
+        async fn process_response(&self, _req: &mut Request, _resp: &mut Response, _ok: bool) -> Result {
+            Ok(())
+        }
+    }
+
+    /// Writes no phase.
+    struct NoPhase;
+
+    impl peregrine::Middleware for NoPhase {}
+
+    pub fn plain() -> peregrine::App {
+        peregrine::App::new()
+            .add_route("/plaintext", Plaintext)
+            .add_route("/json", Json)
+    }
+
+    pub fn middleware(written: bool) -> peregrine::App {
+        (0..3).fold(plain(), |app, _| {
+            if written {
+                app.add_middleware(EveryPhase)
+            } else {
+                app.add_middleware(NoPhase)
+            }
+        })
+    }
+
+    pub fn hooked() -> peregrine::App {
+        peregrine::App::new()
+            .add_route("/plaintext", HookedPlaintext)
+            .add_route("/json", HookedJson)
+    }
 }
 
-fn peregrine_run(path: &str, n: usize) -> usize {
+fn peregrine_run(app: peregrine::App, path: &str, n: usize) -> usize {
     use peregrine::testing::TestClient;
-    let app = peregrine::App::new()
-        .add_route("/plaintext", peregrine_app::Plaintext)
-        .add_route("/json", peregrine_app::Json);
     let client = TestClient::new(app);
     runtime().block_on(async {
         let mut bytes = 0;
