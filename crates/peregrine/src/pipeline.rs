@@ -476,10 +476,7 @@ impl Pipeline {
     fn route(&self, req: &mut Request) -> Option<(u32, &Target)> {
         // PERF: only a mounted app looks for its prefix, which rides in the request's context.
         let prefix_len = if self.mounted { req.prefix_len() } else { 0 };
-        let mut path = match &req.path()[prefix_len..] {
-            "" => "/",
-            rest => rest,
-        };
+        let mut path = req.path_below(prefix_len);
         if self.app.options.strip_trailing_slash && path.len() > 1 {
             path = path.strip_suffix('/').unwrap_or(path);
         }
@@ -508,10 +505,7 @@ impl Pipeline {
 
     /// The sink that takes the request's path, when no route did; records its fields on the request.
     fn sink(&self, req: &mut Request, prefix_len: usize) -> Option<(u32, &Target)> {
-        let path = match &req.path()[prefix_len..] {
-            "" => "/",
-            rest => rest,
-        };
+        let path = req.path_below(prefix_len);
         let (index, mut captures) =
             (self.app.sinks.iter().enumerate()).find_map(|(i, s)| Some((i, s.matcher.matches(path)?)))?;
         shift_captures(&mut captures, prefix_len);

@@ -183,7 +183,13 @@ impl Request {
     /// The path below [`Request::prefix`], as the mounted app routes it: `/users` for `/admin/users`
     /// under `/admin`; `/` when the path is the prefix itself. The whole path in a top-level app.
     pub fn relative_path(&self) -> &str {
-        match &self.path()[self.prefix_len()..] {
+        self.path_below(self.prefix_len())
+    }
+
+    /// The path without its first `prefix_len` bytes; `/` when nothing is left.
+    #[inline]
+    pub(crate) fn path_below(&self, prefix_len: usize) -> &str {
+        match &self.path()[prefix_len..] {
             "" => "/",
             rest => rest,
         }
