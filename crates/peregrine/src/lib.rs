@@ -79,6 +79,7 @@
 //! | `metrics` | Prometheus metrics (`App::metrics`, the `metrics` module) |
 //! | `msgpack` | MessagePack media ([`media::MessagePack`], via `rmp-serde`) |
 //! | `multipart` | streamed `multipart/form-data` bodies (`req.multipart()`, via `multer`) |
+//! | `otel` | OpenTelemetry HTTP fields on the request span and the incoming `traceparent` honoured (the `otel` module) |
 //! | `re` | the `re("...")` field converter; sinks whose prefix is a pattern (`App::add_sink_pattern`) |
 //! | `tls` | TLS on rustls ([`ServerConfig::tls`](server::ServerConfig::tls)) |
 //! | `tower` | the app as a tower `Service` (`App::into_service`), inside hyper or axum and under tower layers |
@@ -111,6 +112,8 @@ mod methods;
 mod multipart;
 mod negotiation;
 mod options;
+#[cfg(feature = "otel")]
+pub mod otel;
 mod pipeline;
 mod query;
 mod ranges;

@@ -269,6 +269,12 @@ mod tests {
             assert_eq!(relative_file(root, bad), None, "{bad:?}");
         }
         assert_eq!(relative_file(root, &"a".repeat(1025)), None);
-        assert!(relative_file(root, &"a".repeat(1024)).is_some());
+        let segment = "a".repeat(204);
+        let longest = [segment.as_str(); 5].join("/");
+        assert_eq!(longest.len(), 1024);
+        assert!(relative_file(root, &longest).is_some(), "1,024 bytes");
+        assert_eq!(relative_file(root, &format!("{longest}a")), None, "1,025 bytes");
+        assert!(relative_file(root, &"a".repeat(255)).is_some());
+        assert_eq!(relative_file(root, &"a".repeat(256)), None, "a segment over 255 bytes");
     }
 }

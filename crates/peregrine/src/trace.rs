@@ -1,11 +1,13 @@
 //! Per-request tracing: a `request` span on the `peregrine::request` target (method, path, route, status,
 //! microseconds, request id) around everything the app does, and one access-log event per request on the
-//! `peregrine::access` target. With no subscriber interested, neither allocates nor reads the clock.
+//! `peregrine::access` target. With no subscriber interested, neither allocates nor reads the clock. With the
+//! `otel` feature, the span also carries OpenTelemetry's HTTP fields (`otel.rs`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use http::StatusCode;
+#[cfg(not(feature = "otel"))]
 use tracing::field::Empty;
 use tracing::level_filters::LevelFilter;
 use tracing::{Level, Span};
@@ -32,6 +34,7 @@ impl RequestTrace {
             return None;
         }
         let access = tracing::enabled!(target: "peregrine::access", Level::INFO);
+        #[cfg(not(feature = "otel"))]
         let span = tracing::info_span!(
             target: "peregrine::request",
             "request",
@@ -42,6 +45,8 @@ impl RequestTrace {
             status = Empty,
             micros = Empty,
         );
+        #[cfg(feature = "otel")]
+        let span = crate::otel::request_span(req);
         if !span.is_disabled() {
             // A client's id is kept when it is a reasonable length (a UUID, a trace id); a longer one would let
             // each request write kilobytes into the log, and is replaced by a counter like a missing one.
@@ -69,6 +74,8 @@ impl RequestTrace {
         self.span.record("route", route);
         self.span.record("status", status.as_u16());
         self.span.record("micros", micros);
+        #[cfg(feature = "otel")]
+        crate::otel::finish_span(&self.span, req, status);
         if self.access {
             tracing::info!(
                 target: "peregrine::access",
