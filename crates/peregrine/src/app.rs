@@ -58,7 +58,26 @@ pub struct App {
     /// Response compression, when on.
     #[cfg(feature = "compression")]
     pub(crate) compression: Option<crate::compression::Compression>,
+    /// Tower layers around the app (`App::layer`), applied when it is frozen.
+    #[cfg(feature = "tower")]
+    pub(crate) layering: Option<Layering>,
 }
+
+/// The request body a layer added with `App::layer` sees: any body of `Bytes`, boxed (feature `tower`).
+#[cfg(feature = "tower")]
+pub type LayerBody = http_body_util::combinators::UnsyncBoxBody<bytes::Bytes, crate::body::BoxError>;
+
+/// A service that turns a request into a response, type-erased: the app inside its layers.
+#[cfg(feature = "tower")]
+pub(crate) type Handler = Arc<
+    dyn Fn(http::Request<LayerBody>) -> crate::resource::BoxFuture<'static, http::Response<crate::body::HyperBody>>
+        + Send
+        + Sync,
+>;
+
+/// Builds the layered handler around the app's own pipeline, once the app is frozen.
+#[cfg(feature = "tower")]
+pub(crate) type Layering = Box<dyn FnOnce(Handler) -> Handler + Send + Sync>;
 
 /// A change a route makes to the app's request options, applied when the app is frozen.
 pub(crate) type EditRequestOptions = Arc<dyn Fn(&mut RequestOptions) + Send + Sync>;
@@ -141,6 +160,8 @@ impl Default for App {
             resp_options: None,
             #[cfg(feature = "compression")]
             compression: None,
+            #[cfg(feature = "tower")]
+            layering: None,
         }
     }
 }

@@ -82,7 +82,7 @@
 //! | `otel` | OpenTelemetry HTTP fields on the request span and the incoming `traceparent` honoured (the `otel` module) |
 //! | `re` | the `re("...")` field converter; sinks whose prefix is a pattern (`App::add_sink_pattern`) |
 //! | `tls` | TLS on rustls ([`ServerConfig::tls`](server::ServerConfig::tls)) |
-//! | `tower` | the app as a tower `Service` (`App::into_service`), inside hyper or axum and under tower layers |
+//! | `tower` | the app as a tower `Service` (`App::into_service`), inside hyper or axum; tower layers around the app in Peregrine's server (`App::layer`) |
 //! | `zstd` | `zstd` for `compression` |
 //!
 //! A setting that needs a feature the build lacks (`PEREGRINE_HTTP2=1` without `http2`, say) makes the

@@ -55,6 +55,9 @@ pub(crate) struct Pipeline {
     mounts: Vec<Mount>,
     /// Whether this app is mounted in another (its requests carry a prefix).
     mounted: bool,
+    /// The app inside its tower layers (`App::layer`), when it has some.
+    #[cfg(feature = "tower")]
+    layered: Option<crate::app::Handler>,
 }
 
 impl Pipeline {
@@ -86,11 +89,15 @@ impl Pipeline {
             .map(|i| methods::METHODS[i])
             .collect();
         let allow_any_route = HeaderValue::try_from(allow.join(", ")).expect("method names are valid header text");
-        Arc::new(Pipeline {
+        #[cfg(feature = "tower")]
+        let layering = app.layering.take();
+        Arc::new_cyclic(|_pipeline| Pipeline {
             app,
             allow_any_route,
             mounts,
             mounted,
+            #[cfg(feature = "tower")]
+            layered: layering.map(|layering| layering(layered::app_handler(_pipeline.clone()))),
         })
     }
 
@@ -108,6 +115,12 @@ impl Pipeline {
     /// Serves one request, start to finish. The caller owns the request, so its state is stored once, in the
     /// caller's future, rather than once more in this one's arguments.
     pub(crate) async fn handle(&self, req: &mut Request) -> http::Response<HyperBody> {
+        #[cfg(feature = "tower")]
+        if let Some(layered) = &self.layered {
+            if req.context().get::<layered::InsideLayers>().is_none() {
+                return layered(layered::into_http(req)).await;
+            }
+        }
         #[cfg(feature = "metrics")]
         let in_flight = self.app.options.metrics.as_ref().map(|m| m.start());
         let trace = RequestTrace::start(req);
@@ -732,6 +745,73 @@ impl<F: Future> Future for Deadline<'_, F> {
             Poll::Ready(()) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+/// Tower layers around the app (`App::layer`, feature `tower`): the request handed to them, and the app's
+/// own pipeline as their innermost service.
+#[cfg(feature = "tower")]
+pub(crate) mod layered {
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use http_body_util::BodyExt;
+
+    use super::Pipeline;
+    use crate::app::{Handler, LayerBody};
+    use crate::body::{BoxError, HyperBody, RequestBody, ResponseBody};
+    use crate::resource::BoxFuture;
+
+    /// The request, back in `http`'s shape, for the layers.
+    pub(crate) fn into_http(req: &mut crate::Request) -> http::Request<LayerBody> {
+        let head = std::mem::replace(&mut req.head, http::Request::new(()).into_parts().0);
+        let body = match std::mem::replace(&mut req.body, RequestBody::Full(Bytes::new())) {
+            RequestBody::Full(bytes) => http_body_util::Full::new(bytes)
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+            RequestBody::Stream(stream) => stream.boxed_unsync(),
+            RequestBody::Reading => http_body_util::Empty::new()
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        };
+        let mut request = http::Request::from_parts(head, body);
+        if let Some(addr) = req.remote_addr() {
+            request.extensions_mut().insert(addr);
+        }
+        request
+    }
+
+    /// Marks a request the layers have already seen, so that the app inside them serves it itself.
+    pub(crate) struct InsideLayers;
+
+    /// The app's own pipeline as the innermost [`Handler`]; weak, as the pipeline holds the layers.
+    pub(crate) fn app_handler(pipeline: std::sync::Weak<Pipeline>) -> Handler {
+        Arc::new(
+            move |request: http::Request<LayerBody>| -> BoxFuture<'static, http::Response<HyperBody>> {
+                let Some(pipeline) = pipeline.upgrade() else {
+                    return Box::pin(async { layer_failed("the app is gone".into()) });
+                };
+                let (head, body) = request.into_parts();
+                let remote_addr = head.extensions.get::<SocketAddr>().copied();
+                let body = if http_body::Body::is_end_stream(&body) {
+                    RequestBody::Full(Bytes::new())
+                } else {
+                    RequestBody::Stream(Box::pin(body))
+                };
+                let mut req = pipeline.request(head, body, remote_addr);
+                req.context_mut().insert(InsideLayers);
+                pipeline.handle_on_heap(req)
+            },
+        )
+    }
+
+    /// The 500 for an error a layer returned; its detail goes to the log only.
+    pub(crate) fn layer_failed(error: BoxError) -> http::Response<HyperBody> {
+        tracing::error!(error = %error, "a tower layer around the app failed; answering 500");
+        let mut response = http::Response::new(HyperBody::new(ResponseBody::Empty));
+        *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        response
     }
 }
 

@@ -98,3 +98,85 @@ async fn an_axum_router_serves_the_app_under_a_path() {
     let response = router.oneshot(get("/legacy/nothing")).await.unwrap();
     assert_eq!(response.status(), 404, "Peregrine's 404 for paths under the nest");
 }
+
+mod support;
+
+use peregrine::server::ServerConfig;
+use support::http1::Conn;
+
+/// A layer whose service always fails.
+#[derive(Clone)]
+struct Failing;
+
+impl<S> tower::Layer<S> for Failing {
+    type Service = FailingService;
+    fn layer(&self, _inner: S) -> FailingService {
+        FailingService
+    }
+}
+
+#[derive(Clone)]
+struct FailingService;
+
+impl tower::Service<http::Request<peregrine::service::LayerBody>> for FailingService {
+    type Response = http::Response<Full<Bytes>>;
+    type Error = std::io::Error;
+    type Future = std::future::Ready<std::result::Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::result::Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _req: http::Request<peregrine::service::LayerBody>) -> Self::Future {
+        std::future::ready(Err(std::io::Error::other("the layer failed on purpose")))
+    }
+}
+
+#[tokio::test]
+async fn the_server_runs_the_app_inside_its_tower_layers() {
+    use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+    let seen: Arc<Mutex<Vec<u16>>> = Arc::default();
+    let record = seen.clone();
+    let app = app()
+        .layer(tower_http::trace::TraceLayer::new_for_http().on_response(
+            move |response: &http::Response<_>, _latency: std::time::Duration, _span: &tracing::Span| {
+                record.lock().unwrap().push(response.status().as_u16());
+            },
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    let server = support::server::start(app, ServerConfig::default()).await;
+    let mut conn = Conn::open(server.addr).await;
+    let r = conn.exchange("GET /users/9 HTTP/1.1\r\nHost: t\r\n\r\n", false).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, br#"{"id":9,"path":"/users/9"}"#);
+    assert_eq!(r.header("content-length"), Some("26"), "the length is kept");
+    assert_eq!(
+        r.header("x-request-id").map(str::len),
+        Some(36),
+        "the request-id layers ran"
+    );
+    let r = conn
+        .exchange(
+            "POST /users/1 HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc",
+            false,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (200, &b"3 bytes"[..]),
+        "the body reaches the app"
+    );
+    assert_eq!(*seen.lock().unwrap(), [200, 200], "the trace layer saw both answers");
+}
+
+#[tokio::test]
+async fn a_failing_layer_is_a_500_and_the_test_client_sees_layers_too() {
+    let client = peregrine::testing::TestClient::new(app().layer(Failing));
+    let r = client.simulate_get("/users/1").await;
+    assert_eq!(r.status(), 500, "{r:?}");
+    assert!(!r.text().contains("on purpose"), "the detail stays in the log: {r:?}");
+}
