@@ -112,6 +112,25 @@ impl Pipeline {
         Request::new(head, body, self.app.req_options.clone(), remote_addr)
     }
 
+    /// The request the pipeline serves, from an `http` request with any body of bytes (a tower caller's): the
+    /// client's address from a [`SocketAddr`] in its extensions, when there is one.
+    #[cfg(feature = "tower")]
+    pub(crate) fn request_from_http<B>(&self, request: http::Request<B>) -> Request
+    where
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<crate::body::BoxError>,
+    {
+        use http_body_util::BodyExt;
+        let (head, body) = request.into_parts();
+        let remote_addr = head.extensions.get::<SocketAddr>().copied();
+        let body = if body.is_end_stream() {
+            RequestBody::Full(bytes::Bytes::new())
+        } else {
+            RequestBody::Stream(Box::pin(body.map_err(Into::into)))
+        };
+        self.request(head, body, remote_addr)
+    }
+
     /// Serves one request, start to finish. The caller owns the request, so its state is stored once, in the
     /// caller's future, rather than once more in this one's arguments.
     pub(crate) async fn handle(&self, req: &mut Request) -> http::Response<HyperBody> {
@@ -752,7 +771,6 @@ impl<F: Future> Future for Deadline<'_, F> {
 /// own pipeline as their innermost service.
 #[cfg(feature = "tower")]
 pub(crate) mod layered {
-    use std::net::SocketAddr;
     use std::sync::Arc;
 
     use bytes::Bytes;
@@ -792,14 +810,7 @@ pub(crate) mod layered {
                 let Some(pipeline) = pipeline.upgrade() else {
                     return Box::pin(async { layer_failed("the app is gone".into()) });
                 };
-                let (head, body) = request.into_parts();
-                let remote_addr = head.extensions.get::<SocketAddr>().copied();
-                let body = if http_body::Body::is_end_stream(&body) {
-                    RequestBody::Full(Bytes::new())
-                } else {
-                    RequestBody::Stream(Box::pin(body))
-                };
-                let mut req = pipeline.request(head, body, remote_addr);
+                let mut req = pipeline.request_from_http(request);
                 req.context_mut().insert(InsideLayers);
                 pipeline.handle_on_heap(req)
             },

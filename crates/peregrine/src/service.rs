@@ -28,12 +28,11 @@
 //! The service is the same pipeline the server and the test client run: middleware, routing, responders,
 //! error rendering, the representation rules, timeouts. What the server adds around it is not there: the
 //! connection and head limits, load shedding, the body read before admission (the body limit still holds
-//! when the body is read), and the client address unless the caller puts a [`SocketAddr`] in the request's
+//! when the body is read), and the client address unless the caller puts a [`SocketAddr`](std::net::SocketAddr) in the request's
 //! extensions. Under axum's `nest_service`, the app sees the path with the nesting prefix removed.
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -42,7 +41,7 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 
 use crate::app::Handler;
-use crate::body::{BoxError, HyperBody, RequestBody, ResponseBody};
+use crate::body::{BoxError, HyperBody, ResponseBody};
 use crate::pipeline::layered::layer_failed;
 use crate::pipeline::Pipeline;
 use crate::resource::BoxFuture;
@@ -93,14 +92,7 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Responding {
-        let (head, body) = request.into_parts();
-        let remote_addr = head.extensions.get::<SocketAddr>().copied();
-        let body = if body.is_end_stream() {
-            RequestBody::Full(Bytes::new())
-        } else {
-            RequestBody::Stream(Box::pin(body.map_err(Into::into)))
-        };
-        let req = self.pipeline.request(head, body, remote_addr);
+        let req = self.pipeline.request_from_http(request);
         Responding(self.pipeline.handle_on_heap(req))
     }
 }
