@@ -13,8 +13,8 @@
 //! [`App::add_sink_pattern`](crate::App::add_sink_pattern) (feature `re`), whose named groups become URI
 //! fields.
 //!
-//! **Methods.** The sink serves GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS (it answers HEAD and
-//! OPTIONS itself). CONNECT and TRACE get 405: a 2xx to CONNECT turns the connection into a tunnel, and a
+//! **Methods.** The sink serves GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS: HEAD and OPTIONS reach
+//! `on_request` too, with no automatic `Allow` or bodiless HEAD answer. CONNECT and TRACE get 405: a 2xx to CONNECT turns the connection into a tunnel, and a
 //! sink that echoed TRACE would hand a page the request's credentials. Any other method gets 501, as on
 //! routes.
 
