@@ -1,0 +1,211 @@
+//! The catalogue as the API sees it: the database, and (unless it is off) an in-process copy of both tables
+//! that the reads are served from. A write goes to the database and then replaces the copy before it is
+//! acknowledged, so a read that follows an acknowledged write in the same process sees it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use crate::customer::{Customer, Known};
+use crate::db::{filter_for, Db, DbError};
+use crate::model::{Page, Section, SectionDetail, SectionEntry, Title};
+
+/// Whether reads come from the in-process copy or from the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheMode {
+    /// Reads come from the copy, refreshed after every write and on [`Catalogue::reload`].
+    On,
+    /// Every read queries the database.
+    Off,
+}
+
+/// Both tables in memory: the sections in display order, each section's titles by id.
+#[derive(Debug, Default)]
+struct Snapshot {
+    sections: Vec<Section>,
+    titles: HashMap<String, Vec<Title>>,
+}
+
+/// The catalogue: reads, writes and the copy.
+#[derive(Debug)]
+pub struct Catalogue {
+    db: Db,
+    known: Known,
+    /// `None` when the cache is off.
+    copy: Option<RwLock<Arc<Snapshot>>>,
+    /// Held while a copy is read from the database and installed, so that copies are installed in the
+    /// order they were read and an older one never replaces a newer one.
+    reloading: tokio::sync::Mutex<()>,
+}
+
+/// Why a page could not be served.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The marker names no section.
+    UnknownMarker,
+    /// The database failed.
+    Db(DbError),
+}
+
+impl From<DbError> for ReadError {
+    fn from(e: DbError) -> Self {
+        ReadError::Db(e)
+    }
+}
+
+impl Catalogue {
+    /// The catalogue over `db`, knowing the countries and devices in `known`; with the cache on, reads both
+    /// tables once now.
+    ///
+    /// # Errors
+    /// When the database fails while the copy is read.
+    pub async fn open(db: Db, known: Known, mode: CacheMode) -> Result<Catalogue, DbError> {
+        let catalogue = Catalogue {
+            db,
+            known,
+            copy: (mode == CacheMode::On).then(|| RwLock::new(Arc::default())),
+            reloading: tokio::sync::Mutex::new(()),
+        };
+        catalogue.reload().await?;
+        Ok(catalogue)
+    }
+
+    /// The countries and devices a customer may name.
+    pub fn known(&self) -> &Known {
+        &self.known
+    }
+
+    /// Whether reads come from the copy.
+    pub fn mode(&self) -> CacheMode {
+        if self.copy.is_some() {
+            CacheMode::On
+        } else {
+            CacheMode::Off
+        }
+    }
+
+    /// Reads both tables again into the copy (nothing when the cache is off). Call it after changing the
+    /// tables from outside this process; `main` does on SIGUSR1.
+    ///
+    /// # Errors
+    /// When the database fails; the copy is then left as it was.
+    pub async fn reload(&self) -> Result<(), DbError> {
+        let Some(copy) = &self.copy else {
+            return Ok(());
+        };
+        let _order = self.reloading.lock().await;
+        let sections = self.db.all_sections().await?;
+        let mut titles: HashMap<String, Vec<Title>> = HashMap::new();
+        for (slug, title) in self.db.all_titles().await? {
+            titles.entry(slug).or_default().push(title);
+        }
+        let snapshot = Arc::new(Snapshot { sections, titles });
+        *copy.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = snapshot;
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        let copy = self.copy.as_ref()?;
+        Some(copy.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone())
+    }
+
+    /// The sections `customer` sees after the one named `marker` (from the start when `None`), `limit` of
+    /// them.
+    ///
+    /// # Errors
+    /// [`ReadError::UnknownMarker`] when `marker` names no section (a section the customer does not see is
+    /// a valid marker: the page starts after its place), or the database failed.
+    pub async fn sections(
+        &self,
+        customer: &Customer,
+        marker: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<SectionEntry>, ReadError> {
+        if let Some(snapshot) = self.snapshot() {
+            let after = match marker {
+                None => i64::MIN,
+                Some(slug) => match snapshot.sections.iter().find(|s| s.slug == slug) {
+                    Some(section) => section.position,
+                    None => return Err(ReadError::UnknownMarker),
+                },
+            };
+            let items = snapshot
+                .sections
+                .iter()
+                .filter(|s| s.position > after && s.visible_to(customer))
+                .map(|s| SectionEntry {
+                    name: s.name.clone(),
+                    slug: s.slug.clone(),
+                })
+                .collect();
+            return Ok(Page::first(items, limit));
+        }
+        let after = match marker {
+            None => i64::MIN,
+            Some(slug) => self.db.position_of(slug).await?.ok_or(ReadError::UnknownMarker)?,
+        };
+        let rows = self.db.visible_sections(&filter_for(customer)).await?;
+        let items = rows
+            .into_iter()
+            .filter(|(_, p)| *p > after)
+            .map(|(entry, _)| entry)
+            .collect();
+        Ok(Page::first(items, limit))
+    }
+
+    /// Section `slug` with `limit` of its titles after id `marker`, when `customer` sees it.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn section(
+        &self,
+        slug: &str,
+        customer: &Customer,
+        marker: i64,
+        limit: usize,
+    ) -> Result<Option<SectionDetail>, DbError> {
+        if let Some(snapshot) = self.snapshot() {
+            let Some(section) = snapshot
+                .sections
+                .iter()
+                .find(|s| s.slug == slug && s.visible_to(customer))
+            else {
+                return Ok(None);
+            };
+            let titles = snapshot.titles.get(slug).map_or(&[][..], Vec::as_slice);
+            // Titles are held by id: the page starts at the first id above the marker.
+            let start = titles.partition_point(|t| t.id <= marker);
+            let end = titles.len().min(start + limit);
+            return Ok(Some(SectionDetail {
+                name: section.name.clone(),
+                slug: section.slug.clone(),
+                count: end - start,
+                items: titles[start..end].to_vec(),
+                remaining: titles.len() - end,
+            }));
+        }
+        let Some(name) = self.db.visible_section(slug, &filter_for(customer)).await? else {
+            return Ok(None);
+        };
+        let (items, after_marker) = self.db.titles(slug, marker, limit as i64).await?;
+        Ok(Some(SectionDetail {
+            name,
+            slug: slug.to_owned(),
+            count: items.len(),
+            remaining: after_marker.saturating_sub(items.len()),
+            items,
+        }))
+    }
+
+    /// Creates or replaces `section` (`position: None` keeps an existing section's place; a new one goes
+    /// last), then refreshes the copy, so the write is visible to every read that starts after this returns.
+    /// Returns whether the section was created.
+    ///
+    /// # Errors
+    /// When the database fails. If the write succeeded and the refresh failed, the copy is stale until the
+    /// next refresh, and the error says the database failed.
+    pub async fn put_section(&self, section: &Section, position: Option<i64>) -> Result<bool, DbError> {
+        let created = self.db.put_section(section, position).await?;
+        self.reload().await?;
+        Ok(created)
+    }
+}
