@@ -3,9 +3,11 @@
 /plaintext and /json follow TechEmpower's definitions; /users/ and /users/{user_id:int} are the users API
 from examples/users on PostgreSQL (DATABASE_URL), with a psycopg connection pool, as the Falcon articles
 build it. POST /predict serves examples/predict's ONNX model (MODEL_PATH, default that file) with onnxruntime
-and answers as examples/predict does. Run under gunicorn:  gunicorn -w 1 -b 127.0.0.1:8002 app:app
+and answers as examples/predict does. GET /sections is examples/catalogue's list with its cache off (the same
+SQL on the same tables). Run under gunicorn:  gunicorn -w 1 -b 127.0.0.1:8002 app:app
 """
 
+import hashlib
 import os
 
 import numpy as np
@@ -80,6 +82,67 @@ class Users:
         resp.media = row
 
 
+COUNTRIES = {"ZA", "NG", "KE", "GH", "EG", "MA", "TZ", "UG", "GB", "NL", "PL", "US"}
+DEVICES = {"android", "ios", "web", "tv"}
+VISIBLE = (
+    "(countries = '' OR countries LIKE %s) AND (devices = '' OR devices LIKE %s) AND min_version_key <= %s"
+)
+
+
+def version_key(text):
+    """1 to 4 dot-separated parts of up to 4 digits as one ordered integer, or None."""
+    parts = text.split(".")
+    if len(parts) > 4 or any(not p.isascii() or not p.isdigit() or len(p) > 4 for p in parts):
+        return None
+    key = 0
+    for i in range(4):
+        key = key * 10000 + (int(parts[i]) if i < len(parts) else 0)
+    return key
+
+
+class Sections:
+    def on_get(self, req, resp):
+        country = (req.get_param("country") or "").upper()
+        if not country:
+            resp.vary = ("X-Country",)
+            edge = (req.get_header("X-Country") or "").strip().upper()
+            country = edge if edge in COUNTRIES else ""
+        elif country not in COUNTRIES:
+            raise falcon.HTTPInvalidParam("Allowed values: " + ", ".join(sorted(COUNTRIES)), "country")
+        device = (req.get_param("device") or "").lower()
+        if device and device not in DEVICES:
+            raise falcon.HTTPInvalidParam("Allowed values: " + ", ".join(sorted(DEVICES)), "device")
+        key = 0
+        if req.get_param("app_version"):
+            key = version_key(req.get_param("app_version"))
+            if key is None:
+                raise falcon.HTTPInvalidParam("Such as 5.2 or 5.10.1.", "app_version")
+        limit = req.get_param_as_int("limit", min_value=1, max_value=100) or 20
+        marker = req.get_param("marker")
+        with POOL.connection() as conn:
+            after = None
+            if marker:
+                row = conn.execute("SELECT position FROM section WHERE slug = %s", (marker,), prepare=True).fetchone()
+                if row is None:
+                    raise falcon.HTTPInvalidParam("It names no section.", "marker")
+                after = row[0]
+            rows = conn.execute(
+                "SELECT slug, name, position FROM section WHERE " + VISIBLE + " ORDER BY position",
+                (f"%,{country},%" if country else "", f"%,{device},%" if device else "", key),
+                prepare=True,
+            ).fetchall()
+        items = [{"name": r[1], "slug": r[0]} for r in rows if after is None or r[2] > after]
+        page = {"count": min(limit, len(items)), "items": items[:limit], "remaining": max(0, len(items) - limit)}
+        body = falcon.media.JSONHandler().serialize(page, falcon.MEDIA_JSON)
+        resp.etag = hashlib.blake2b(body, digest_size=8).hexdigest()
+        resp.cache_control = ("public", "max-age=60")
+        if req.if_none_match and any(t == resp.etag for t in req.if_none_match):
+            resp.status = falcon.HTTP_304
+            return
+        resp.content_type = falcon.MEDIA_JSON
+        resp.data = body
+
+
 MODEL_PATH = os.environ.get(
     "MODEL_PATH",
     os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples", "predict", "model", "digits.onnx"),
@@ -124,3 +187,4 @@ if POOL is not None:
     users = Users()
     app.add_route("/users/", users)
     app.add_route("/users/{user_id:int}", users, suffix="item")
+    app.add_route("/sections", Sections())
