@@ -16,22 +16,13 @@ duration=${DURATION:-10s} warmup=${WARMUP:-5s} repeats=${REPEATS:-3}
 server_cpus=${SERVER_CPUS:-0} ab_cpus=${AB_CPUS:-1}
 ticks=$(getconf CLK_TCK)
 
-taskset -c "$server_cpus" "$@" >/dev/null 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 50); do curl -s -o /dev/null "$url" && break; sleep 0.1; done
-
-cpu() {
-  local stats=() p
-  for p in $(tree "$pid"); do stats+=("/proc/$p/stat"); done
-  cat "${stats[@]}" 2>/dev/null | awk '{u += $14; s += $15} END {print u, s}'
-}
+start_server "$server_cpus" "$url" "$@"
 # -t before -n: -t alone stops at 50,000 requests.
 taskset -c "$ab_cpus" ab -q -k -c "$conns" -t "${warmup%s}" -n 100000000 "$url" >/dev/null 2>&1 || true
 for run in $(seq "$repeats"); do
-  read -r u0 s0 < <(cpu)
+  read -r u0 s0 < <(server_cpu)
   out=$(taskset -c "$ab_cpus" ab -q -k -c "$conns" -t "${duration%s}" -n 100000000 "$url" 2>&1)
-  read -r u1 s1 < <(cpu)
+  read -r u1 s1 < <(server_cpu)
   requests=$(echo "$out" | awk '/^Complete requests:/ {print $3}')
   rps=$(echo "$out" | awk '/^Requests per second:/ {print $4}')
   p50=$(echo "$out" | awk '$1 == "50%" {print $2 "ms"}')

@@ -7,3 +7,21 @@ tree() { local p; for p in "$@"; do echo "$p"; tree $(pgrep -P "$p" || true); do
 ms() {
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
 }
+
+# Starts COMMAND pinned to CPUS, kills it when the script exits, and waits until URL answers anything (a
+# POST-only URL answers GET with 405): start_server CPUS URL COMMAND [ARGS...]. Sets server_pid.
+start_server() {
+  local cpus=$1 url=$2
+  shift 2
+  taskset -c "$cpus" "$@" >/dev/null 2>&1 &
+  server_pid=$!
+  trap 'kill $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true' EXIT
+  for _ in $(seq 50); do curl -s -o /dev/null "$url" && break; sleep 0.1; done
+}
+
+# The user and system CPU ticks of the server started by start_server and of its child processes.
+server_cpu() {
+  local stats=() p
+  for p in $(tree "$server_pid"); do stats+=("/proc/$p/stat"); done
+  cat "${stats[@]}" 2>/dev/null | awk '{u += $14; s += $15} END {print u, s}'
+}

@@ -18,22 +18,12 @@ read -r -a extra <<< "${WRK_ARGS:-}"
 server_cpus=${SERVER_CPUS:-0} wrk_cpus=${WRK_CPUS:-1}
 ticks=$(getconf CLK_TCK)
 
-taskset -c "$server_cpus" "$@" >/dev/null 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
-# Ready once it answers anything (a POST-only URL answers GET with 405).
-for _ in $(seq 50); do curl -s -o /dev/null "$url" && break; sleep 0.1; done
-
-cpu() {
-  local stats=() p
-  for p in $(tree "$pid"); do stats+=("/proc/$p/stat"); done
-  cat "${stats[@]}" 2>/dev/null | awk '{u += $14; s += $15} END {print u, s}'
-}
+start_server "$server_cpus" "$url" "$@"
 taskset -c "$wrk_cpus" wrk -t1 -c"$conns" -d"$warmup" "$url" "${extra[@]}" >/dev/null
 for run in $(seq "$repeats"); do
-  read -r u0 s0 < <(cpu)
+  read -r u0 s0 < <(server_cpu)
   out=$(taskset -c "$wrk_cpus" wrk -t1 -c"$conns" -d"$duration" --latency "$url" "${extra[@]}")
-  read -r u1 s1 < <(cpu)
+  read -r u1 s1 < <(server_cpu)
   requests=$(echo "$out" | awk '/requests in/ {print $1}')
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1 == "50%" {print $2}')

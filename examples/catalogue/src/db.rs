@@ -1,102 +1,14 @@
-//! The catalogue's tables over one of two concrete backends, as in the users example: SQLite through
-//! sqlx (embedded, the default) or PostgreSQL through tokio-postgres with a deadpool pool, each connection
-//! keeping its prepared statements. Both run the same SQL text.
+//! The catalogue's tables over one of two concrete backends (`example_db::Store`, as in the users
+//! example): SQLite through sqlx (embedded, the default) or PostgreSQL through tokio-postgres with a
+//! deadpool pool, each connection keeping its prepared statements. Both run the same SQL text.
 
 use std::fmt;
-use std::str::FromStr;
-use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
-use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
+use example_db::Store;
+pub use example_db::{DbError, PoolConfig};
 use sqlx::Row;
-use tokio_postgres::NoTls;
 
 use crate::model::{min_version_key, Fixture, Section, SectionEntry, Title};
-
-/// Most connections open at once, and how long a request waits for one before it gets 503.
-#[derive(Debug, Clone)]
-pub struct PoolConfig {
-    /// Most connections open at once (0 counts as 1).
-    pub max_connections: u32,
-    /// How long a request waits for a connection before it gets 503.
-    pub acquire_timeout: Duration,
-}
-
-impl Default for PoolConfig {
-    fn default() -> Self {
-        PoolConfig {
-            max_connections: 16,
-            acquire_timeout: Duration::from_secs(2),
-        }
-    }
-}
-
-/// A database failure: unavailable (no connection within the acquire timeout, unreachable, cut), which
-/// the API answers with 503, or anything else (500).
-#[derive(Debug)]
-pub struct DbError {
-    unavailable: bool,
-    source: Box<dyn std::error::Error + Send + Sync>,
-}
-
-impl DbError {
-    /// Whether the database is busy or unreachable rather than failing the query.
-    pub fn is_unavailable(&self) -> bool {
-        self.unavailable
-    }
-}
-
-impl fmt::Display for DbError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.source)?;
-        let mut cause = std::error::Error::source(&*self.source);
-        while let Some(c) = cause {
-            write!(f, ": {c}")?;
-            cause = c.source();
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for DbError {}
-
-impl From<sqlx::Error> for DbError {
-    fn from(e: sqlx::Error) -> Self {
-        let unavailable = matches!(
-            e,
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-        );
-        DbError {
-            unavailable,
-            source: e.into(),
-        }
-    }
-}
-
-impl From<tokio_postgres::Error> for DbError {
-    fn from(e: tokio_postgres::Error) -> Self {
-        // SQLSTATE classes 08 (connection), 53 (resources) and 57 (operator intervention).
-        let code = e.code().map(tokio_postgres::error::SqlState::code);
-        let unavailable =
-            e.is_closed() || code.is_some_and(|c| c.starts_with("08") || c.starts_with("53") || c.starts_with("57"));
-        DbError {
-            unavailable,
-            source: e.into(),
-        }
-    }
-}
-
-impl From<PoolError> for DbError {
-    fn from(e: PoolError) -> Self {
-        match e {
-            PoolError::Backend(e) => e.into(),
-            e => DbError {
-                unavailable: true,
-                source: e.into(),
-            },
-        }
-    }
-}
 
 /// Which sections a customer may see, as the list query's parameters.
 #[derive(Debug, Clone)]
@@ -151,23 +63,42 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS section (
         kind TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS title_by_section ON title (section, id);";
 
+/// A [`Title`] from columns `first` to `first + 3` of a row of either backend (their `try_get`s differ in
+/// types, not in use).
+macro_rules! title_at {
+    ($row:expr, $first:expr) => {
+        Title {
+            id: $row.try_get($first)?,
+            title: $row.try_get($first + 1)?,
+            year: $row.try_get($first + 2)?,
+            kind: $row.try_get($first + 3)?,
+        }
+    };
+}
+
+/// A [`Section`] from a row of [`ALL_SECTIONS`] of either backend.
+macro_rules! section_of {
+    ($row:expr) => {{
+        let (countries, devices): (String, String) = ($row.try_get(3)?, $row.try_get(4)?);
+        section_from(
+            $row.try_get(0)?,
+            $row.try_get(1)?,
+            $row.try_get(2)?,
+            &countries,
+            &devices,
+            $row.try_get(5)?,
+        )
+    }};
+}
+
 /// The catalogue's two tables, through a connection pool.
 pub struct Db {
     store: Store,
 }
 
-enum Store {
-    Sqlite(SqlitePool),
-    Postgres(Pool),
-}
-
 impl fmt::Debug for Db {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let backend = match self.store {
-            Store::Sqlite(_) => "sqlite",
-            Store::Postgres(_) => "postgres",
-        };
-        f.debug_struct("Db").field("backend", &backend).finish()
+        f.debug_struct("Db").field("backend", &self.store.backend()).finish()
     }
 }
 
@@ -193,10 +124,10 @@ fn section_from(
     min_version: Option<String>,
 ) -> Result<Section, DbError> {
     let min_app_version = match min_version {
-        Some(text) => Some(text.parse().map_err(|e| DbError {
-            unavailable: false,
-            source: format!("section {slug}: stored min_version {text:?}: {e}").into(),
-        })?),
+        Some(text) => Some(
+            text.parse()
+                .map_err(|e| DbError::new(false, format!("section {slug}: stored min_version {text:?}: {e}")))?,
+        ),
         None => None,
     };
     Ok(Section {
@@ -216,39 +147,7 @@ impl Db {
     /// # Errors
     /// When the URL is neither SQLite nor PostgreSQL, or the database cannot be reached.
     pub async fn connect(url: &str, config: &PoolConfig, fixture: &Fixture) -> Result<Db, DbError> {
-        let store = if url.starts_with("sqlite:") {
-            let pool = SqlitePoolOptions::new()
-                .max_connections(config.max_connections.max(1))
-                .acquire_timeout(config.acquire_timeout)
-                .connect(url)
-                .await?;
-            Store::Sqlite(pool)
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let manager = Manager::from_config(
-                tokio_postgres::Config::from_str(url)?,
-                NoTls,
-                ManagerConfig {
-                    recycling_method: RecyclingMethod::Fast,
-                },
-            );
-            let pool = Pool::builder(manager)
-                .max_size(config.max_connections.max(1) as usize)
-                .wait_timeout(Some(config.acquire_timeout))
-                .create_timeout(Some(config.acquire_timeout))
-                .runtime(Runtime::Tokio1)
-                .build()
-                .map_err(|e| DbError {
-                    unavailable: false,
-                    source: e.into(),
-                })?;
-            Store::Postgres(pool)
-        } else {
-            let scheme = url.split(':').next().unwrap_or_default();
-            return Err(DbError {
-                unavailable: false,
-                source: format!("DATABASE_URL must start with sqlite: or postgres:, not '{scheme}:'").into(),
-            });
-        };
+        let store = Store::connect(url, config).await?;
         let db = Db { store };
         db.create_schema().await?;
         if db.all_sections().await?.is_empty() {
@@ -448,12 +347,7 @@ impl Db {
                     .await?;
                 rows.iter()
                     .map(|r| {
-                        let title = Title {
-                            id: r.try_get(0)?,
-                            title: r.try_get(1)?,
-                            year: r.try_get(2)?,
-                            kind: r.try_get(3)?,
-                        };
+                        let title = title_at!(r, 0);
                         Ok((title, r.try_get::<i64, _>(4)?))
                     })
                     .collect::<Result<Vec<_>, sqlx::Error>>()?
@@ -466,12 +360,7 @@ impl Db {
                 let rows = client.query(&statement, &[&slug, &marker, &limit]).await?;
                 rows.iter()
                     .map(|r| {
-                        let title = Title {
-                            id: r.try_get(0)?,
-                            title: r.try_get(1)?,
-                            year: r.try_get(2)?,
-                            kind: r.try_get(3)?,
-                        };
+                        let title = title_at!(r, 0);
                         Ok((title, r.try_get::<_, i64>(4)?))
                     })
                     .collect::<Result<Vec<_>, tokio_postgres::Error>>()?
@@ -488,36 +377,12 @@ impl Db {
         match &self.store {
             Store::Sqlite(pool) => {
                 let rows = sqlx::query(ALL_SECTIONS).fetch_all(pool).await?;
-                rows.iter()
-                    .map(|r| {
-                        let (countries, devices): (String, String) = (r.try_get(3)?, r.try_get(4)?);
-                        section_from(
-                            r.try_get(0)?,
-                            r.try_get(1)?,
-                            r.try_get(2)?,
-                            &countries,
-                            &devices,
-                            r.try_get(5)?,
-                        )
-                    })
-                    .collect()
+                rows.iter().map(|r| section_of!(r)).collect()
             }
             Store::Postgres(pool) => {
                 let client = pool.get().await?;
                 let rows = client.query(ALL_SECTIONS, &[]).await?;
-                rows.iter()
-                    .map(|r| {
-                        let (countries, devices): (&str, &str) = (r.try_get(3)?, r.try_get(4)?);
-                        section_from(
-                            r.try_get(0)?,
-                            r.try_get(1)?,
-                            r.try_get(2)?,
-                            countries,
-                            devices,
-                            r.try_get(5)?,
-                        )
-                    })
-                    .collect()
+                rows.iter().map(|r| section_of!(r)).collect()
             }
         }
     }
@@ -529,12 +394,7 @@ impl Db {
                 let rows = sqlx::query(ALL_TITLES).fetch_all(pool).await?;
                 rows.iter()
                     .map(|r| {
-                        let title = Title {
-                            id: r.try_get(1)?,
-                            title: r.try_get(2)?,
-                            year: r.try_get(3)?,
-                            kind: r.try_get(4)?,
-                        };
+                        let title = title_at!(r, 1);
                         Ok((r.try_get(0)?, title))
                     })
                     .collect::<Result<_, sqlx::Error>>()
@@ -545,12 +405,7 @@ impl Db {
                 let rows = client.query(ALL_TITLES, &[]).await?;
                 rows.iter()
                     .map(|r| {
-                        let title = Title {
-                            id: r.try_get(1)?,
-                            title: r.try_get(2)?,
-                            year: r.try_get(3)?,
-                            kind: r.try_get(4)?,
-                        };
+                        let title = title_at!(r, 1);
                         Ok((r.try_get(0)?, title))
                     })
                     .collect::<Result<_, tokio_postgres::Error>>()

@@ -37,6 +37,7 @@ mod version;
 pub use catalogue::{CacheMode, Catalogue, ReadError};
 pub use customer::{Customer, Known, COUNTRY_HEADER};
 pub use db::{Db, DbError, PoolConfig};
+use example_db::database_error;
 pub use model::{Fixture, Page, Section, SectionDetail, SectionEntry, SectionUpdate, Title};
 pub use version::{AppVersion, InvalidVersion};
 
@@ -204,23 +205,6 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// Compares in time that depends only on the lengths, so the token cannot be guessed byte by byte.
 fn same_secret(given: &[u8], secret: &[u8]) -> bool {
     given.len() == secret.len() && given.iter().zip(secret).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-}
-
-/// Turns database failures into responses: unavailable means 503 with `Retry-After`, anything else a 500
-/// whose detail goes only to the log.
-fn database_error(error: &DbError, req: &Request, resp: &mut Response) {
-    if error.is_unavailable() {
-        tracing::warn!(error = %error, path = req.path(), "database unavailable; answering 503");
-        resp.set_error(
-            HttpError::service_unavailable()
-                .with_title("Database unavailable")
-                .with_description("The database is busy or unreachable; try again shortly.")
-                .with_header(header::RETRY_AFTER, "1"),
-        );
-    } else {
-        tracing::error!(error = %error, path = req.path(), "database error; answering 500");
-        resp.set_error(HttpError::internal_server_error());
-    }
 }
 
 /// The app over `catalogue`; `admin_token` is the bearer token `PUT` needs (`None`: writes are off, 403).

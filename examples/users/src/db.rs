@@ -1,131 +1,16 @@
-//! The users table over one of two concrete backends: SQLite through sqlx's `SqlitePool` (embedded, the
-//! default) or PostgreSQL through tokio-postgres with a deadpool pool, each connection keeping its prepared
-//! statements. An enum, not a trait object: every query is one `match`, and each arm is plain code for its
-//! database.
+//! The users table over one of two concrete backends (`example_db::Store`): SQLite through sqlx's
+//! `SqlitePool` (embedded, the default) or PostgreSQL through tokio-postgres with a deadpool pool, each
+//! connection keeping its prepared statements. Every query is one `match`, and each arm is plain code for
+//! its database.
 
 use std::fmt;
-use std::str::FromStr;
-use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
-use sqlx::sqlite::{SqlitePool, SqlitePoolOptions, SqliteRow};
+use example_db::{Backend, DbError, PoolConfig, Store};
+use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::NoTls;
 
 use crate::User;
-
-/// Which database the URL named.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// `sqlite:` URLs.
-    Sqlite,
-    /// `postgres:` or `postgresql:` URLs.
-    Postgres,
-}
-
-/// Pool settings.
-#[derive(Debug, Clone)]
-pub struct PoolConfig {
-    /// Most connections open at once (0 counts as 1).
-    pub max_connections: u32,
-    /// How long a request waits for a connection (or for a new one to open) before it gets 503.
-    pub acquire_timeout: Duration,
-}
-
-impl Default for PoolConfig {
-    fn default() -> Self {
-        PoolConfig {
-            max_connections: 16,
-            acquire_timeout: Duration::from_secs(2),
-        }
-    }
-}
-
-/// A database failure: either the database is unavailable (no free connection within the acquire timeout,
-/// unreachable, restarting, connection cut), which the API answers with 503, or anything else (500).
-#[derive(Debug)]
-pub struct DbError {
-    unavailable: bool,
-    source: Box<dyn std::error::Error + Send + Sync>,
-}
-
-impl DbError {
-    fn new(unavailable: bool, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        DbError {
-            unavailable,
-            source: source.into(),
-        }
-    }
-
-    /// Whether the database is busy or unreachable rather than failing the query.
-    pub fn is_unavailable(&self) -> bool {
-        self.unavailable
-    }
-}
-
-/// The error and each of its causes, joined by ": " (tokio-postgres's own message is only the outer one,
-/// "db error", with the server's message and SQLSTATE in its cause).
-impl fmt::Display for DbError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.source)?;
-        let mut cause = std::error::Error::source(&*self.source);
-        while let Some(c) = cause {
-            write!(f, ": {c}")?;
-            cause = c.source();
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for DbError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.source)
-    }
-}
-
-impl From<sqlx::Error> for DbError {
-    fn from(e: sqlx::Error) -> Self {
-        // SQLite's BUSY (5) and LOCKED (6), extended codes included: another process holds the write lock
-        // past the busy timeout (a backup, a migration, an admin shell).
-        let locked = matches!(&e, sqlx::Error::Database(d)
-            if d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6)));
-        let unavailable = locked
-            || matches!(
-                e,
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
-            );
-        DbError::new(unavailable, e)
-    }
-}
-
-impl From<tokio_postgres::Error> for DbError {
-    fn from(e: tokio_postgres::Error) -> Self {
-        // SQLSTATE class 08 is "connection exception", 53 "insufficient resources" (too many connections,
-        // out of memory, disk full), 57 "operator intervention" (shutdown, restart, a cancelled query or
-        // statement_timeout).
-        let code = e.code().map(SqlState::code);
-        let unavailable = e.is_closed()
-            || code.is_some_and(|c| c.starts_with("08") || c.starts_with("53") || c.starts_with("57"))
-            || io_source(&e);
-        DbError::new(unavailable, e)
-    }
-}
-
-impl From<PoolError> for DbError {
-    fn from(e: PoolError) -> Self {
-        match e {
-            PoolError::Backend(e) => e.into(),
-            // Timeouts, a closed pool, and a connection that could not be opened are all "unavailable".
-            e => DbError::new(true, e),
-        }
-    }
-}
-
-/// Whether a tokio-postgres error came from the socket (the server went away mid-query).
-fn io_source(e: &tokio_postgres::Error) -> bool {
-    std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
-}
 
 /// Why a user could not be added.
 #[derive(Debug)]
@@ -139,11 +24,6 @@ pub enum AddError {
 /// The users table, through a connection pool.
 pub struct Db {
     store: Store,
-}
-
-enum Store {
-    Sqlite(SqlitePool),
-    Postgres(Pool),
 }
 
 impl fmt::Debug for Db {
@@ -173,47 +53,13 @@ const RENAME: &str = "UPDATE orguser SET username = $1 WHERE id = $2 AND usernam
 const COUNT: &str = "SELECT COUNT(*) FROM orguser";
 
 impl Db {
-    /// Connects to `url` (`sqlite:…` or `postgres:…`/`postgresql:…`) and creates the table if it is missing.
-    /// PostgreSQL URLs take tokio-postgres's parameters (`user`, `password`, `application_name`,
-    /// `options=-c%20search_path%3D…` percent-encoded, `connect_timeout`…; an unknown one is an error). TLS to
-    /// PostgreSQL is not built in: `sslmode=disable` or `prefer` (the default) connect in the clear, `require`
-    /// fails, and `verify-full` is not a value tokio-postgres accepts.
+    /// Connects to `url` (`sqlite:…` or `postgres:…`/`postgresql:…`, as [`Store::connect`] reads them) and
+    /// creates the table if it is missing.
     ///
     /// # Errors
     /// When the URL is neither SQLite nor PostgreSQL, or the database cannot be reached.
     pub async fn connect(url: &str, config: &PoolConfig) -> Result<Db, DbError> {
-        let store = if url.starts_with("sqlite:") {
-            let pool = SqlitePoolOptions::new()
-                .max_connections(config.max_connections.max(1))
-                .acquire_timeout(config.acquire_timeout)
-                .connect(url)
-                .await?;
-            Store::Sqlite(pool)
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pg = tokio_postgres::Config::from_str(url)?;
-            let manager = Manager::from_config(
-                pg,
-                NoTls,
-                ManagerConfig {
-                    // A connection the server closed is dropped when it comes back to the pool.
-                    recycling_method: RecyclingMethod::Fast,
-                },
-            );
-            let pool = Pool::builder(manager)
-                .max_size(config.max_connections.max(1) as usize)
-                .wait_timeout(Some(config.acquire_timeout))
-                .create_timeout(Some(config.acquire_timeout))
-                .runtime(Runtime::Tokio1)
-                .build()
-                .map_err(|e| DbError::new(false, e))?;
-            Store::Postgres(pool)
-        } else {
-            let scheme = url.split(':').next().unwrap_or_default();
-            return Err(DbError::new(
-                false,
-                format!("DATABASE_URL must start with sqlite: or postgres:, not '{scheme}:'"),
-            ));
-        };
+        let store = Store::connect(url, config).await?;
         let db = Db { store };
         db.create_schema().await?;
         Ok(db)
@@ -221,10 +67,7 @@ impl Db {
 
     /// The database in use.
     pub fn backend(&self) -> Backend {
-        match self.store {
-            Store::Sqlite(_) => Backend::Sqlite,
-            Store::Postgres(_) => Backend::Postgres,
-        }
+        self.store.backend()
     }
 
     /// Takes a connection from the pool and holds it until the result is dropped.
@@ -429,36 +272,6 @@ fn from_postgres(row: &tokio_postgres::Row) -> Result<User, tokio_postgres::Erro
 mod tests {
     use super::*;
 
-    #[derive(Debug)]
-    struct Outer(std::io::Error);
-
-    impl fmt::Display for Outer {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("db error")
-        }
-    }
-
-    impl std::error::Error for Outer {
-        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-            Some(&self.0)
-        }
-    }
-
-    #[test]
-    fn an_error_shows_its_causes() {
-        let e = DbError::new(
-            false,
-            Outer(std::io::Error::other("relation \"orguser\" does not exist")),
-        );
-        assert_eq!(e.to_string(), "db error: relation \"orguser\" does not exist");
-    }
-
-    #[test]
-    fn a_pool_timeout_is_unavailable_and_a_missing_row_is_not() {
-        assert!(DbError::from(sqlx::Error::PoolTimedOut).is_unavailable());
-        assert!(!DbError::from(sqlx::Error::RowNotFound).is_unavailable());
-    }
-
     /// Another process holding SQLite's write lock past the busy timeout (sqlx's default, 5 s) is a busy
     /// database, not a failed query.
     #[tokio::test]
@@ -484,7 +297,7 @@ mod tests {
         // Port 1 on the loopback: nothing listens there, so the connection is refused at once.
         let config = PoolConfig {
             max_connections: 1,
-            acquire_timeout: Duration::from_secs(2),
+            acquire_timeout: std::time::Duration::from_secs(2),
         };
         let e = Db::connect("postgres://nobody@127.0.0.1:1/none", &config)
             .await

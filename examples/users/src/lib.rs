@@ -18,12 +18,13 @@
 
 use std::sync::Arc;
 
-use peregrine::{header, App, EntityTag, HttpError, Request, Response, Result, StatusCode};
+use peregrine::{App, EntityTag, HttpError, Request, Response, Result, StatusCode};
 use serde::{Deserialize, Serialize};
 
 mod db;
 
-pub use db::{AddError, Backend, Db, DbError, Held, PoolConfig};
+pub use db::{AddError, Db, Held};
+pub use example_db::{database_error, Backend, DbError, PoolConfig};
 
 /// Longest username the table accepts.
 pub const MAX_USERNAME: usize = 50;
@@ -175,23 +176,6 @@ fn no_such_user(id: i64) -> peregrine::Error {
     HttpError::not_found()
         .with_description(format!("There is no user with id {id}."))
         .into()
-}
-
-/// Turns database failures into responses: unreachable or exhausted means 503 with `Retry-After`, anything
-/// else a 500 whose detail goes only to the log.
-fn database_error(error: &DbError, req: &Request, resp: &mut Response) {
-    if error.is_unavailable() {
-        tracing::warn!(error = %error, path = req.path(), "database unavailable; answering 503");
-        resp.set_error(
-            HttpError::service_unavailable()
-                .with_title("Database unavailable")
-                .with_description("The database is busy or unreachable; try again shortly.")
-                .with_header(header::RETRY_AFTER, "1"),
-        );
-    } else {
-        tracing::error!(error = %error, path = req.path(), "database error; answering 500");
-        resp.set_error(HttpError::internal_server_error());
-    }
 }
 
 /// The app over `db`.
