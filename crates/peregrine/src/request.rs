@@ -436,8 +436,9 @@ impl Request {
     /// ```
     ///
     /// # Errors
-    /// - **415 "Unsupported Media Type"** for a `Content-Type` no handler reads, naming those that do (for
-    ///   `multipart/form-data`, pointing at `req.multipart()`).
+    /// - **415 "Unsupported Media Type"** for a `Content-Type` no handler reads, naming those that do. A
+    ///   `multipart/form-data` body gets it too (it is read with `req.multipart()`; a warning in the log
+    ///   says so).
     /// - **400** for an empty, malformed or wrongly shaped body, titled by format ("Invalid JSON", "Invalid
     ///   form", "Invalid MessagePack"; the description says where and what, without the app's type names);
     ///   **400 "JSON nested too deeply"** past `max_json_depth`.
@@ -457,9 +458,11 @@ impl Request {
             return Ok(kind.clone());
         }
         if media::essence(content_type) == media::MULTIPART {
-            return Err(HttpError::unsupported_media_type()
-                .with_description("A multipart/form-data body is read part by part, with req.multipart().")
-                .into());
+            // For the app's developer, not the client: the 415 names only what this call reads.
+            tracing::warn!(
+                path = self.path(),
+                "req.media() does not read multipart/form-data; use req.multipart()"
+            );
         }
         Err(options.media_handlers.unsupported(content_type).into())
     }

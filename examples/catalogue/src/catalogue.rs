@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::customer::{Customer, Known};
 use crate::db::{filter_for, Db, DbError};
-use crate::model::{Page, Section, SectionDetail, SectionEntry, Title};
+use crate::model::{valid_slug, Page, Section, SectionDetail, SectionEntry, Title};
 
 /// Whether reads come from the in-process copy or from the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +52,15 @@ impl From<DbError> for ReadError {
     }
 }
 
+/// Sections show by position, then by slug compared byte by byte. The database sorts by position only:
+/// its text order depends on its collation, and both ways of reading must agree.
+fn display_order(position: i64, slug: &str) -> (i64, &[u8]) {
+    (position, slug.as_bytes())
+}
+
+/// Before every section: positions start at 1.
+const START: (i64, &[u8]) = (i64::MIN, b"");
+
 impl Catalogue {
     /// The catalogue over `db`, knowing the countries and devices in `known`; with the cache on, reads both
     /// tables once now.
@@ -93,7 +102,8 @@ impl Catalogue {
             return Ok(());
         };
         let _order = self.reloading.lock().await;
-        let sections = self.db.all_sections().await?;
+        let mut sections = self.db.all_sections().await?;
+        sections.sort_by(|a, b| display_order(a.position, &a.slug).cmp(&display_order(b.position, &b.slug)));
         let mut titles: HashMap<String, Vec<Title>> = HashMap::new();
         for (slug, title) in self.db.all_titles().await? {
             titles.entry(slug).or_default().push(title);
@@ -109,7 +119,8 @@ impl Catalogue {
     }
 
     /// The sections `customer` sees after the one named `marker` (from the start when `None`), `limit` of
-    /// them.
+    /// them. Sections are in display order: by position, then by slug (two sections may share a
+    /// position), so a page starts exactly after its marker.
     ///
     /// # Errors
     /// [`ReadError::UnknownMarker`] when `marker` names no section (a section the customer does not see is
@@ -120,18 +131,22 @@ impl Catalogue {
         marker: Option<&str>,
         limit: usize,
     ) -> Result<Page<SectionEntry>, ReadError> {
+        // Only a slug can name a section: anything else is refused before any lookup.
+        if marker.is_some_and(|m| !valid_slug(m)) {
+            return Err(ReadError::UnknownMarker);
+        }
         if let Some(snapshot) = self.snapshot() {
             let after = match marker {
-                None => i64::MIN,
+                None => START,
                 Some(slug) => match snapshot.sections.iter().find(|s| s.slug == slug) {
-                    Some(section) => section.position,
+                    Some(section) => display_order(section.position, slug),
                     None => return Err(ReadError::UnknownMarker),
                 },
             };
             let items = snapshot
                 .sections
                 .iter()
-                .filter(|s| s.position > after && s.visible_to(customer))
+                .filter(|s| display_order(s.position, &s.slug) > after && s.visible_to(customer))
                 .map(|s| SectionEntry {
                     name: s.name.clone(),
                     slug: s.slug.clone(),
@@ -140,13 +155,14 @@ impl Catalogue {
             return Ok(Page::first(items, limit));
         }
         let after = match marker {
-            None => i64::MIN,
-            Some(slug) => self.db.position_of(slug).await?.ok_or(ReadError::UnknownMarker)?,
+            None => START,
+            Some(slug) => display_order(self.db.position_of(slug).await?.ok_or(ReadError::UnknownMarker)?, slug),
         };
-        let rows = self.db.visible_sections(&filter_for(customer)).await?;
+        let mut rows = self.db.visible_sections(&filter_for(customer)).await?;
+        rows.sort_by(|(a, pa), (b, pb)| display_order(*pa, &a.slug).cmp(&display_order(*pb, &b.slug)));
         let items = rows
             .into_iter()
-            .filter(|(_, p)| *p > after)
+            .filter(|(entry, p)| display_order(*p, &entry.slug) > after)
             .map(|(entry, _)| entry)
             .collect();
         Ok(Page::first(items, limit))
@@ -163,6 +179,9 @@ impl Catalogue {
         marker: i64,
         limit: usize,
     ) -> Result<Option<SectionDetail>, DbError> {
+        if !valid_slug(slug) {
+            return Ok(None);
+        }
         if let Some(snapshot) = self.snapshot() {
             let Some(section) = snapshot
                 .sections

@@ -40,12 +40,13 @@ const TITLES: &str = "SELECT id, title, year, kind, COUNT(*) OVER () FROM title 
 const ALL_SECTIONS: &str =
     "SELECT slug, name, position, countries, devices, min_version FROM section ORDER BY position";
 const ALL_TITLES: &str = "SELECT section, id, title, year, kind FROM title ORDER BY id";
-const EXISTS: &str = "SELECT 1 FROM section WHERE slug = $1";
-const UPSERT: &str = "INSERT INTO section (slug, name, position, countries, devices, min_version, min_version_key) \
+// A new section takes the place after the last; a concurrent PUT of the same slug then finds the row and
+// updates it instead (ON CONFLICT waits for the other transaction), so only one of them creates it.
+const INSERT: &str = "INSERT INTO section (slug, name, position, countries, devices, min_version, min_version_key) \
      VALUES ($1, $2, COALESCE($3, (SELECT COALESCE(MAX(position), 0) + 1 FROM section)), $4, $5, $6, $7) \
-     ON CONFLICT (slug) DO UPDATE SET name = excluded.name, \
-     position = COALESCE($3, section.position), countries = excluded.countries, devices = excluded.devices, \
-     min_version = excluded.min_version, min_version_key = excluded.min_version_key";
+     ON CONFLICT (slug) DO NOTHING RETURNING slug";
+const UPDATE: &str = "UPDATE section SET name = $2, position = COALESCE($3, position), countries = $4, \
+     devices = $5, min_version = $6, min_version_key = $7 WHERE slug = $1";
 const INSERT_TITLE: &str = "INSERT INTO title (id, section, title, year, kind) VALUES ($1, $2, $3, $4, $5)";
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS section (
         slug TEXT PRIMARY KEY,
@@ -178,7 +179,7 @@ impl Db {
                 let mut tx = pool.begin().await?;
                 for s in &sections {
                     let min = s.min_app_version.map(|v| v.to_string());
-                    sqlx::query(UPSERT)
+                    sqlx::query(INSERT)
                         .bind(&s.slug)
                         .bind(&s.name)
                         .bind(s.position)
@@ -205,13 +206,13 @@ impl Db {
             Store::Postgres(pool) => {
                 let mut client = pool.get().await?;
                 let tx = client.transaction().await?;
-                let upsert = tx.prepare(UPSERT).await?;
+                let insert = tx.prepare(INSERT).await?;
                 for s in &sections {
                     let min = s.min_app_version.map(|v| v.to_string());
                     let key = min_version_key(s.min_app_version.as_ref());
                     let position = Some(s.position);
-                    tx.execute(
-                        &upsert,
+                    tx.query_opt(
+                        &insert,
                         &[
                             &s.slug,
                             &s.name,
@@ -422,44 +423,47 @@ impl Db {
         let (countries, devices) = (joined(&section.countries), joined(&section.devices));
         match &self.store {
             Store::Sqlite(pool) => {
-                let mut tx = pool.begin().await?;
-                let existed = sqlx::query(EXISTS)
-                    .bind(&section.slug)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .is_some();
-                sqlx::query(UPSERT)
-                    .bind(&section.slug)
-                    .bind(&section.name)
-                    .bind(position)
-                    .bind(countries)
-                    .bind(devices)
-                    .bind(min)
-                    .bind(key)
-                    .execute(&mut *tx)
-                    .await?;
+                // IMMEDIATE takes the write lock at the start, so concurrent writers wait for it (up to the
+                // busy timeout) instead of failing when a reader tries to become a writer.
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let mut created = false;
+                for statement in [INSERT, UPDATE] {
+                    let done = sqlx::query(statement)
+                        .bind(&section.slug)
+                        .bind(&section.name)
+                        .bind(position)
+                        .bind(&countries)
+                        .bind(&devices)
+                        .bind(&min)
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await?;
+                    if statement == INSERT && done.rows_affected() == 1 {
+                        created = true;
+                        break;
+                    }
+                }
                 tx.commit().await?;
-                Ok(!existed)
+                Ok(created)
             }
             Store::Postgres(pool) => {
                 let mut client = pool.get().await?;
                 let tx = client.transaction().await?;
-                let existed = tx.query_opt(EXISTS, &[&section.slug]).await?.is_some();
-                tx.execute(
-                    UPSERT,
-                    &[
-                        &section.slug,
-                        &section.name,
-                        &position,
-                        &countries,
-                        &devices,
-                        &min,
-                        &key,
-                    ],
-                )
-                .await?;
+                let values: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+                    &section.slug,
+                    &section.name,
+                    &position,
+                    &countries,
+                    &devices,
+                    &min,
+                    &key,
+                ];
+                let created = tx.query_opt(INSERT, &values).await?.is_some();
+                if !created {
+                    tx.execute(UPDATE, &values).await?;
+                }
                 tx.commit().await?;
-                Ok(!existed)
+                Ok(created)
             }
         }
     }

@@ -13,8 +13,12 @@
 //!   "year", "kind"}], "remaining"}`; 404 when there is no such section or this customer does not see it.
 //! - Both answer with a strong `ETag` (a hash of the body) and `Cache-Control: public, max-age=60`; a
 //!   request whose `If-None-Match` names the current tag gets 304.
-//! - `PUT /sections/{slug}` with `Authorization: Bearer <CATALOGUE_ADMIN_TOKEN>` and a [`SectionUpdate`]
-//!   creates (201) or replaces (200) a section. Reads after it is acknowledged see it.
+//! - `PUT /sections/{slug}` with `Authorization: Bearer <CATALOGUE_ADMIN_TOKEN>` and a [`SectionUpdate`] as
+//!   `application/json` creates (201) or replaces (200) a section: 401 without the token, 403 when the
+//!   server has none, 415 for another body type, 422 naming a field that breaks the rules. Reads that this
+//!   process serves after the answer see the change; other processes serving the same database see it
+//!   after their own refresh (SIGUSR1), or at once with the cache off. PUT takes no `If-Match`: a
+//!   section's representations differ by customer, so no one tag stands for it.
 //! - Unknown `country` or `device`, or a malformed `app_version`: 400 naming the parameter and what is
 //!   allowed. A blank parameter (`limit=`) counts as absent.
 //!
@@ -89,6 +93,18 @@ impl Sections {
     async fn on_put_item(&self, req: &mut Request, resp: &mut Response) -> Result {
         self.check_admin(req)?;
         let slug: String = req.field("slug")?;
+        let is_json = req.content_type().is_some_and(|t| {
+            t.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        });
+        if !is_json {
+            return Err(HttpError::unsupported_media_type()
+                .with_description("Send the section as application/json.")
+                .into());
+        }
         let update: SectionUpdate = req.media().await?;
         let (section, position) = self.valid_section(slug, update)?;
         let created = self.catalogue.put_section(&section, position).await?;
@@ -112,9 +128,18 @@ impl Sections {
                 .with_description("This server was started without CATALOGUE_ADMIN_TOKEN.")
                 .into());
         };
-        let given = req
-            .get_header_bytes("authorization")
-            .and_then(|v| v.strip_prefix(b"Bearer "));
+        let mut values = req.headers().get_all(header::AUTHORIZATION).iter();
+        let (first, second) = (values.next(), values.next());
+        if second.is_some() {
+            return Err(HttpError::bad_request()
+                .with_title("Invalid header value")
+                .with_description("Send one Authorization header.")
+                .into());
+        }
+        // "Bearer <token>", the scheme in any case (RFC 9110 §11.1).
+        let given = first
+            .and_then(|v| v.as_bytes().split_at_checked(7))
+            .and_then(|(scheme, token)| scheme.eq_ignore_ascii_case(b"bearer ").then_some(token));
         if given.is_some_and(|given| same_secret(given, token.as_bytes())) {
             return Ok(());
         }
@@ -132,17 +157,19 @@ impl Sections {
                 .with_title("Invalid section")
                 .with_description(what)
         };
-        if slug.is_empty()
-            || slug.len() > 64
-            || !slug
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
+        if !model::valid_slug(&slug) {
             return Err(invalid("A slug is 1 to 64 characters: a-z, 0-9 and '-'.".into()).into());
         }
         let name = update.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(invalid("name: 1 to 100 characters, none of them control characters.".into()).into());
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(|c| c.is_control() || is_layout_control(c))
+        {
+            return Err(invalid(
+                "name: 1 to 100 characters, none of them control, line-separator or text-direction characters.".into(),
+            )
+            .into());
+        }
+        if update.position.is_some_and(|p| !model::POSITIONS.contains(&p)) {
+            return Err(invalid("position: 1 to 1000000000.".into()).into());
         }
         let mut countries: Vec<String> = update.countries.iter().map(|c| c.to_ascii_uppercase()).collect();
         if let Some(bad) = countries.iter().find(|c| !known.countries.contains(c)) {
@@ -175,6 +202,12 @@ impl Sections {
         };
         Ok((section, update.position))
     }
+}
+
+/// Line and paragraph separators and the bidirectional controls, which would let a name reorder or break
+/// the text around it where it is shown.
+fn is_layout_control(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// `limit`, 1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent.

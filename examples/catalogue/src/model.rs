@@ -36,6 +36,17 @@ impl Section {
     }
 }
 
+/// Whether `text` can be a slug: 1 to 64 of `a-z`, `0-9` and `-`.
+pub(crate) fn valid_slug(text: &str) -> bool {
+    (1..=64).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Where sections may be placed: positions 1 to 1,000,000,000.
+pub(crate) const POSITIONS: std::ops::RangeInclusive<i64> = 1..=1_000_000_000;
+
 /// The version key a minimum compares with: 0 when there is none, so every customer passes it.
 pub(crate) fn min_version_key(version: Option<&AppVersion>) -> i64 {
     version.map_or(0, AppVersion::key)
@@ -108,7 +119,8 @@ pub struct SectionDetail {
 pub struct SectionUpdate {
     /// Display name, 1 to 100 characters.
     pub name: String,
-    /// Display order; when absent, an existing section keeps its place and a new one goes last.
+    /// Display order, 1 to 1,000,000,000 (sections that share a position show by slug); when absent, an
+    /// existing section keeps its place and a new one goes last.
     #[serde(default)]
     pub position: Option<i64>,
     /// Countries it is limited to (known ones only); absent or empty: every country.

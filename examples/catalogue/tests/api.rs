@@ -142,6 +142,12 @@ everywhere!(
     writes_need_the_admin_token,
     bad_writes_are_refused,
     a_change_from_outside_shows_after_reload,
+    positions_are_bounded_and_new_sections_still_go_last,
+    sections_sharing_a_position_page_by_slug,
+    concurrent_writes_all_land_and_one_creates,
+    a_nul_in_a_slug_or_marker_is_refused_before_the_database,
+    the_bearer_scheme_is_case_insensitive_and_said_once,
+    only_json_bodies_are_read,
 );
 
 fn ok(r: &TestResult) -> Value {
@@ -555,6 +561,8 @@ async fn bad_writes_are_refused(env: Env) {
         ("ok-slug", json!({"name": "x", "devices": ["fridge"]}), 422),
         ("ok-slug", json!({"name": "x", "min_app_version": "5.x"}), 422),
         ("ok-slug", json!({"name": "x\u{1b}[31m"}), 422),
+        ("ok-slug", json!({"name": "evil\u{202e}txt.exe"}), 422),
+        ("ok-slug", json!({"name": "two\u{2028}lines"}), 422),
         ("Bad_Slug", json!({"name": "x"}), 422),
         ("ok-slug", json!({"name": "x", "colour": "red"}), 400),
         ("ok-slug", json!({"countries": []}), 400),
@@ -586,4 +594,142 @@ async fn a_change_from_outside_shows_after_reload(env: Env) {
     env.catalogue.reload().await.unwrap();
     let read = ok(&env.client.simulate_get("/sections/popular-family").await);
     assert_eq!(read["name"], "Changed elsewhere");
+}
+
+async fn positions_are_bounded_and_new_sections_still_go_last(env: Env) {
+    for position in [0, -1, i64::MIN, 1_000_000_001, i64::MAX] {
+        let r = put(&env, "far-away", json!({"name": "Far", "position": position})).await;
+        assert_eq!(r.status(), 422, "position {position}: {}", r.text());
+    }
+    let r = put(&env, "far-away", json!({"name": "Far", "position": 1_000_000_000})).await;
+    assert_eq!(r.status(), 201, "{}", r.text());
+    let r = put(&env, "after-far", json!({"name": "After"})).await;
+    assert_eq!(r.status(), 201, "{}", r.text());
+    let list = slugs(&ok(&env.client.simulate_get("/sections?limit=100").await));
+    assert_eq!(list[list.len() - 2..], ["far-away", "after-far"]);
+    // The stored rows still read back as they were written (a position past i64 would not).
+    let stored = env.outside.all_sections().await.unwrap();
+    assert_eq!(
+        stored.last().map(|s| (s.slug.as_str(), s.position)),
+        Some(("after-far", 1_000_000_001))
+    );
+}
+
+async fn sections_sharing_a_position_page_by_slug(env: Env) {
+    for slug in ["tie-b", "tie-a"] {
+        let r = put(&env, slug, json!({"name": slug, "position": 3})).await;
+        assert_eq!(r.status(), 201, "{}", r.text());
+    }
+    let whole = slugs(&ok(&env.client.simulate_get("/sections?limit=100").await));
+    let mut walked: Vec<String> = Vec::new();
+    loop {
+        let marker = walked.last().map_or(String::new(), |m| format!("&marker={m}"));
+        let page = ok(&env.client.simulate_get(&format!("/sections?limit=1{marker}")).await);
+        walked.extend(slugs(&page));
+        if page["remaining"] == 0 {
+            break;
+        }
+    }
+    assert_eq!(walked, whole);
+    let third = Fixture::committed().sections[2].slug.clone();
+    let at_three: Vec<&str> = whole
+        .iter()
+        .map(String::as_str)
+        .filter(|s| ["tie-a", "tie-b", third.as_str()].contains(s))
+        .collect();
+    let mut by_slug = vec!["tie-a", "tie-b", third.as_str()];
+    by_slug.sort();
+    assert_eq!(at_three, by_slug, "the same position shows by slug");
+}
+
+async fn concurrent_writes_all_land_and_one_creates(env: Env) {
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let client = env.client.clone();
+        let slug = if i % 3 == 0 {
+            "shared".to_owned()
+        } else {
+            format!("new-{i}")
+        };
+        writes.spawn(async move {
+            let r = client
+                .simulate_put(&format!("/sections/{slug}"))
+                .header("authorization", &format!("Bearer {TOKEN}"))
+                .json(&json!({"name": format!("Shelf {i}")}))
+                .await;
+            (slug, r.status().as_u16(), r.text())
+        });
+    }
+    let mut created_shared = 0;
+    while let Some(done) = writes.join_next().await {
+        let (slug, status, text) = done.unwrap();
+        assert!(
+            status == 201 || (status == 200 && slug == "shared"),
+            "{slug}: {status} {text}"
+        );
+        created_shared += usize::from(slug == "shared" && status == 201);
+    }
+    assert_eq!(created_shared, 1, "one PUT creates, the others replace");
+    let list = slugs(&ok(&env.client.simulate_get("/sections?limit=100").await));
+    assert_eq!(list.len(), expected(None, None, None).len() + 9);
+}
+
+async fn a_nul_in_a_slug_or_marker_is_refused_before_the_database(env: Env) {
+    for path in [
+        "/sections/a%00b",
+        "/sections/popular-family%00",
+        "/sections/Popular-Family",
+    ] {
+        let r = env.client.simulate_get(path).await;
+        assert_eq!(r.status(), 404, "{path}: {}", r.text());
+    }
+    for marker in ["a%00b", "%27--", "x%25"] {
+        let r = env.client.simulate_get(&format!("/sections?marker={marker}")).await;
+        assert_eq!(r.status(), 400, "{marker}: {}", r.text());
+    }
+}
+
+async fn the_bearer_scheme_is_case_insensitive_and_said_once(env: Env) {
+    let body = json!({"name": "Cased"});
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let r = env
+            .client
+            .simulate_put("/sections/cased")
+            .header("authorization", &format!("{scheme} {TOKEN}"))
+            .json(&body)
+            .await;
+        assert!(r.status() == 201 || r.status() == 200, "{scheme}: {}", r.text());
+    }
+    let twice = env
+        .client
+        .simulate_put("/sections/cased")
+        .header("authorization", &format!("Bearer {TOKEN}"))
+        .header("authorization", "Bearer wrong")
+        .json(&body)
+        .await;
+    assert_eq!(twice.status(), 400, "{}", twice.text());
+}
+
+async fn only_json_bodies_are_read(env: Env) {
+    let auth = format!("Bearer {TOKEN}");
+    for content_type in [Some("application/x-www-form-urlencoded"), Some("text/plain"), None] {
+        let mut request = env
+            .client
+            .simulate_put("/sections/formed")
+            .header("authorization", &auth);
+        if let Some(t) = content_type {
+            request = request.header("content-type", t);
+        }
+        let r = request.body("name=Formed").await;
+        assert_eq!(r.status(), 415, "{content_type:?}: {}", r.text());
+        assert!(!r.text().contains("req."), "{}", r.text());
+    }
+    let r = env
+        .client
+        .simulate_put("/sections/formed")
+        .header("authorization", &auth)
+        .header("content-type", "Application/JSON; charset=utf-8")
+        .body(r#"{"name": "Formed"}"#)
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text());
 }
