@@ -131,7 +131,9 @@ fn apply(error: &HttpError, format: Option<Format>, body: impl FnOnce(Format) ->
     for (name, value) in error.headers() {
         headers.insert(name.clone(), value.clone());
     }
-    headers.append(header::VARY, HeaderValue::from_static("Accept"));
+    // Joined to a Vary the responder set (`Vary: X-Country, Accept`), not a second field line.
+    resp.append_vary("Accept");
+    let headers = resp.headers_mut();
     match format {
         Some(format) => {
             headers.insert(header::CONTENT_TYPE, format.content_type());

@@ -238,3 +238,23 @@ fn with_header_is_track_caller() {
         file!()
     );
 }
+
+struct Varies;
+
+#[peregrine::resource]
+impl Varies {
+    async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        resp.append_vary("X-Country");
+        resp.append_vary("Accept");
+        Err(HttpError::not_found().into())
+    }
+}
+
+/// The error's `Vary: Accept` joins what the responder had set, once, in one field line.
+#[tokio::test]
+async fn an_error_joins_the_responders_vary() {
+    let r = TestClient::new(App::new().add_route("/v", Varies)).simulate_get("/v").await;
+    assert_eq!(r.status(), 404);
+    let lines: Vec<&str> = r.headers().get_all("vary").iter().map(|v| v.to_str().unwrap()).collect();
+    assert_eq!(lines, ["X-Country, Accept"]);
+}
