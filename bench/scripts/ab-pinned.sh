@@ -14,7 +14,6 @@ shift 3
 [ "$1" = "--" ] && shift
 duration=${DURATION:-10s} warmup=${WARMUP:-5s} repeats=${REPEATS:-3}
 server_cpus=${SERVER_CPUS:-0} ab_cpus=${AB_CPUS:-1}
-ticks=$(getconf CLK_TCK)
 
 start_server "$server_cpus" "$url" "$@"
 # -t before -n: -t alone stops at 50,000 requests.
@@ -32,8 +31,5 @@ for run in $(seq "$repeats"); do
   errors=
   [ "${failed:-0}" != 0 ] && errors+="failed: $failed; "
   [ -n "${non2xx:-}" ] && errors+="non-2xx: $non2xx; "
-  awk -v n="$name" -v c="$conns" -v r="$run" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v req="$requests" \
-      -v du=$((u1 - u0)) -v ds=$((s1 - s0)) -v t="$ticks" -v e="${errors:-0}" \
-      'BEGIN { printf "%s c=%s run=%s req/s=%s p50=%s p99=%s user_us/req=%.2f sys_us/req=%.2f errors=%s\n",
-               n, c, r, rps, p50, p99, du / t * 1e6 / req, ds / t * 1e6 / req, e }'
+  run_line "$name" "$conns" "$run" "$rps" "$p50" "$p99" "$requests" $((u1 - u0)) $((s1 - s0)) "${errors:-0}"
 done

@@ -25,3 +25,12 @@ server_cpu() {
   for p in $(tree "$server_pid"); do stats+=("/proc/$p/stat"); done
   cat "${stats[@]}" 2>/dev/null | awk '{u += $14; s += $15} END {print u, s}'
 }
+
+# One result line, the format summarize.py reads:
+#   run_line NAME CONNS RUN RPS P50 P99 REQUESTS USER_TICKS SYS_TICKS ERRORS
+run_line() {
+  awk -v n="$1" -v c="$2" -v r="$3" -v rps="$4" -v p50="$5" -v p99="$6" -v req="$7" -v du="$8" -v ds="$9" \
+      -v t="$(getconf CLK_TCK)" -v e="${10:-0}" \
+      'BEGIN { printf "%s c=%s run=%s req/s=%s p50=%s p99=%s user_us/req=%.2f sys_us/req=%.2f errors=%s\n",
+               n, c, r, rps, p50, p99, du / t * 1e6 / req, ds / t * 1e6 / req, e }'
+}

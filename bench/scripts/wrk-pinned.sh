@@ -16,7 +16,6 @@ shift 3
 duration=${DURATION:-10s} warmup=${WARMUP:-5s} repeats=${REPEATS:-3}
 read -r -a extra <<< "${WRK_ARGS:-}"
 server_cpus=${SERVER_CPUS:-0} wrk_cpus=${WRK_CPUS:-1}
-ticks=$(getconf CLK_TCK)
 
 start_server "$server_cpus" "$url" "$@"
 taskset -c "$wrk_cpus" wrk -t1 -c"$conns" -d"$warmup" "$url" "${extra[@]}" >/dev/null
@@ -38,8 +37,5 @@ for run in $(seq "$repeats"); do
         if (code == 503) shed += kv[2]; else if (code >= 400) bad += kv[2]}}
       END {if (bad) printf "non-2xx/3xx other than 503: %d; ", bad; if (shed) printf "503 (shed): %d; ", shed}')
   fi
-  awk -v n="$name" -v c="$conns" -v r="$run" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v req="$requests" \
-      -v du=$((u1 - u0)) -v ds=$((s1 - s0)) -v t="$ticks" -v e="${errors:-0}" \
-      'BEGIN { printf "%s c=%s run=%s req/s=%s p50=%s p99=%s user_us/req=%.2f sys_us/req=%.2f errors=%s\n",
-               n, c, r, rps, p50, p99, du / t * 1e6 / req, ds / t * 1e6 / req, e }'
+  run_line "$name" "$conns" "$run" "$rps" "$p50" "$p99" "$requests" $((u1 - u0)) $((s1 - s0)) "${errors:-0}"
 done

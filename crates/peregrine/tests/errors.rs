@@ -253,8 +253,15 @@ impl Varies {
 /// The error's `Vary: Accept` joins what the responder had set, once, in one field line.
 #[tokio::test]
 async fn an_error_joins_the_responders_vary() {
-    let r = TestClient::new(App::new().add_route("/v", Varies)).simulate_get("/v").await;
+    let r = TestClient::new(App::new().add_route("/v", Varies))
+        .simulate_get("/v")
+        .await;
     assert_eq!(r.status(), 404);
-    let lines: Vec<&str> = r.headers().get_all("vary").iter().map(|v| v.to_str().unwrap()).collect();
+    let lines: Vec<&str> = r
+        .headers()
+        .get_all("vary")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
     assert_eq!(lines, ["X-Country, Accept"]);
 }
