@@ -1,17 +1,21 @@
 //! Prometheus metrics, on the `prometheus-client` crate: requests by method, route template and status, a
 //! latency histogram by method and route, requests in flight, and requests shed by the server.
 //!
-//! Off unless asked for; when on, each request costs a clock read and two lookups under a read lock.
+//! Off unless asked for; when on, each request costs a clock read and two lookups under a read lock. An app
+//! adds its own metrics beside these with [`Metrics::register`], built from the [`prometheus_client`] crate
+//! this module re-exports (so the versions match).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+pub use prometheus_client;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 
 use crate::resource::{BoxFuture, Resource, ResponderSpec};
 use crate::{Request, Response, Result};
@@ -36,6 +40,8 @@ struct RouteLabels {
 
 struct Inner {
     registry: Registry,
+    /// The app's own metrics, without Peregrine's `peregrine_` prefix.
+    app: Mutex<Registry>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     in_flight: Gauge,
@@ -99,6 +105,7 @@ impl Metrics {
         Metrics {
             inner: Arc::new(Inner {
                 registry,
+                app: Mutex::new(Registry::default()),
                 requests,
                 latency,
                 in_flight,
@@ -108,10 +115,37 @@ impl Metrics {
         }
     }
 
-    /// The metrics in Prometheus' (OpenMetrics) text format.
+    /// Adds an app metric, rendered beside Peregrine's under `name` as given (no `peregrine_` prefix; a
+    /// counter gets `_total`, as OpenMetrics names counters). `metric` is any [`prometheus_client`] metric
+    /// (`Counter`, `Gauge`, `Histogram`, a `Family` of them…); keep a clone to update it, since clones share
+    /// their value.
+    ///
+    /// ```
+    /// use peregrine::metrics::prometheus_client::metrics::histogram::Histogram;
+    /// use peregrine::metrics::Metrics;
+    ///
+    /// let metrics = Metrics::new();
+    /// let batch_size = Histogram::new([1.0, 2.0, 4.0, 8.0]);
+    /// metrics.register("model_batch_size", "Images per model run", batch_size.clone());
+    /// batch_size.observe(3.0);
+    /// assert!(metrics.render().contains("model_batch_size_bucket{le=\"4.0\"} 1"));
+    /// ```
+    pub fn register(&self, name: &str, help: &str, metric: impl Metric) {
+        self.inner
+            .app
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .register(name, help, metric);
+    }
+
+    /// The metrics in Prometheus' (OpenMetrics) text format: Peregrine's, then the app's.
     pub fn render(&self) -> String {
+        use prometheus_client::encoding::text::{encode_eof, encode_registry};
         let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &self.inner.registry)
+        let app = self.inner.app.lock().unwrap_or_else(|e| e.into_inner());
+        encode_registry(&mut out, &self.inner.registry)
+            .and_then(|()| encode_registry(&mut out, &app))
+            .and_then(|()| encode_eof(&mut out))
             .expect("writing to a String cannot fail");
         out
     }

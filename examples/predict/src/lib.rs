@@ -1,193 +1,150 @@
-//! Model serving: a handwritten-digit classifier behind `POST /predict`, the model-serving API from the
-//! Falcon articles done with Peregrine.
+//! Model serving as the deep-learning articles did it: an image in, a convolutional network, an answer out
+//! — with the model off the async workers, batched, and refusing work it cannot take in time.
 //!
-//! The model is an ONNX file (`model/digits.onnx`, made by `model/make_model.py`: a 64 → 64 → 10 perceptron
-//! trained by scikit-learn on 8×8 digit images with pixel values 0 to 16). It is run by
-//! [tract](https://github.com/sonos/tract), a pure-Rust ONNX runtime, so the example builds with cargo alone;
-//! the Falcon peer in `bench/peers/falcon` serves the same file with onnxruntime.
+//! The model (`model/cnn.onnx`, trained by `model/make_cnn.py` on scikit-learn's handwritten digits) takes
+//! a 16×16 gray image; it is run by [tract](https://github.com/sonos/tract), a pure-Rust ONNX runtime, so
+//! the example builds with cargo alone. The Falcon peer in `bench/peers/falcon` serves the same file with
+//! onnxruntime.
 //!
 //! ```text
-//! POST /predict  {"inputs": [[0, 0, 5, 13, 9, 1, ...64 values], ...]}
-//! 200            {"predictions": [{"label": 0, "confidence": 0.998, "probabilities": [...10 values]}]}
+//! POST /predict  Content-Type: application/json  {"image": "<base64 PNG or JPEG>"}
+//!            or  Content-Type: multipart/form-data, the image in a file part named "image"
+//! 200            {"label": 7, "confidence": 0.998, "probabilities": [...10 values]}
 //! ```
 //!
-//! A body that is not JSON gets 400, a request that is not `application/json` 415, and an empty batch, a
-//! batch over the limit or a row that does not hold 64 values 422 with the reason in the problem details.
+//! Any size and colour of PNG or JPEG is taken: transparency is laid on white, the image turned gray and
+//! resized to 16×16 (dark ink on light paper, as the digits are written). Errors: **400** for base64 that
+//! does not decode, a body without `image`, or data that is not a PNG or JPEG; **413** past the body limit
+//! (2 MiB by default) or past 16 megapixels; **415** for any other content type; **503** with `Retry-After`
+//! when the inference queue is full or a request waited past its deadline ([`pool`]).
 //!
-//! Inference runs on the request's task: the model is small (about 4,700 multiply-adds per row), and in
-//! `bench/run`'s `predict` scenario a whole one-image request cost about 8 µs of server CPU. A model that
-//! takes milliseconds per request belongs in `tokio::task::spawn_blocking`, so it cannot stall the other
-//! connections its worker thread serves.
+//! `GET /metrics` gives Peregrine's request metrics and `predict_batch_size`, a histogram of images per
+//! model run; `GET /health` answers whatever the model is doing.
 
-use std::sync::Arc;
+use base64::Engine;
+use peregrine::metrics::Metrics;
+use peregrine::server::Liveness;
+use peregrine::{header, App, HttpError, Request, Response, Result};
+use serde::Deserialize;
 
-use peregrine::{App, Error, HttpError, Request, Response, Result};
-use serde::{Deserialize, Serialize};
-use tract_onnx::prelude::*;
-use tract_onnx::tract_core::dims;
+pub mod image_input;
+pub mod model;
+pub mod pool;
 
-/// Values per input row: the 8×8 pixels of one image.
-pub const FEATURES: usize = 64;
-/// Classes the model tells apart: the digits 0 to 9.
-pub const CLASSES: usize = 10;
-/// Most rows one request may send, unless the app is built with another limit.
-pub const DEFAULT_MAX_BATCH: usize = 256;
-/// The model this example ships, built into the binary.
-pub static EMBEDDED_MODEL: &[u8] = include_bytes!("../model/digits.onnx");
+pub use image_input::{preprocess, ImageError, ImageLimits};
+pub use model::{Classifier, Model, ModelError, Pixels, Prediction, CLASSES, EMBEDDED_MODEL, INPUT_SIZE};
+pub use pool::{InferError, InferencePool, PoolConfig};
 
-/// A loaded, optimized model, ready to run from many tasks at once.
-#[derive(Debug)]
-pub struct Model {
-    plan: Arc<TypedRunnableModel>,
-}
+/// Largest request body, unless the app is built with another: 2 MiB.
+pub const DEFAULT_MAX_BODY: usize = 2 * 1024 * 1024;
 
-/// Why a model could not be loaded or run.
-#[derive(Debug)]
-pub struct ModelError(String);
-
-impl std::fmt::Display for ModelError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "model: {}", self.0)
-    }
-}
-
-impl std::error::Error for ModelError {}
-
-impl From<TractError> for ModelError {
-    fn from(e: TractError) -> Self {
-        ModelError(format!("{e:#}"))
-    }
-}
-
-impl Model {
-    /// The model built into the binary.
-    ///
-    /// # Panics
-    /// Never for the shipped file; a test loads it.
-    pub fn embedded() -> Model {
-        Model::load(EMBEDDED_MODEL).expect("the embedded model loads")
-    }
-
-    /// Loads an ONNX model that takes `[batch, 64]` floats and answers `[batch, 10]` probabilities.
-    pub fn load(onnx: &[u8]) -> std::result::Result<Model, ModelError> {
-        let model = tract_onnx::onnx().model_for_read(&mut &onnx[..])?;
-        let batch = model.sym("batch");
-        let plan = model
-            .with_input_fact(0, f32::fact(dims!(batch, FEATURES)).into())?
-            .with_output_fact(0, f32::fact(dims!(batch, CLASSES)).into())?
-            .into_optimized()?
-            .into_runnable()?;
-        Ok(Model { plan })
-    }
-
-    /// Runs `rows` (each [`FEATURES`] values) and returns one prediction per row.
-    pub fn predict(&self, rows: &[Vec<f32>]) -> std::result::Result<Vec<Prediction>, ModelError> {
-        let mut flat = Vec::with_capacity(rows.len() * FEATURES);
-        for row in rows {
-            flat.extend_from_slice(row);
-        }
-        let input = Tensor::from_shape(&[rows.len(), FEATURES], &flat)?;
-        let outputs = self.plan.run(tvec!(input.into_tvalue()))?;
-        let view = outputs[0].try_as_plain_ram()?;
-        let probabilities = view.as_slice::<f32>()?;
-        Ok(probabilities
-            .chunks_exact(CLASSES)
-            .map(Prediction::from_probabilities)
-            .collect())
-    }
-}
-
-/// What the model says about one row.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Prediction {
-    /// The most probable digit.
-    pub label: usize,
-    /// Its probability.
-    pub confidence: f32,
-    /// The probability of each digit, 0 to 9.
-    pub probabilities: Vec<f32>,
-}
-
-impl Prediction {
-    fn from_probabilities(probabilities: &[f32]) -> Prediction {
-        let (label, confidence) = probabilities
-            .iter()
-            .copied()
-            .enumerate()
-            .fold((0, f32::MIN), |best, (i, p)| if p > best.1 { (i, p) } else { best });
-        Prediction {
-            label,
-            confidence,
-            probabilities: probabilities.to_vec(),
-        }
-    }
-}
-
-/// The body `POST /predict` takes.
+/// The JSON body `POST /predict` takes.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PredictRequest {
-    /// One row of [`FEATURES`] pixel values per image.
-    pub inputs: Vec<Vec<f32>>,
-}
-
-/// The body `POST /predict` answers.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct PredictResponse {
-    /// One per input row, in order.
-    pub predictions: Vec<Prediction>,
+    /// The image, base64 (standard alphabet, padding optional; a `data:image/...;base64,` prefix is
+    /// allowed).
+    pub image: String,
 }
 
 /// The `/predict` resource.
 #[derive(Debug)]
 pub struct Predict {
-    model: Arc<Model>,
-    max_batch: usize,
+    pool: InferencePool,
 }
 
 impl Predict {
-    /// Serves `model`, refusing batches over `max_batch` rows.
-    pub fn new(model: Arc<Model>, max_batch: usize) -> Self {
-        Predict { model, max_batch }
+    /// Answers with `pool`.
+    pub fn new(pool: InferencePool) -> Self {
+        Predict { pool }
     }
 
-    fn check(&self, inputs: &[Vec<f32>]) -> Result {
-        let invalid = |why: String| {
-            Err(HttpError::unprocessable_content()
-                .with_title("Invalid inputs")
-                .with_description(why)
-                .into())
-        };
-        if inputs.is_empty() {
-            return invalid("`inputs` holds no rows".to_owned());
+    /// The image's bytes, from a JSON body or a multipart one.
+    async fn image(req: &mut Request) -> Result<Vec<u8>> {
+        let essence = req
+            .content_type()
+            .map(|t| t.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+        match essence.as_deref() {
+            Some("application/json") => {
+                let body: PredictRequest = req.media().await?;
+                let text = body.image.trim();
+                let text = match text.split_once(";base64,") {
+                    Some((prefix, data)) if prefix.starts_with("data:") => data,
+                    _ => text,
+                };
+                base64::engine::general_purpose::STANDARD_NO_PAD
+                    .decode(text.trim_end_matches('='))
+                    .map_err(|e| invalid_image(&format!("`image` is not base64: {e}.")))
+            }
+            Some("multipart/form-data") => {
+                let mut parts = req.multipart()?;
+                while let Some(mut part) = parts.next_part().await? {
+                    if part.name() == Some("image") {
+                        return Ok(part.bytes().await?.to_vec());
+                    }
+                }
+                Err(invalid_image("The form has no part named `image`."))
+            }
+            _ => Err(HttpError::unsupported_media_type()
+                .with_description(
+                    "Send application/json ({\"image\": \"<base64>\"}) or multipart/form-data with an `image` part.",
+                )
+                .into()),
         }
-        if inputs.len() > self.max_batch {
-            return invalid(format!(
-                "{} rows sent; at most {} per request",
-                inputs.len(),
-                self.max_batch
-            ));
-        }
-        if let Some((i, row)) = inputs.iter().enumerate().find(|(_, row)| row.len() != FEATURES) {
-            return invalid(format!(
-                "row {i} holds {} values; the model takes {FEATURES}",
-                row.len()
-            ));
-        }
-        Ok(())
     }
+}
+
+fn invalid_image(why: &str) -> peregrine::Error {
+    HttpError::bad_request()
+        .with_title("Invalid image")
+        .with_description(why.to_owned())
+        .into()
+}
+
+fn overloaded(why: &str) -> peregrine::Error {
+    HttpError::service_unavailable()
+        .with_title("Model busy")
+        .with_description(why.to_owned())
+        .with_header(header::RETRY_AFTER, "1")
+        .into()
 }
 
 #[peregrine::resource]
 impl Predict {
     async fn on_post(&self, req: &mut Request, resp: &mut Response) -> Result {
-        let body: PredictRequest = req.media().await?;
-        self.check(&body.inputs)?;
-        let predictions = self.model.predict(&body.inputs).map_err(Error::new)?;
-        resp.set_media(&PredictResponse { predictions })
+        let image = Self::image(req).await?;
+        let prediction = match self.pool.classify(image).await {
+            Ok(prediction) => prediction,
+            Err(InferError::Busy) => return Err(overloaded("Every inference slot is taken; try again shortly.")),
+            Err(InferError::TooLate) => {
+                return Err(overloaded(
+                    "The request waited too long for the model; try again shortly.",
+                ))
+            }
+            Err(InferError::Image(ImageError::NotAnImage(why))) => {
+                return Err(invalid_image(&format!("Not a readable PNG or JPEG ({why}).")))
+            }
+            Err(InferError::Image(ImageError::TooLarge(why))) => {
+                return Err(HttpError::content_too_large()
+                    .with_title("Image too large")
+                    .with_description(why)
+                    .into())
+            }
+            Err(InferError::Model(e)) => return Err(peregrine::Error::new(e)),
+            Err(InferError::Stopped) => return Err(overloaded("The model is not running.")),
+        };
+        resp.set_media(&prediction)
     }
 }
 
-/// The app: `POST /predict` on `model`.
-pub fn app(model: Arc<Model>, max_batch: usize) -> App {
-    App::new().add_route("/predict", Predict::new(model, max_batch))
+/// The app: `POST /predict` on `pool`, `GET /health`, and `GET /metrics` with the pool's batch sizes.
+pub fn app(pool: InferencePool) -> App {
+    let metrics = Metrics::new();
+    metrics.register("predict_batch_size", "Images per model run", pool.batch_sizes());
+    App::new()
+        .req_options(|o| o.max_body_size = DEFAULT_MAX_BODY)
+        .add_route("/predict", Predict::new(pool))
+        .add_route("/health", Liveness)
+        .add_route("/metrics", metrics.clone())
+        .metrics(metrics)
 }
