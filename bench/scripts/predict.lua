@@ -1,5 +1,8 @@
--- POST /predict with one image (the first held-out sample of examples/predict/model/samples.json):
---   wrk ... -s bench/scripts/predict.lua http://127.0.0.1:8000/predict
+-- POST /predict with one image as examples/predict takes it ({"image": "<base64 PNG>"}; the body is
+-- bench/scripts/predict-body.json, a held-out 16x16 digit, examples/predict/model/holdout/000-2.png):
+--   wrk ... -s bench/scripts/predict.lua http://127.0.0.1:8000/predict     (run from the repository root)
+local file = assert(io.open("bench/scripts/predict-body.json", "r"))
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"inputs":[[0,0,11,16,15,3,0,0,0,5,16,12,11,13,0,0,0,3,13,1,5,15,0,0,0,0,0,0,12,11,0,0,0,0,0,1,16,7,0,0,0,0,0,10,15,0,0,0,0,0,12,16,16,11,1,0,0,0,13,13,8,13,16,8]]}'
+wrk.body = file:read("*a")
+file:close()

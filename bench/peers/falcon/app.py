@@ -2,16 +2,19 @@
 
 /plaintext and /json follow TechEmpower's definitions; /users/ and /users/{user_id:int} are the users API
 from examples/users on PostgreSQL (DATABASE_URL), with a psycopg connection pool, as the Falcon articles
-build it. POST /predict serves examples/predict's ONNX model (MODEL_PATH, default that file) with onnxruntime
-and answers as examples/predict does. GET /sections is examples/catalogue's list with its cache off (the same
+build it. POST /predict serves examples/predict's network (MODEL_PATH, default model/cnn.onnx) with Pillow and
+onnxruntime, one image per request as examples/predict takes it ({"image": base64}), and answers as it does. GET /sections is examples/catalogue's list with its cache off (the same
 SQL on the same tables). Run under gunicorn:  gunicorn -w 1 -b 127.0.0.1:8002 app:app
 """
 
+import base64
 import hashlib
+import io
 import os
 
 import numpy as np
 import onnxruntime
+from PIL import Image
 
 import falcon
 import psycopg
@@ -145,37 +148,42 @@ class Sections:
 
 MODEL_PATH = os.environ.get(
     "MODEL_PATH",
-    os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples", "predict", "model", "digits.onnx"),
+    os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples", "predict", "model", "cnn.onnx"),
 )
-FEATURES = 64
-MAX_BATCH = 256
+SIZE = 16
 
 
 class Predict:
+    """POST {"image": "<base64 PNG or JPEG>"}: decoded with Pillow, laid on white, gray, 16x16, ink = 1."""
+
     def __init__(self, path):
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
         self.session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
     def on_post(self, req, resp):
-        inputs = (req.get_media() or {}).get("inputs")
-        if not isinstance(inputs, list):
-            raise falcon.HTTPBadRequest(title="Invalid JSON")
-        if not inputs or len(inputs) > MAX_BATCH or any(
-            not isinstance(row, list) or len(row) != FEATURES for row in inputs
-        ):
-            raise falcon.HTTPUnprocessableEntity(title="Invalid inputs")
+        data = (req.get_media() or {}).get("image")
+        if not isinstance(data, str):
+            raise falcon.HTTPBadRequest(title="Invalid image")
         try:
-            pixels = np.asarray(inputs, dtype=np.float32)
-        except (TypeError, ValueError):
-            raise falcon.HTTPBadRequest(title="Invalid JSON")
-        probabilities = self.session.run(None, {"pixels": pixels})[0]
-        labels = probabilities.argmax(axis=1)
+            raw = base64.b64decode(data + "=" * (-len(data) % 4), validate=True)
+            image = Image.open(io.BytesIO(raw))
+            if image.format not in ("PNG", "JPEG"):
+                raise ValueError(image.format)
+            image = image.convert("RGBA")
+        except (ValueError, OSError, Image.DecompressionBombError):
+            raise falcon.HTTPBadRequest(title="Invalid image")
+        paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        gray = Image.alpha_composite(paper, image).convert("L")
+        if gray.size != (SIZE, SIZE):
+            gray = gray.resize((SIZE, SIZE), Image.BILINEAR)
+        pixels = 1.0 - np.asarray(gray, dtype=np.float32).reshape(1, 1, SIZE, SIZE) / 255.0
+        probabilities = self.session.run(None, {"image": pixels})[0][0]
+        label = int(probabilities.argmax())
         resp.media = {
-            "predictions": [
-                {"label": int(label), "confidence": float(p[label]), "probabilities": p.tolist()}
-                for label, p in zip(labels, probabilities)
-            ]
+            "label": label,
+            "confidence": float(probabilities[label]),
+            "probabilities": probabilities.tolist(),
         }
 
 
