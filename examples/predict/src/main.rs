@@ -1,7 +1,7 @@
 //! Serves the digits model: `cargo run --release -p predict`, then POST an image to `/predict` (see README).
 //!
 //! - `PREDICT_MODEL`: an ONNX file to serve instead of the built-in `model/cnn.onnx` (same shapes).
-//! - `PREDICT_THREADS` (default 1), `PREDICT_QUEUE` (default 64), `PREDICT_MAX_BATCH` (default 32),
+//! - `PREDICT_THREADS` (default 1), `PREDICT_QUEUE` (default 1024), `PREDICT_MAX_BATCH` (default 32),
 //!   `PREDICT_BATCHING` (`on`, the default, or `off`), `PREDICT_DEADLINE_MS` (default 1000): the inference
 //!   pool ([`predict::PoolConfig`]). Whole numbers of at least 1; anything else stops the start.
 //! - `PEREGRINE_ADDR` (default 127.0.0.1:8000) and every other `PEREGRINE_*` server setting.

@@ -27,7 +27,9 @@ pub struct PoolConfig {
     /// Threads running the model (default 1: the model's own kernels are not run in parallel here, so
     /// more threads only help on more cores).
     pub threads: usize,
-    /// Requests that may wait for a thread (default 64); more get 503 at once.
+    /// Requests that may wait for a thread (default 1,024: about what the model gets through within the
+    /// deadline on one core); more get 503 at once. A waiting request holds its image, so the bound is also
+    /// one on memory: 1,024 × the body limit at worst.
     pub queue: usize,
     /// Whether waiting requests are run together (default on).
     pub batching: bool,
@@ -43,7 +45,7 @@ impl Default for PoolConfig {
     fn default() -> Self {
         PoolConfig {
             threads: 1,
-            queue: 64,
+            queue: 1024,
             batching: true,
             max_batch: 32,
             deadline: Duration::from_secs(1),
@@ -107,7 +109,10 @@ impl InferencePool {
             );
             std::thread::Builder::new()
                 .name(format!("inference-{i}"))
-                .spawn(move || serve(&receiver, &*classifier, &config, &sizes))
+                .spawn(move || {
+                    lower_priority();
+                    serve(&receiver, &*classifier, &config, &sizes)
+                })
                 .expect("start an inference thread");
         }
         InferencePool { sender, batch_sizes }
@@ -134,6 +139,15 @@ impl InferencePool {
             TrySendError::Disconnected(_) => InferError::Stopped,
         })?;
         answer.await.unwrap_or(Err(InferError::Stopped))
+    }
+}
+
+/// Makes the calling thread the OS's last choice (the lowest priority of its scheduling policy: nice 19 for
+/// ordinary threads), so that on a shared core the server's threads run as soon as a request arrives and
+/// the model takes the time left over. Where the OS refuses, the thread runs at normal priority.
+fn lower_priority() {
+    if let Err(e) = thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min) {
+        eprintln!("predict: the inference thread keeps its priority ({e:?})");
     }
 }
 
