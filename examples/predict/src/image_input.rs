@@ -14,15 +14,19 @@ use crate::model::{Pixels, INPUT_SIZE};
 pub struct ImageLimits {
     /// Most pixels (width × height) an image may have.
     pub max_pixels: u64,
+    /// Longest side, in pixels: resizing a 16,000,000 × 1 image would take gigabytes where its pixel count
+    /// does not.
+    pub max_side: u32,
     /// Most bytes the decoder may allocate.
     pub max_alloc: u64,
 }
 
 impl Default for ImageLimits {
-    /// 16 megapixels, 256 MiB.
+    /// 16 megapixels, 8,192 pixels a side, 256 MiB.
     fn default() -> Self {
         ImageLimits {
             max_pixels: 16_000_000,
+            max_side: 8192,
             max_alloc: 256 * 1024 * 1024,
         }
     }
@@ -45,21 +49,21 @@ pub enum ImageError {
 pub fn preprocess(bytes: &[u8], limits: ImageLimits) -> Result<Pixels, ImageError> {
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| ImageError::NotAnImage(e.to_string()))?;
+        .map_err(|_| ImageError::NotAnImage("the data could not be read".into()))?;
     match reader.format() {
         Some(ImageFormat::Png | ImageFormat::Jpeg) => {}
         _ => return Err(ImageError::NotAnImage("the data is neither PNG nor JPEG".into())),
     }
     let (width, height) = reader.into_dimensions().map_err(read_error)?;
-    if u64::from(width) * u64::from(height) > limits.max_pixels {
+    if u64::from(width) * u64::from(height) > limits.max_pixels || width.max(height) > limits.max_side {
         return Err(ImageError::TooLarge(format!(
-            "{width}×{height} pixels; at most {} are decoded",
-            limits.max_pixels
+            "{width}×{height} pixels; at most {} pixels and {} a side are decoded",
+            limits.max_pixels, limits.max_side
         )));
     }
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| ImageError::NotAnImage(e.to_string()))?;
+        .map_err(|_| ImageError::NotAnImage("the data could not be read".into()))?;
     let mut decoder_limits = Limits::default();
     decoder_limits.max_alloc = Some(limits.max_alloc);
     reader.limits(decoder_limits);
@@ -73,14 +77,23 @@ pub fn preprocess(bytes: &[u8], limits: ImageLimits) -> Result<Pixels, ImageErro
     }
     let size = INPUT_SIZE as u32;
     if gray.dimensions() != (size, size) {
-        gray = image::imageops::resize(&gray, size, size, FilterType::Triangle);
+        gray = if gray.width() >= size && gray.height() >= size {
+            // PERF: area averaging in integers, memory of the output's size; a filtered resize of a large
+            // image first builds a full-width float copy.
+            image::imageops::thumbnail(&gray, size, size)
+        } else {
+            image::imageops::resize(&gray, size, size, FilterType::Triangle)
+        };
     }
     Ok(gray.pixels().map(|p| 1.0 - f32::from(p.0[0]) / 255.0).collect())
 }
 
+/// A short reason for the client; the decoder's own message names its internals.
 fn read_error(e: image::ImageError) -> ImageError {
     match e {
-        image::ImageError::Limits(l) => ImageError::TooLarge(l.to_string()),
-        other => ImageError::NotAnImage(other.to_string()),
+        image::ImageError::Limits(_) => {
+            ImageError::TooLarge("the image needs more memory to decode than allowed".into())
+        }
+        _ => ImageError::NotAnImage("the PNG or JPEG is corrupt or truncated".into()),
     }
 }

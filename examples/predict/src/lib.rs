@@ -15,7 +15,8 @@
 //! Any size and colour of PNG or JPEG is taken: transparency is laid on white, the image turned gray and
 //! resized to 16×16 (dark ink on light paper, as the digits are written). Errors: **400** for base64 that
 //! does not decode, a body without `image`, or data that is not a PNG or JPEG; **413** past the body limit
-//! (2 MiB by default) or past 16 megapixels; **415** for any other content type; **503** with `Retry-After`
+//! (2 MiB by default), past 16 megapixels or 8,192 pixels a side; **415** for any other content type;
+//! **503** with `Retry-After`
 //! when the inference queue is full or a request waited past its deadline ([`pool`]).
 //!
 //! `GET /metrics` gives Peregrine's request metrics and `predict_batch_size`, a histogram of images per
@@ -69,12 +70,14 @@ impl Predict {
                 let body: PredictRequest = req.media().await?;
                 let text = body.image.trim();
                 let text = match text.split_once(";base64,") {
-                    Some((prefix, data)) if prefix.starts_with("data:") => data,
+                    Some((prefix, data)) if prefix.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("data:")) => data,
                     _ => text,
                 };
+                // Line-wrapped base64 (what `base64` prints without -w0) is taken too.
+                let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
                 base64::engine::general_purpose::STANDARD_NO_PAD
-                    .decode(text.trim_end_matches('='))
-                    .map_err(|e| invalid_image(&format!("`image` is not base64: {e}.")))
+                    .decode(compact.trim_end_matches('='))
+                    .map_err(|_| invalid_image("`image` is not base64 (the standard alphabet)."))
             }
             Some("multipart/form-data") => {
                 let mut parts = req.multipart()?;

@@ -147,6 +147,40 @@ async fn bad_images_and_bodies_get_their_4xx() {
     assert!(bomb.len() < 2 * 1024 * 1024 / 2, "{} bytes", bomb.len());
     let r = client.simulate_post("/predict").json(&as_json(&bomb)).await;
     assert_eq!(r.status(), 413, "{}", r.text());
+    // 16,000,000 x 1: within the pixel count, but resizing it would take gigabytes.
+    let strip = encode(
+        &image::GrayImage::from_pixel(16_000_000, 1, image::Luma([0])).into(),
+        image::ImageFormat::Png,
+    );
+    let r = client.simulate_post("/predict").json(&as_json(&strip)).await;
+    assert_eq!(r.status(), 413, "{}", r.text());
+    // A broken PNG gets a short reason, not the decoder's internals.
+    let (_, mut png) = holdout().swap_remove(0);
+    png[20] ^= 0xff; // inside IHDR: its CRC no longer matches
+    let r = client.simulate_post("/predict").json(&as_json(&png)).await;
+    assert_eq!(r.status(), 400, "{}", r.text());
+    assert!(
+        !r.text().contains("ChunkType") && !r.text().contains('\n'),
+        "{}",
+        r.text()
+    );
+}
+
+#[tokio::test]
+async fn line_wrapped_base64_and_data_urls_are_read() {
+    let (label, png) = holdout().swap_remove(0);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&png);
+    let wrapped: Vec<String> = b64
+        .as_bytes()
+        .chunks(76)
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .collect();
+    let client = client();
+    for image in [wrapped.join("\n"), format!("DATA:image/png;base64,{b64}")] {
+        let r = client.simulate_post("/predict").json(&json!({ "image": image })).await;
+        assert_eq!(r.status(), 200, "{}", r.text());
+        assert_eq!(r.json::<Prediction>().label, label);
+    }
 }
 
 /// Runs the real model, but the first call waits until the test opens the gate; says when a call starts.
