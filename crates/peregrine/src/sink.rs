@@ -14,9 +14,9 @@
 //! fields.
 //!
 //! **Methods.** The sink serves GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS: HEAD and OPTIONS reach
-//! `on_request` too (a HEAD answer's body is not sent; OPTIONS gets no automatic `Allow`). CONNECT and TRACE get 405: a 2xx to CONNECT turns the connection into a tunnel, and a
-//! sink that echoed TRACE would hand a page the request's credentials. Any other method gets 501, as on
-//! routes.
+//! `on_request` too (a HEAD answer's body is not sent; OPTIONS gets no automatic `Allow`). CONNECT and
+//! TRACE get 405: a 2xx to CONNECT turns the connection into a tunnel, and a sink that echoed TRACE would
+//! hand a page the request's credentials. Any other method gets 501, as on routes.
 
 use std::future::Future;
 use std::sync::Arc;

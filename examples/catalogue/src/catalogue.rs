@@ -83,15 +83,6 @@ impl Catalogue {
         &self.known
     }
 
-    /// Whether reads come from the copy.
-    pub fn mode(&self) -> CacheMode {
-        if self.copy.is_some() {
-            CacheMode::On
-        } else {
-            CacheMode::Off
-        }
-    }
-
     /// Reads both tables again into the copy (nothing when the cache is off). Call it after changing the
     /// tables from outside this process; `main` does on SIGUSR1.
     ///

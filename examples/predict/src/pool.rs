@@ -27,8 +27,8 @@ pub struct PoolConfig {
     /// Threads running the model (default 1: the model's own kernels are not run in parallel here, so
     /// more threads only help on more cores).
     pub threads: usize,
-    /// Requests that may wait for a thread (default 1,024: about what the model gets through within the
-    /// deadline on one core); more get 503 at once. A waiting request holds its image, so the bound is also
+    /// Requests that may wait for a thread (default 1,024); more get 503 at once. Size it to what the
+    /// model gets through within `deadline`: a longer queue only turns quick 503s into late ones. A waiting request holds its image, so the bound is also
     /// one on memory: 1,024 × the body limit at worst.
     pub queue: usize,
     /// Whether waiting requests are run together (default on).
