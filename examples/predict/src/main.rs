@@ -3,7 +3,8 @@
 //! - `PREDICT_MODEL`: an ONNX file to serve instead of the built-in `model/cnn.onnx` (same shapes).
 //! - `PREDICT_THREADS` (default 1), `PREDICT_QUEUE` (default 1024), `PREDICT_MAX_BATCH` (default 32),
 //!   `PREDICT_BATCHING` (`on`, the default, or `off`), `PREDICT_DEADLINE_MS` (default 1000): the inference
-//!   pool ([`predict::PoolConfig`]). Whole numbers of at least 1; anything else stops the start.
+//!   pool ([`predict::PoolConfig`]); the deadline bounds the wait for the model, not the whole request.
+//!   Whole numbers of at least 1; anything else stops the start with a one-line error.
 //! - `PEREGRINE_ADDR` (default 127.0.0.1:8000) and every other `PEREGRINE_*` server setting.
 //! - `GET /health` for liveness probes, `GET /metrics` for Prometheus.
 
@@ -25,9 +26,22 @@ fn env_count(name: &str, default: usize) -> Result<usize, String> {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("predict: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let model = match std::env::var("PREDICT_MODEL") {
-        Ok(path) => Model::load(&std::fs::read(&path)?)?,
+        Ok(path) => {
+            let bytes = std::fs::read(&path).map_err(|e| format!("PREDICT_MODEL={path}: {e}"))?;
+            Model::load(&bytes).map_err(|e| format!("PREDICT_MODEL={path}: {e}"))?
+        }
         Err(_) => Model::embedded(),
     };
     let defaults = PoolConfig::default();
@@ -43,13 +57,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         deadline: Duration::from_millis(env_count("PREDICT_DEADLINE_MS", 1000)? as u64),
         limits: defaults.limits,
     };
+    let server_config = ServerConfig::from_env()?;
     println!(
-        "serving POST /predict ({} inference thread(s), queue {}, batching {}), GET /health, GET /metrics",
+        "serving POST /predict ({} inference thread(s), queue {}, batching {} up to {}, deadline {} ms), GET /health, GET /metrics",
         config.threads,
         config.queue,
-        if config.batching { "on" } else { "off" }
+        if config.batching { "on" } else { "off" },
+        config.max_batch,
+        config.deadline.as_millis()
     );
     let pool = InferencePool::start(Arc::new(model), config);
-    peregrine::run(app(pool), ServerConfig::from_env()?)?;
+    peregrine::run(app(pool), server_config)?;
     Ok(())
 }
