@@ -177,7 +177,9 @@ impl ServerConfig {
         &self.addrs
     }
 
-    /// Runtime worker threads for [`run`](crate::server::run) (default: one per core).
+    /// Runtime worker threads for [`run`](crate::server::run) and [`runtime`](crate::server::runtime)
+    /// (default: one per core the process may run on). With one, the runtime is tokio's single-threaded
+    /// scheduler.
     #[must_use]
     pub fn workers(mut self, threads: usize) -> Self {
         self.workers = Some(threads.max(1));
@@ -193,14 +195,15 @@ impl ServerConfig {
         self
     }
 
-    /// Readiness events the work-stealing runtime of [`run`](crate::server::run) takes from the OS per
+    /// Readiness events a worker of [`run`](crate::server::run)'s runtime takes from the OS per
     /// poll (default [`IO_EVENTS_PER_TICK`](crate::server::IO_EVENTS_PER_TICK), 61; at least 1). The default
     /// serves busy connections in turn, so every client of a saturated server sees about the same latency.
     /// More lets one poll wake more connections than the worker runs before its next poll; its queue then
     /// outgrows its 256 places, and the connections that spill over wait: more requests per second at
     /// saturation (fewer connections are warm in the CPU's caches), a tail several times longer. Choose
-    /// 1 024 (tokio's default) for throughput when clients tolerate an uneven tail. Per-core mode ignores
-    /// it: a single-threaded runtime's queue has no spill-over.
+    /// 1 024 (tokio's default) for throughput when clients tolerate an uneven tail. A single-threaded
+    /// runtime (one worker, or per-core mode) has no spill-over, and the setting only bounds how many
+    /// connections one poll wakes.
     #[must_use]
     pub fn io_events_per_tick(mut self, events: usize) -> Self {
         self.io_events_per_tick = events.max(1);

@@ -3,8 +3,9 @@
 //! ## The way of a request through the server, file by file
 //!
 //! 1. `runtime.rs` — [`run`] builds the tokio runtime from a [`ServerConfig`] (work-stealing over
-//!    every core, or one single-threaded runtime per core with `SO_REUSEPORT` listeners); [`runtime`] builds
-//!    the same runtime for a `main` with async set-up of its own.
+//!    every core, single-threaded with one worker, or one single-threaded runtime per core with
+//!    `SO_REUSEPORT` listeners); [`runtime`] builds the same runtime for a `main` with async set-up of its
+//!    own.
 //! 2. `listen.rs` — [`Server::bind`] binds TCP and Unix listeners; the accept loop takes a
 //!    connection permit first (at [`max_connections`](ServerConfig::max_connections) clients wait in the
 //!    kernel's backlog), then accepts, finishes a TLS handshake (`tls.rs`, feature `tls`) within the

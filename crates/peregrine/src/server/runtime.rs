@@ -1,8 +1,9 @@
 //! Building the tokio runtime the server runs on, and [`run`], which serves an app from a plain `fn main`.
 //!
 //! The runtime is tokio's work-stealing one with two settings changed: how many readiness events one poll of
-//! the OS may wake ([`IO_EVENTS_PER_TICK`]) and how often a busy worker looks at the shared queue. Per-core
-//! mode runs one single-threaded runtime per worker instead, each with its own `SO_REUSEPORT` listeners.
+//! the OS may wake ([`IO_EVENTS_PER_TICK`]) and how often a busy worker looks at the shared queue. With one
+//! worker it is tokio's single-threaded scheduler, with the same settings. Per-core mode runs one
+//! single-threaded runtime per worker, each with its own `SO_REUSEPORT` listeners.
 
 use std::io;
 use std::sync::Arc;
@@ -42,7 +43,7 @@ pub fn run(app: App, config: ServerConfig) -> io::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let mut workers_ready = Vec::with_capacity(workers);
     for i in 0..workers {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let runtime = single_thread(&config)?;
         let listeners = runtime.block_on(bind_all(&config.addrs, true, i == 0))?;
         workers_ready.push((runtime, listeners));
     }
@@ -104,6 +105,11 @@ const GLOBAL_QUEUE_INTERVAL: u32 = 8;
 /// [`ServerConfig::io_events_per_tick`] readiness events per poll, and the shared queue looked at every 8
 /// tasks (so that under overload the longest-waiting connections are not the last served).
 ///
+/// With one worker (a process allowed one core, or `workers(1)`), it builds tokio's single-threaded
+/// scheduler instead, with the same settings: every task then runs on the thread that calls `block_on`,
+/// with no other worker to steal from or to wake. `tokio::task::block_in_place` panics on that scheduler;
+/// use `tokio::task::spawn_blocking` for blocking work.
+///
 /// Use it when `main` has async set-up to do before serving (connecting a database pool): `#[tokio::main]`
 /// would build a runtime without that tuning.
 ///
@@ -124,8 +130,25 @@ const GLOBAL_QUEUE_INTERVAL: u32 = 8;
 /// # Errors
 /// When the OS refuses the runtime's threads or its I/O driver.
 pub fn runtime(config: &ServerConfig) -> io::Result<tokio::runtime::Runtime> {
+    let workers = worker_count(config);
+    if workers == 1 {
+        // PERF: one worker has nobody to share tasks with; the single-threaded scheduler skips the
+        // cross-thread queues and wake-ups (CPU per request in bench/NOTES.md, "One worker").
+        return single_thread(config);
+    }
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(worker_count(config))
+        .worker_threads(workers)
+        .event_interval(EVENT_INTERVAL)
+        .max_io_events_per_tick(config.io_events_per_tick)
+        .global_queue_interval(GLOBAL_QUEUE_INTERVAL)
+        .enable_all()
+        .build()
+}
+
+/// A single-threaded runtime with the work-stealing one's settings: one worker's runtime, and each of
+/// per-core mode's.
+fn single_thread(config: &ServerConfig) -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
         .event_interval(EVENT_INTERVAL)
         .max_io_events_per_tick(config.io_events_per_tick)
         .global_queue_interval(GLOBAL_QUEUE_INTERVAL)
@@ -137,4 +160,32 @@ fn worker_count(config: &ServerConfig) -> usize {
     config
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::runtime::RuntimeFlavor;
+
+    use super::*;
+
+    fn flavor(config: &ServerConfig) -> RuntimeFlavor {
+        runtime(config).unwrap().handle().runtime_flavor()
+    }
+
+    #[test]
+    fn one_worker_gets_the_single_threaded_scheduler() {
+        assert_eq!(flavor(&ServerConfig::new().workers(1)), RuntimeFlavor::CurrentThread);
+    }
+
+    #[test]
+    fn two_workers_get_the_work_stealing_scheduler() {
+        assert_eq!(flavor(&ServerConfig::new().workers(2)), RuntimeFlavor::MultiThread);
+    }
+
+    #[test]
+    fn a_one_worker_runtime_runs_spawned_tasks_inside_block_on() {
+        let rt = runtime(&ServerConfig::new().workers(1)).unwrap();
+        let answer = rt.block_on(async { tokio::spawn(async { 42 }).await.unwrap() });
+        assert_eq!(answer, 42);
+    }
 }
