@@ -10,8 +10,16 @@
 //!
 //! `bench/scripts/inproc-callgrind.sh` runs it under callgrind for two values of N and divides the difference
 //! in instructions by the difference in requests, so start-up and set-up cancel out.
+//!
+//! Two more modes: `inproc FRAMEWORK members N`, a two-field route in a 101-route app answering small JSON
+//! (`members.rs`, with Peregrine's tower service and a hand-written floor beside the test client and axum),
+//! and `inproc router peregrine|matchit 100|1000 all|two-field N`, router lookups alone (`router.rs`,
+//! counted by `bench/scripts/router-callgrind.sh`). Peregrine is built with its `tower` feature.
 
 use serde::Serialize;
+
+mod members;
+mod router;
 
 #[derive(Serialize)]
 struct Message {
@@ -22,11 +30,22 @@ const HELLO: &str = "Hello, World!";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("router") {
+        let id_bytes = router::run(&args[2..]);
+        println!("router: {id_bytes} id bytes");
+        return;
+    }
     let usage =
         "usage: inproc peregrine|peregrine-mw3|peregrine-mw3-unwritten|peregrine-hooks2|axum|actix plaintext|json N";
     let [_, framework, endpoint, n] = args.as_slice() else {
         panic!("{usage}");
     };
+    if endpoint == "members" {
+        let n: usize = n.parse().expect(usage);
+        let bytes = members::run(framework, n);
+        println!("{framework} {endpoint}: {n} requests, {bytes} body bytes");
+        return;
+    }
     let path = match endpoint.as_str() {
         "plaintext" => "/plaintext",
         "json" => "/json",

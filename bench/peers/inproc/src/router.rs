@@ -1,0 +1,57 @@
+//! `inproc router peregrine|matchit 100|1000 all|two-field N`: N lookups in a table of 100 or 1,000
+//! templates, with Peregrine's router or matchit, of routes drawn at random (`all`) or of the table's
+//! two-field route `/users/{id:int}/members/{login}` (`two-field`), every path with a random id. The tables
+//! and paths are the criterion benchmark's (`crates/peregrine/benches/support/route_tables.rs`).
+//! `bench/scripts/router-callgrind.sh` divides callgrind's counts by the lookups.
+
+#[path = "../../../../crates/peregrine/benches/support/route_tables.rs"]
+mod route_tables;
+
+use std::hint::black_box;
+
+/// Distinct paths cycled through: more than any cache of recent paths would keep, few enough to build
+/// fast.
+const DISTINCT_PATHS: usize = 4096;
+
+pub fn run(args: &[String]) -> usize {
+    let usage = "usage: inproc router peregrine|matchit 100|1000 all|two-field N";
+    let [router, size, which, n] = args else {
+        panic!("{usage}");
+    };
+    let size: usize = size.parse().expect(usage);
+    let n: usize = n.parse().expect(usage);
+    let table = route_tables::table(size);
+    let only = match which.as_str() {
+        "all" => None,
+        "two-field" => Some(route_tables::two_field_route(&table)),
+        _ => panic!("{usage}"),
+    };
+    let lookups = route_tables::lookups(&table, DISTINCT_PATHS, only);
+    let mut found = 0;
+    match router.as_str() {
+        "peregrine" => {
+            let mut r = peregrine::routing::Router::new();
+            for (i, route) in table.iter().enumerate() {
+                r.add(&route.peregrine, i).unwrap();
+            }
+            for (path, i) in lookups.iter().cycle().take(n) {
+                let m = r.find(black_box(path)).unwrap();
+                assert_eq!(*m.value, *i);
+                found += black_box(m.get("id")).map_or(0, str::len);
+            }
+        }
+        "matchit" => {
+            let mut r = matchit::Router::new();
+            for (i, route) in table.iter().enumerate() {
+                r.insert(route.matchit.as_str(), i).unwrap();
+            }
+            for (path, i) in lookups.iter().cycle().take(n) {
+                let m = r.at(black_box(path)).unwrap();
+                assert_eq!(*m.value, *i);
+                found += black_box(m.params.get("id")).map_or(0, str::len);
+            }
+        }
+        _ => panic!("{usage}"),
+    }
+    found
+}
