@@ -121,14 +121,61 @@ pub(crate) fn serde_detail(message: &str) -> String {
 // PERF: inlined into each responder's set_media, as before negotiation gave set_media a second branch.
 #[inline(always)]
 pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Bytes> {
-    serde_json::to_vec(value)
-        .map(Bytes::from)
-        .map_err(|e| Internal::new(format!("could not serialize the response as JSON: {e}")).into())
+    // The thread's buffer is taken, not borrowed: a `Serialize` impl that itself calls `to_json` finds it
+    // empty and works with a fresh one.
+    let mut buffer = JSON_BUFFER.take();
+    buffer.clear();
+    let written = serde_json::to_writer(&mut buffer, value);
+    let body = match written {
+        Err(e) => Err(Internal::new(format!("could not serialize the response as JSON: {e}")).into()),
+        // A large body is handed over whole (`Bytes` adopts the vector) and the thread starts a new buffer.
+        Ok(()) if buffer.len() > SMALL_BODY => return Ok(Bytes::from(buffer)),
+        Ok(()) => Ok(Bytes::copy_from_slice(&buffer)),
+    };
+    if buffer.capacity() <= SMALL_BODY {
+        JSON_BUFFER.set(buffer);
+    }
+    body
+}
+
+/// The largest body [`to_json`] copies out of its thread's buffer.
+const SMALL_BODY: usize = 4096;
+
+// PERF: a small body costs one allocation of its exact size: a fresh vector would cost its own allocation,
+// and `Bytes` adopting a vector with spare capacity allocates a shared header too (bench/NOTES.md, "JSON
+// bodies").
+thread_local! {
+    static JSON_BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn to_json_writes_small_and_large_bodies_and_reuses_nothing_stale() {
+        assert_eq!(&to_json(&[1, 2, 3]).unwrap()[..], b"[1,2,3]");
+        assert_eq!(&to_json("x").unwrap()[..], b"\"x\"");
+        let large = "y".repeat(SMALL_BODY * 2);
+        let body = to_json(&large).unwrap();
+        assert_eq!(body.len(), large.len() + 2);
+        assert_eq!(&to_json(&7).unwrap()[..], b"7");
+    }
+
+    /// A value whose serialisation serialises another value with `to_json`.
+    struct Nested;
+
+    impl Serialize for Nested {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            let inner = to_json(&[4, 5]).map_err(|_| serde::ser::Error::custom("inner"))?;
+            s.serialize_str(std::str::from_utf8(&inner).unwrap())
+        }
+    }
+
+    #[test]
+    fn to_json_inside_to_json_works() {
+        assert_eq!(&to_json(&Nested).unwrap()[..], br#""[4,5]""#);
+    }
 
     #[test]
     fn depth_is_counted_outside_strings_only() {

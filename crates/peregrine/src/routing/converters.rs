@@ -343,16 +343,37 @@ impl Converter for IntConverter {
         if digits.is_empty() {
             return None;
         }
-        // One pass: check and accumulate, refusing overflow (as a negative number, so i64::MIN fits).
-        let mut value: i64 = 0;
-        for b in digits.bytes() {
-            let d = b.wrapping_sub(b'0');
-            if d > 9 {
-                return None;
+        let value = if digits.len() <= 18 {
+            // PERF: 18 digits stay below 10^18 < 2^63, so no step can overflow and none is checked.
+            let mut value: i64 = 0;
+            for b in digits.bytes() {
+                let d = b.wrapping_sub(b'0');
+                if d > 9 {
+                    return None;
+                }
+                value = value * 10 + i64::from(d);
             }
-            value = value.checked_mul(10)?.checked_sub(i64::from(d))?;
-        }
-        let value = if negative { value } else { value.checked_neg()? };
+            if negative {
+                -value
+            } else {
+                value
+            }
+        } else {
+            // Check and accumulate, refusing overflow (as a negative number, so i64::MIN fits).
+            let mut value: i64 = 0;
+            for b in digits.bytes() {
+                let d = b.wrapping_sub(b'0');
+                if d > 9 {
+                    return None;
+                }
+                value = value.checked_mul(10)?.checked_sub(i64::from(d))?;
+            }
+            if negative {
+                value
+            } else {
+                value.checked_neg()?
+            }
+        };
         if self.min.is_some_and(|m| value < m) || self.max.is_some_and(|m| value > m) {
             return None;
         }
@@ -514,6 +535,31 @@ mod tests {
         let c = conv("int", Some("3"));
         assert_eq!(int_of(c.convert("007")), Some(7));
         assert!(c.convert("07").is_none());
+    }
+
+    #[test]
+    fn int_agrees_with_parse_on_both_sides_of_the_unchecked_length() {
+        let c = conv("int", None);
+        let mut texts: Vec<String> = ["9223372036854775807", "9223372036854775808", "-9223372036854775808"]
+            .iter()
+            .chain(&[
+                "-9223372036854775809",
+                "999999999999999999",
+                "-999999999999999999",
+                "000000000000000000",
+            ])
+            .map(|t| t.to_string())
+            .collect();
+        for digits in 17..=20 {
+            for lead in ['1', '5', '9'] {
+                let t = format!("{lead}{}", "9".repeat(digits - 1));
+                texts.push(format!("-{t}"));
+                texts.push(t);
+            }
+        }
+        for t in &texts {
+            assert_eq!(int_of(c.convert(t)), t.parse::<i64>().ok(), "{t}");
+        }
     }
 
     #[test]
