@@ -1,5 +1,7 @@
 //! JSON in and out (the default media type), with the error each failure deserves.
 
+use std::cell::Cell;
+
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -123,7 +125,8 @@ pub(crate) fn serde_detail(message: &str) -> String {
 pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Bytes> {
     // The thread's buffer is taken, not borrowed: a `Serialize` impl that itself calls `to_json` finds it
     // empty and works with a fresh one.
-    let mut buffer = JSON_BUFFER.take();
+    // During thread teardown (a thread-local's destructor serialising) the buffer may be gone already.
+    let mut buffer = JSON_BUFFER.try_with(Cell::take).unwrap_or_default();
     buffer.clear();
     let written = serde_json::to_writer(&mut buffer, value);
     let body = match written {
@@ -133,7 +136,7 @@ pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Bytes> {
         Ok(()) => Ok(Bytes::copy_from_slice(&buffer)),
     };
     if buffer.capacity() <= SMALL_BODY {
-        JSON_BUFFER.set(buffer);
+        let _ = JSON_BUFFER.try_with(|b| b.set(buffer));
     }
     body
 }
@@ -145,7 +148,7 @@ const SMALL_BODY: usize = 4096;
 // and `Bytes` adopting a vector with spare capacity allocates a shared header too (bench/NOTES.md, "JSON
 // bodies").
 thread_local! {
-    static JSON_BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+    static JSON_BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
 #[cfg(test)]

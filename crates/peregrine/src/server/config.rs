@@ -178,8 +178,9 @@ impl ServerConfig {
     }
 
     /// Runtime worker threads for [`run`](crate::server::run) and [`runtime`](crate::server::runtime)
-    /// (default: one per core the process may run on). With one, the runtime is tokio's single-threaded
-    /// scheduler.
+    /// (default: one per core the process may run on). Setting 1 selects tokio's single-threaded scheduler
+    /// (see [`runtime`](crate::server::runtime) for what that rules out); the default never does, even on
+    /// one core.
     #[must_use]
     pub fn workers(mut self, threads: usize) -> Self {
         self.workers = Some(threads.max(1));
@@ -202,7 +203,7 @@ impl ServerConfig {
     /// outgrows its 256 places, and the connections that spill over wait: more requests per second at
     /// saturation (fewer connections are warm in the CPU's caches), a tail several times longer. Choose
     /// 1 024 (tokio's default) for throughput when clients tolerate an uneven tail. A single-threaded
-    /// runtime (one worker, or per-core mode) has no spill-over, and the setting only bounds how many
+    /// runtime (`workers(1)`, or per-core mode) has no spill-over, and the setting only bounds how many
     /// connections one poll wakes.
     #[must_use]
     pub fn io_events_per_tick(mut self, events: usize) -> Self {

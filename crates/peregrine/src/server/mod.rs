@@ -3,7 +3,7 @@
 //! ## The way of a request through the server, file by file
 //!
 //! 1. `runtime.rs` — [`run`] builds the tokio runtime from a [`ServerConfig`] (work-stealing over
-//!    every core, single-threaded with one worker, or one single-threaded runtime per core with
+//!    every core, single-threaded with `workers(1)`, or one single-threaded runtime per core with
 //!    `SO_REUSEPORT` listeners); [`runtime`] builds the same runtime for a `main` with async set-up of its
 //!    own.
 //! 2. `listen.rs` — [`Server::bind`] binds TCP and Unix listeners; the accept loop takes a

@@ -1,8 +1,8 @@
 //! Building the tokio runtime the server runs on, and [`run`], which serves an app from a plain `fn main`.
 //!
 //! The runtime is tokio's work-stealing one with two settings changed: how many readiness events one poll of
-//! the OS may wake ([`IO_EVENTS_PER_TICK`]) and how often a busy worker looks at the shared queue. With one
-//! worker it is tokio's single-threaded scheduler, with the same settings. Per-core mode runs one
+//! the OS may wake ([`IO_EVENTS_PER_TICK`]) and how often a busy worker looks at the shared queue. With
+//! `workers(1)` set it is tokio's single-threaded scheduler, with the same settings. Per-core mode runs one
 //! single-threaded runtime per worker, each with its own `SO_REUSEPORT` listeners.
 
 use std::io;
@@ -100,15 +100,17 @@ const EVENT_INTERVAL: u32 = 61;
 // PERF: the tail at 2,000 clients with and without it is in bench/NOTES.md ("Shared queue interval").
 const GLOBAL_QUEUE_INTERVAL: u32 = 8;
 
-/// Builds the multi-threaded tokio runtime that [`run`] serves on: [`ServerConfig::workers`] threads
+/// Builds the tokio runtime that [`run`] serves on: the work-stealing scheduler on [`ServerConfig::workers`] threads
 /// (default: every core the process may run on), timers and I/O on, at most
 /// [`ServerConfig::io_events_per_tick`] readiness events per poll, and the shared queue looked at every 8
 /// tasks (so that under overload the longest-waiting connections are not the last served).
 ///
-/// With one worker (a process allowed one core, or `workers(1)`), it builds tokio's single-threaded
-/// scheduler instead, with the same settings: every task then runs on the thread that calls `block_on`,
-/// with no other worker to steal from or to wake. `tokio::task::block_in_place` panics on that scheduler;
-/// use `tokio::task::spawn_blocking` for blocking work.
+/// With [`ServerConfig::workers`] set to 1 (`PEREGRINE_WORKERS=1`), it builds tokio's single-threaded
+/// scheduler instead, with the same settings: every task runs on the thread that calls `block_on`, and only
+/// while it does, with no other worker to steal from or to wake. For a process that owns one core. On that
+/// scheduler `tokio::task::block_in_place` panics (use `tokio::task::spawn_blocking`), and a task that
+/// blocks its thread stalls every connection. A process that is merely allowed one core (a one-CPU container,
+/// `taskset`) keeps the work-stealing scheduler unless it sets `workers(1)`.
 ///
 /// Use it when `main` has async set-up to do before serving (connecting a database pool): `#[tokio::main]`
 /// would build a runtime without that tuning.
@@ -130,12 +132,12 @@ const GLOBAL_QUEUE_INTERVAL: u32 = 8;
 /// # Errors
 /// When the OS refuses the runtime's threads or its I/O driver.
 pub fn runtime(config: &ServerConfig) -> io::Result<tokio::runtime::Runtime> {
-    let workers = worker_count(config);
-    if workers == 1 {
+    if config.workers == Some(1) {
         // PERF: one worker has nobody to share tasks with; the single-threaded scheduler skips the
         // cross-thread queues and wake-ups (CPU per request in bench/NOTES.md, "One worker").
         return single_thread(config);
     }
+    let workers = worker_count(config);
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .event_interval(EVENT_INTERVAL)
@@ -145,8 +147,8 @@ pub fn runtime(config: &ServerConfig) -> io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// A single-threaded runtime with the work-stealing one's settings: one worker's runtime, and each of
-/// per-core mode's.
+/// A single-threaded runtime with the work-stealing one's settings: the runtime of `workers(1)`, and each
+/// of per-core mode's.
 fn single_thread(config: &ServerConfig) -> io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .event_interval(EVENT_INTERVAL)
@@ -173,8 +175,14 @@ mod tests {
     }
 
     #[test]
-    fn one_worker_gets_the_single_threaded_scheduler() {
+    fn workers_1_gets_the_single_threaded_scheduler() {
         assert_eq!(flavor(&ServerConfig::new().workers(1)), RuntimeFlavor::CurrentThread);
+    }
+
+    #[test]
+    fn the_default_keeps_the_work_stealing_scheduler_whatever_the_cores() {
+        // One allowed core or many: only an explicit `workers(1)` changes the scheduler.
+        assert_eq!(flavor(&ServerConfig::new()), RuntimeFlavor::MultiThread);
     }
 
     #[test]
