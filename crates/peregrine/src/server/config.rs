@@ -178,16 +178,17 @@ impl ServerConfig {
     }
 
     /// Runtime worker threads for [`run`](crate::server::run) and [`runtime`](crate::server::runtime)
-    /// (default: one per core the process may run on). Setting 1 selects tokio's single-threaded scheduler
-    /// (see [`runtime`](crate::server::runtime) for what that rules out); the default never does, even on
-    /// one core.
+    /// (default: one per core the process may run on; 0 counts as 1). Setting 1 selects tokio's
+    /// single-threaded scheduler (see [`runtime`](crate::server::runtime) for what that rules out); the
+    /// default never does, even on one core. `PEREGRINE_WORKERS` refuses 0.
     #[must_use]
     pub fn workers(mut self, threads: usize) -> Self {
         self.workers = Some(threads.max(1));
         self
     }
 
-    /// Per-core mode for [`run`](crate::server::run): one single-threaded runtime per worker, each with its
+    /// Per-core mode for [`run`](crate::server::run) only ([`runtime`](crate::server::runtime) builds one
+    /// runtime and ignores it): one single-threaded runtime per worker, each with its
     /// own `SO_REUSEPORT` listener, so the kernel spreads connections and no task ever moves between
     /// threads. The default (off) is one work-stealing runtime, which balances uneven load better.
     #[must_use]
@@ -196,8 +197,8 @@ impl ServerConfig {
         self
     }
 
-    /// Readiness events a worker of [`run`](crate::server::run)'s runtime takes from the OS per
-    /// poll (default [`IO_EVENTS_PER_TICK`](crate::server::IO_EVENTS_PER_TICK), 61; at least 1). The default
+    /// Readiness events a worker of the runtime of [`run`](crate::server::run) or
+    /// [`runtime`](crate::server::runtime) takes from the OS per poll (default [`IO_EVENTS_PER_TICK`](crate::server::IO_EVENTS_PER_TICK), 61; at least 1). The default
     /// serves busy connections in turn, so every client of a saturated server sees about the same latency.
     /// More lets one poll wake more connections than the worker runs before its next poll; its queue then
     /// outgrows its 256 places, and the connections that spill over wait: more requests per second at

@@ -81,7 +81,11 @@ const VARIABLES: &[Variable] = &[
     },
     Variable {
         name: "PEREGRINE_WORKERS",
-        set: |c, v| Ok(c.workers(number(v, "a number of threads")?)),
+        // 0 is refused, not read as "every core": `workers(1)` would select the single-threaded scheduler.
+        set: |c, v| match number(v, "a number of threads, at least 1")? {
+            0 => Err("a number of threads, at least 1"),
+            n => Ok(c.workers(n)),
+        },
     },
     Variable {
         name: "PEREGRINE_PER_CORE",
@@ -231,6 +235,17 @@ mod tests {
         assert_eq!(c.request_timeout, RequestTimeout::App);
         assert_eq!(c.io_events_per_tick, 61);
         assert_eq!(c.addrs, ServerConfig::new().addrs);
+    }
+
+    #[test]
+    fn workers_0_is_refused_rather_than_taken_for_1() {
+        let e = ServerConfig::from_lookup(env(&[("PEREGRINE_WORKERS", "0")])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "PEREGRINE_WORKERS is '0'; expected a number of threads, at least 1"
+        );
+        let c = ServerConfig::from_lookup(env(&[("PEREGRINE_WORKERS", "1")])).unwrap();
+        assert_eq!(c.workers, Some(1));
     }
 
     #[test]

@@ -100,8 +100,8 @@ const EVENT_INTERVAL: u32 = 61;
 // PERF: the tail at 2,000 clients with and without it is in bench/NOTES.md ("Shared queue interval").
 const GLOBAL_QUEUE_INTERVAL: u32 = 8;
 
-/// Builds the tokio runtime that [`run`] serves on: the work-stealing scheduler on [`ServerConfig::workers`] threads
-/// (default: every core the process may run on), timers and I/O on, at most
+/// Builds the tokio runtime that [`run`] serves on: the work-stealing scheduler on
+/// [`ServerConfig::workers`] threads (default: every core the process may run on), timers and I/O on, at most
 /// [`ServerConfig::io_events_per_tick`] readiness events per poll, and the shared queue looked at every 8
 /// tasks (so that under overload the longest-waiting connections are not the last served).
 ///
@@ -110,7 +110,11 @@ const GLOBAL_QUEUE_INTERVAL: u32 = 8;
 /// while it does, with no other worker to steal from or to wake. For a process that owns one core. On that
 /// scheduler `tokio::task::block_in_place` panics (use `tokio::task::spawn_blocking`), and a task that
 /// blocks its thread stalls every connection. A process that is merely allowed one core (a one-CPU container,
-/// `taskset`) keeps the work-stealing scheduler unless it sets `workers(1)`.
+/// `taskset`) keeps the work-stealing scheduler unless it sets `workers(1)`. Besides the runtime's threads
+/// (and `spawn_blocking`'s, which tokio names `tokio-rt-worker` on either scheduler), the server keeps one
+/// thread of its own, `peregrine-timeouts`, for the header-read deadlines.
+///
+/// Per-core mode ([`ServerConfig::per_core`]) is [`run`]'s alone: this builds one runtime and ignores it.
 ///
 /// Use it when `main` has async set-up to do before serving (connecting a database pool): `#[tokio::main]`
 /// would build a runtime without that tuning.
@@ -134,7 +138,7 @@ const GLOBAL_QUEUE_INTERVAL: u32 = 8;
 pub fn runtime(config: &ServerConfig) -> io::Result<tokio::runtime::Runtime> {
     if config.workers == Some(1) {
         // PERF: one worker has nobody to share tasks with; the single-threaded scheduler skips the
-        // cross-thread queues and wake-ups (CPU per request in bench/NOTES.md, "One worker").
+        // cross-thread queues and wake-ups (bench/NOTES.md, "One worker, one scheduler").
         return single_thread(config);
     }
     let workers = worker_count(config);
@@ -180,20 +184,13 @@ mod tests {
     }
 
     #[test]
-    fn the_default_keeps_the_work_stealing_scheduler_whatever_the_cores() {
-        // One allowed core or many: only an explicit `workers(1)` changes the scheduler.
+    fn the_default_keeps_the_work_stealing_scheduler() {
+        // Whatever the cores (on a one-core machine too): only an explicit `workers(1)` changes it.
         assert_eq!(flavor(&ServerConfig::new()), RuntimeFlavor::MultiThread);
     }
 
     #[test]
     fn two_workers_get_the_work_stealing_scheduler() {
         assert_eq!(flavor(&ServerConfig::new().workers(2)), RuntimeFlavor::MultiThread);
-    }
-
-    #[test]
-    fn a_one_worker_runtime_runs_spawned_tasks_inside_block_on() {
-        let rt = runtime(&ServerConfig::new().workers(1)).unwrap();
-        let answer = rt.block_on(async { tokio::spawn(async { 42 }).await.unwrap() });
-        assert_eq!(answer, 42);
     }
 }
