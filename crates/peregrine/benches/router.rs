@@ -27,7 +27,7 @@ fn bench(c: &mut Criterion) {
             peregrine_router.add(&route.peregrine, i).unwrap();
             matchit_router.insert(route.matchit.as_str(), i).unwrap();
         }
-        let lookups = route_tables::lookups(&table, 4096, None);
+        let lookups = route_tables::lookups(&table, route_tables::DISTINCT_PATHS, None);
         for (path, i) in &lookups {
             assert_eq!(*peregrine_router.find(path).unwrap().value, *i, "{path}");
             assert_eq!(*matchit_router.at(path).unwrap().value, *i, "{path}");

@@ -29,7 +29,8 @@
 //! error rendering, the representation rules, timeouts. What the server adds around it is not there: the
 //! connection and head limits, load shedding, the body read before admission (the body limit still holds
 //! when the body is read), and the client address unless the caller puts a
-//! [`SocketAddr`](std::net::SocketAddr) in the request's extensions. Under axum's `nest_service`, the app sees the path with the nesting prefix removed.
+//! [`SocketAddr`](std::net::SocketAddr) in the request's extensions. Under axum's `nest_service`, the app
+//! sees the path with the nesting prefix removed.
 
 use std::convert::Infallible;
 use std::future::Future;

@@ -19,6 +19,8 @@
 use serde::Serialize;
 
 mod members;
+#[path = "../../../../crates/peregrine/benches/support/route_tables.rs"]
+mod route_tables;
 mod router;
 
 #[derive(Serialize)]

@@ -10,16 +10,12 @@
 //!
 //! `bench/scripts/inproc-callgrind.sh` counts it (endpoint `members`).
 
-#[path = "../../../../crates/peregrine/benches/support/route_tables.rs"]
-mod route_tables;
-
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
 use serde::Serialize;
 use tower::ServiceExt;
 
-/// Distinct request paths cycled through.
-const DISTINCT_PATHS: usize = 4096;
+use crate::route_tables;
 
 #[derive(Serialize)]
 struct Member<'a> {
@@ -30,7 +26,7 @@ struct Member<'a> {
 fn paths() -> Vec<String> {
     let table = route_tables::table(100);
     let only = route_tables::two_field_route(&table);
-    route_tables::lookups(&table, DISTINCT_PATHS, Some(only))
+    route_tables::lookups(&table, route_tables::DISTINCT_PATHS, Some(only))
         .into_iter()
         .map(|(path, _)| path)
         .collect()

@@ -4,14 +4,9 @@
 //! and paths are the criterion benchmark's (`crates/peregrine/benches/support/route_tables.rs`).
 //! `bench/scripts/router-callgrind.sh` divides callgrind's counts by the lookups.
 
-#[path = "../../../../crates/peregrine/benches/support/route_tables.rs"]
-mod route_tables;
-
 use std::hint::black_box;
 
-/// Distinct paths cycled through: more than any cache of recent paths would keep, few enough to build
-/// fast.
-const DISTINCT_PATHS: usize = 4096;
+use crate::route_tables;
 
 pub fn run(args: &[String]) -> usize {
     let usage = "usage: inproc router peregrine|matchit 100|1000 all|two-field N";
@@ -26,7 +21,7 @@ pub fn run(args: &[String]) -> usize {
         "two-field" => Some(route_tables::two_field_route(&table)),
         _ => panic!("{usage}"),
     };
-    let lookups = route_tables::lookups(&table, DISTINCT_PATHS, only);
+    let lookups = route_tables::lookups(&table, route_tables::DISTINCT_PATHS, only);
     let mut found = 0;
     match router.as_str() {
         "peregrine" => {

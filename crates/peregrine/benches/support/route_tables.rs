@@ -8,6 +8,10 @@
 // Each user takes what it needs: the criterion benchmark never asks for the two-field route alone.
 #![allow(dead_code)]
 
+/// How many distinct lookup paths a run cycles through: more than a cache of recent paths would keep, few
+/// enough to build at once.
+pub(crate) const DISTINCT_PATHS: usize = 4096;
+
 /// One template in Peregrine's syntax and in matchit's, and a path that matches it with `{ID}` where a
 /// random id goes.
 #[derive(Debug, Clone)]

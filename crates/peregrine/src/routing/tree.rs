@@ -803,11 +803,8 @@ mod tests {
         for len in 0..24 {
             for a in 0..=len {
                 for b in a..=len {
-                    let mut bytes = vec![b'x'; len];
                     // Bytes next to '/' in value, and high bytes, must not be taken for one.
-                    for (i, byte) in bytes.iter_mut().enumerate() {
-                        *byte = [b'x', b'.', b'0', 0xC3, 0x2E, 0x30][i % 6];
-                    }
+                    let mut bytes: Vec<u8> = (0..len).map(|i| [b'x', b'.', b'0', 0xC3][i % 4]).collect();
                     if a < len {
                         bytes[a] = b'/';
                     }
