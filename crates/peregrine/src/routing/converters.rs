@@ -252,14 +252,24 @@ pub type ConverterFactory = Arc<dyn Fn(&mut ConverterArgs) -> Result<Arc<dyn Con
 #[derive(Clone)]
 pub(crate) struct ConverterRegistry {
     factories: HashMap<String, ConverterFactory>,
+    /// The built-in `int` factory, to know a field that uses it while `int` has not been registered over.
+    builtin_int: ConverterFactory,
+}
+
+/// A converter as the router's walk runs it: the built-in `int` directly, any other through its trait object.
+pub(crate) enum Built {
+    Int(IntConverter),
+    Other(Arc<dyn Converter>),
 }
 
 impl Default for ConverterRegistry {
     fn default() -> Self {
+        let builtin_int: ConverterFactory = Arc::new(|a| IntConverter::from_args(a).map(to_dyn));
         let mut r = ConverterRegistry {
             factories: HashMap::new(),
+            builtin_int: Arc::clone(&builtin_int),
         };
-        r.add("int", Arc::new(|a| IntConverter::from_args(a).map(to_dyn)));
+        r.add("int", builtin_int);
         r.add("float", Arc::new(|a| FloatConverter::from_args(a).map(to_dyn)));
         r.add("uuid", Arc::new(|_| Ok(to_dyn(UuidConverter))));
         #[cfg(feature = "dates")]
@@ -292,6 +302,28 @@ impl ConverterRegistry {
 
     /// Builds the converter a field names, or says why not.
     pub(super) fn build(&self, name: &str, args: Option<&str>) -> Result<Arc<dyn Converter>, String> {
+        self.with_args(name, args, |factory, parsed| factory(parsed))
+    }
+
+    /// Builds the converter a field names for the router's walk: the built-in `int` as itself.
+    pub(super) fn build_for_walk(&self, name: &str, args: Option<&str>) -> Result<Built, String> {
+        self.with_args(name, args, |factory, parsed| {
+            if Arc::ptr_eq(factory, &self.builtin_int) {
+                IntConverter::from_args(parsed).map(Built::Int)
+            } else {
+                factory(parsed).map(Built::Other)
+            }
+        })
+    }
+
+    /// Runs `build` with the factory registered as `name` and the parsed `args`, checking that it took them
+    /// all.
+    fn with_args<R>(
+        &self,
+        name: &str,
+        args: Option<&str>,
+        build: impl FnOnce(&ConverterFactory, &mut ConverterArgs) -> Result<R, String>,
+    ) -> Result<R, String> {
         let factory = self.factories.get(name).ok_or_else(|| {
             let mut known: Vec<&str> = self.factories.keys().map(String::as_str).collect();
             known.sort_unstable();
@@ -299,16 +331,16 @@ impl ConverterRegistry {
         })?;
         let mut parsed = ConverterArgs::parse(args.unwrap_or(""))
             .map_err(|e| format!("bad arguments for converter '{name}': {e}"))?;
-        let converter = factory(&mut parsed).map_err(|e| format!("bad arguments for converter '{name}': {e}"))?;
+        let built = build(factory, &mut parsed).map_err(|e| format!("bad arguments for converter '{name}': {e}"))?;
         parsed
             .finish()
             .map_err(|e| format!("bad arguments for converter '{name}': {e}"))?;
-        Ok(converter)
+        Ok(built)
     }
 }
 
 /// `int`, `int(num_digits)`, `int(min=.., max=..)`: optional `-`, then ASCII digits.
-struct IntConverter {
+pub(crate) struct IntConverter {
     num_digits: Option<usize>,
     min: Option<i64>,
     max: Option<i64>,
@@ -333,6 +365,14 @@ impl IntConverter {
 
 impl Converter for IntConverter {
     fn convert(&self, segment: &str) -> Option<FieldValue> {
+        self.parse(segment).map(FieldValue::Int)
+    }
+}
+
+impl IntConverter {
+    /// The segment's value, when it is an integer within the converter's bounds.
+    #[inline]
+    pub(crate) fn parse(&self, segment: &str) -> Option<i64> {
         if self.num_digits.is_some_and(|n| n != segment.len()) {
             return None;
         }
@@ -343,7 +383,11 @@ impl Converter for IntConverter {
         if digits.is_empty() {
             return None;
         }
-        // One pass: check and accumulate, refusing overflow (as a negative number, so i64::MIN fits).
+        if let Some(value) = super::digits::up_to_16(digits.as_bytes()) {
+            let value = if negative { -value } else { value };
+            return self.within_bounds(value);
+        }
+        // Longer: check and accumulate, refusing overflow (as a negative number, so i64::MIN fits).
         let mut value: i64 = 0;
         for b in digits.bytes() {
             let d = b.wrapping_sub(b'0');
@@ -353,10 +397,15 @@ impl Converter for IntConverter {
             value = value.checked_mul(10)?.checked_sub(i64::from(d))?;
         }
         let value = if negative { value } else { value.checked_neg()? };
+        self.within_bounds(value)
+    }
+
+    #[inline]
+    fn within_bounds(&self, value: i64) -> Option<i64> {
         if self.min.is_some_and(|m| value < m) || self.max.is_some_and(|m| value > m) {
             return None;
         }
-        Some(FieldValue::Int(value))
+        Some(value)
     }
 }
 

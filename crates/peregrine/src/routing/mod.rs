@@ -14,6 +14,7 @@
 //! matches an empty segment.
 
 mod converters;
+mod digits;
 mod fields;
 mod reverse;
 pub(crate) mod template;

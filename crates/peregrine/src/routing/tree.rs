@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 
 use smallvec::SmallVec;
 
-use super::converters::{Converter, ConverterFactory, ConverterRegistry, FieldValue};
+use super::converters::{Built, Converter, ConverterFactory, ConverterRegistry, FieldValue};
 use super::reverse::{Names, Reverse};
 use super::template::{self, Field, Part, RouteError, Segment, Template};
 
@@ -209,6 +209,21 @@ struct Node {
     complex: Vec<ComplexChild>,
     fields: Vec<FieldChild>,
     path: Option<usize>,
+    /// Which children the node has, kept by [`Node::refresh`] as routes are added.
+    shape: Shape,
+}
+
+/// The children a node has, as the walk sees them: at most one candidate for a segment lets the walk go on
+/// without a frame to come back to.
+#[derive(Default, Clone, Copy, PartialEq, Debug)]
+enum Shape {
+    /// Literal children only (or none).
+    #[default]
+    Literals,
+    /// One single-field child and nothing else.
+    Field,
+    /// Anything else: several kinds of child, several fields, complex segments or a `path` field.
+    Mixed,
 }
 
 /// Literal children. Literal texts are unique within a node, so at most one can match a segment; the scan
@@ -230,23 +245,58 @@ impl Literals {
     #[inline]
     fn get(&self, segment: &str) -> Option<&Node> {
         let key = literal_key(segment);
-        self.keys
-            .iter()
-            .zip(&self.nodes)
-            .find(|(k, (text, _))| **k == key && **text == *segment)
-            .map(|(_, (_, node))| node)
+        let mut from = 0;
+        while let Some(i) = self.keys.get(from..)?.iter().position(|&k| k == key) {
+            let (text, node) = self.nodes.get(from + i)?;
+            if same_bytes(text.as_bytes(), segment.as_bytes()) {
+                return Some(node);
+            }
+            from += i + 1;
+        }
+        None
     }
 
-    fn entry(&mut self, text: &str) -> &mut Node {
-        let i = match self.nodes.iter().position(|(t, _)| &**t == text) {
+    /// The index of the child for `text`, added if it is new.
+    fn index_of(&mut self, text: &str) -> usize {
+        match self.nodes.iter().position(|(t, _)| &**t == text) {
             Some(i) => i,
             None => {
                 self.keys.push(literal_key(text));
                 self.nodes.push((text.into(), Node::default()));
                 self.nodes.len() - 1
             }
-        };
-        &mut self.nodes[i].1
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+}
+
+/// Whether two byte strings are equal, comparing words rather than calling `memcmp`.
+// PERF: literal segments are short; a `memcmp` call cost more than the comparison (bench/NOTES.md, "Router").
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| -> u64 {
+        let mut w = [0; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    let half = |s: &[u8], at: usize| -> u32 {
+        let mut w = [0; 4];
+        w.copy_from_slice(&s[at..at + 4]);
+        u32::from_le_bytes(w)
+    };
+    match n {
+        // Two loads that overlap in the middle cover every byte.
+        0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..=8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        9..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
     }
 }
 
@@ -258,19 +308,39 @@ struct ComplexChild {
 
 enum ComplexPart {
     Literal(Box<str>),
-    Field(Option<Arc<dyn Converter>>),
+    Field(Option<Built>),
 }
 
 struct FieldChild {
     key: String,
-    converter: Option<Arc<dyn Converter>>,
+    converter: Option<Built>,
     node: Node,
+}
+
+impl Built {
+    /// The value a capture keeps for `segment`, or `None` when the converter refuses it.
+    #[inline]
+    fn convert(&self, segment: &str) -> Option<Stored> {
+        match self {
+            Built::Int(int) => int.parse(segment).map(Stored::Int),
+            Built::Other(c) => c.convert(segment).map(Stored::from),
+        }
+    }
+}
+
+/// What a field captures for `segment`: its text without a converter, else the converter's value.
+#[inline]
+fn field_value(converter: &Option<Built>, segment: &str) -> Option<Stored> {
+    match converter {
+        None => Some(Stored::Text),
+        Some(c) => c.convert(segment),
+    }
 }
 
 enum Step<'a> {
     Literal(&'a str),
     Complex(String, Vec<ComplexPart>),
-    Field(String, Option<Arc<dyn Converter>>),
+    Field(String, Option<Built>),
     Path,
 }
 
@@ -302,10 +372,14 @@ impl<T> Router<T> {
             .collect();
         let new_index = self.entries.len();
         let mut node = &mut self.root;
-        let mut slot: Option<&mut Option<usize>> = None;
+        let mut rest_field = false;
         for step in steps {
             match step {
-                Step::Literal(text) => node = node.literals.entry(text),
+                Step::Literal(text) => {
+                    let i = node.literals.index_of(text);
+                    node.refresh();
+                    node = &mut node.literals.nodes[i].1;
+                }
                 Step::Complex(shape, parts) => {
                     let i = match node.complex.iter().position(|c| c.shape == shape) {
                         Some(i) => i,
@@ -318,6 +392,7 @@ impl<T> Router<T> {
                             node.complex.len() - 1
                         }
                     };
+                    node.refresh();
                     node = &mut node.complex[i].node;
                 }
                 Step::Field(key, converter) => {
@@ -341,21 +416,22 @@ impl<T> Router<T> {
                             at
                         }
                     };
+                    node.refresh();
                     node = &mut node.fields[i].node;
                 }
                 Step::Path => {
-                    slot = Some(&mut node.path);
+                    rest_field = true;
                     break;
                 }
             }
         }
-        let slot = slot.unwrap_or(&mut node.route);
         let info = Arc::new(RouteInfo {
             template: template.into(),
             field_names,
             names: OnceLock::new(),
         });
-        match *slot {
+        let slot = if rest_field { &mut node.path } else { &mut node.route };
+        let added = match *slot {
             Some(existing) if *self.entries[existing].info.template == *template => {
                 self.entries[existing] = Entry { info, value };
                 Ok(())
@@ -369,7 +445,9 @@ impl<T> Router<T> {
                 self.entries.push(Entry { info, value });
                 Ok(())
             }
-        }
+        };
+        node.refresh();
+        added
     }
 
     /// Names the route added with `template` (for [`Router::url_for`]).
@@ -435,8 +513,20 @@ impl<T> Router<T> {
         }
     }
 
+    /// The field's converter as the walk runs it.
+    fn walk_converter_of(&self, parsed: &Template, field: &Field) -> Result<Option<Built>, RouteError> {
+        match &field.converter {
+            None => Ok(None),
+            Some(call) => self
+                .converters
+                .build_for_walk(&call.name, call.args.as_deref())
+                .map(Some)
+                .map_err(|e| RouteError::in_template(&parsed.text, format!("field '{}': {e}", field.name))),
+        }
+    }
+
     fn compile<'t>(&self, parsed: &'t Template) -> Result<Vec<Step<'t>>, RouteError> {
-        let build = |field: &Field| self.converter_of(parsed, field);
+        let build = |field: &Field| self.walk_converter_of(parsed, field);
         let key = |field: &Field| field.converter.as_ref().map(|c| c.key()).unwrap_or_default();
         parsed
             .segments
@@ -490,12 +580,17 @@ impl<T> Router<T> {
         self.find_index(path, captures).map(|i| &self.entries[i])
     }
 
-    /// The index of the route for `path` (for [`Router::entry`]), its fields in `captures`.
+    /// The index of the route for `path` (for [`Router::entry`]), its fields in `captures` (left empty
+    /// when there is none).
     pub(crate) fn find_index(&self, path: &str, captures: &mut Captures) -> Option<usize> {
         if !path.starts_with('/') || path.len() > u32::MAX as usize {
             return None;
         }
-        self.root.find(path, 1, captures)
+        let found = self.root.find(path, 1, captures);
+        if found.is_none() {
+            captures.clear();
+        }
+        found
     }
 
     /// The route at `index`, as [`Router::find_index`] gave it.
@@ -515,24 +610,78 @@ impl<T> Router<T> {
 }
 
 impl Node {
-    /// Matches the segment starting at `start` and everything after it.
-    fn find(&self, path: &str, start: usize, captures: &mut Captures) -> Option<usize> {
-        let (end, next) = match next_slash(path.as_bytes(), start) {
-            Some(i) => (i, Some(i + 1)),
-            None => (path.len(), None),
+    /// Keeps [`Node::shape`] true after a child or route was added.
+    fn refresh(&mut self) {
+        self.shape = if self.complex.is_empty() && self.fields.is_empty() && self.path.is_none() {
+            Shape::Literals
+        } else if self.literals.is_empty() && self.complex.is_empty() && self.fields.len() == 1 && self.path.is_none() {
+            Shape::Field
+        } else {
+            Shape::Mixed
         };
-        let segment = &path[start..end];
+    }
 
+    /// Matches the segment starting at `start` and everything after it. A walk that fails may leave
+    /// captures behind; whoever tries another branch truncates them.
+    // PERF: a node with one candidate for the segment hands over to it in this loop instead of a new frame,
+    // and a REST table's nodes mostly have one (bench/NOTES.md, "Router").
+    fn find(&self, path: &str, mut start: usize, captures: &mut Captures) -> Option<usize> {
+        let mut node = self;
+        loop {
+            let (end, next) = match next_slash(path.as_bytes(), start) {
+                Some(i) => (i, Some(i + 1)),
+                None => (path.len(), None),
+            };
+            let segment = &path[start..end];
+            let child = match node.shape {
+                Shape::Literals => node.literals.get(segment)?,
+                Shape::Field => {
+                    let field = node.fields.first()?;
+                    if segment.is_empty() {
+                        return None;
+                    }
+                    let value = field_value(&field.converter, segment)?;
+                    captures.push(Capture {
+                        start: start as u32,
+                        end: end as u32,
+                        value,
+                    });
+                    &field.node
+                }
+                Shape::Mixed => return node.find_among(path, start, end, next, captures),
+            };
+            match next {
+                None => return child.route,
+                Some(n) => {
+                    node = child;
+                    start = n;
+                }
+            }
+        }
+    }
+
+    /// [`Node::find`] at a node with several candidates for the segment `path[start..end]`: each in turn,
+    /// backtracking to the next when the rest of the path fails below it.
+    fn find_among(
+        &self,
+        path: &str,
+        start: usize,
+        end: usize,
+        next: Option<usize>,
+        captures: &mut Captures,
+    ) -> Option<usize> {
+        let segment = &path[start..end];
+        let mark = captures.len();
         if let Some(child) = self.literals.get(segment) {
             if let Some(found) = child.descend(path, next, captures) {
                 return Some(found);
             }
+            captures.truncate(mark);
         }
         if segment.is_empty() {
             return None;
         }
         for child in &self.complex {
-            let mark = captures.len();
             if match_complex(&child.parts, segment, start, captures) {
                 if let Some(found) = child.node.descend(path, next, captures) {
                     return Some(found);
@@ -541,12 +690,8 @@ impl Node {
             }
         }
         for child in &self.fields {
-            let value = match &child.converter {
-                None => Stored::Text,
-                Some(c) => match c.convert(segment) {
-                    Some(v) => Stored::from(v),
-                    None => continue,
-                },
+            let Some(value) = field_value(&child.converter, segment) else {
+                continue;
             };
             captures.push(Capture {
                 start: start as u32,
@@ -556,7 +701,7 @@ impl Node {
             if let Some(found) = child.node.descend(path, next, captures) {
                 return Some(found);
             }
-            captures.pop();
+            captures.truncate(mark);
         }
         if let Some(route) = self.path {
             captures.push(Capture {
@@ -616,13 +761,24 @@ const SPLIT_BUDGET_BASE: usize = 1024;
 /// as they can, at least one character each), then each field's converter runs; a refusal fails the segment.
 fn match_complex(parts: &[ComplexPart], segment: &str, offset: usize, captures: &mut Captures) -> bool {
     let mark = captures.len();
-    let mut split = Split {
-        offset,
-        spans: captures,
-        budget: SPLIT_BUDGET_BASE + SPLIT_BUDGET_PER_BYTE * segment.len(),
-        last_start: None,
+    let split = match parts {
+        [ComplexPart::Field(_), ComplexPart::Literal(l), ComplexPart::Field(_)] => {
+            split_around(l, segment, offset, captures)
+        }
+        _ => split_greedy(
+            parts,
+            0,
+            segment,
+            0,
+            &mut Split {
+                offset,
+                spans: captures,
+                budget: SPLIT_BUDGET_BASE + SPLIT_BUDGET_PER_BYTE * segment.len(),
+                last_start: None,
+            },
+        ),
     };
-    if !split_greedy(parts, 0, segment, 0, &mut split) {
+    if !split {
         captures.truncate(mark);
         return false;
     }
@@ -634,13 +790,31 @@ fn match_complex(parts: &[ComplexPart], segment: &str, offset: usize, captures: 
         let Some(c) = converter else { continue };
         let text = &segment[capture.start as usize - offset..capture.end as usize - offset];
         match c.convert(text) {
-            Some(v) => capture.value = Stored::from(v),
+            Some(v) => capture.value = v,
             None => {
                 captures.truncate(mark);
                 return false;
             }
         }
     }
+    true
+}
+
+/// Splits `{a}<literal>{b}` as [`split_greedy`] would: the first field as long as it can be, so at the
+/// literal's last occurrence that leaves each field at least one byte. That is one character: the literal's
+/// bytes are whole characters, so an occurrence starts and ends on character boundaries.
+// PERF: the commonest complex shape (`{name}.{ext}`) costs one backwards scan, not the general search.
+fn split_around(literal: &str, segment: &str, offset: usize, captures: &mut Captures) -> bool {
+    let bytes = segment.as_bytes();
+    if bytes.len() < literal.len() + 2 {
+        return false;
+    }
+    let Some(found) = rfind_bytes(&bytes[1..bytes.len() - 1], literal.as_bytes()) else {
+        return false;
+    };
+    let at = 1 + found;
+    captures.push(text_capture(offset, offset + at));
+    captures.push(text_capture(offset + at + literal.len(), offset + bytes.len()));
     true
 }
 
@@ -1006,5 +1180,74 @@ mod tests {
         let r = router(&["/v/{major:int}.{minor:int}"]);
         assert_eq!(hit(&r, "/v/1.22").unwrap().1, pairs(&[("major", "1"), ("minor", "22")]));
         assert!(hit(&r, "/v/1.x").is_none());
+    }
+
+    #[test]
+    fn an_app_converter_registered_as_int_replaces_the_built_in_one() {
+        let mut r = Router::new();
+        let even: ConverterFactory = Arc::new(|_| {
+            struct Even;
+            impl Converter for Even {
+                fn convert(&self, segment: &str) -> Option<FieldValue> {
+                    let n: i64 = segment.parse().ok()?;
+                    (n % 2 == 0).then_some(FieldValue::Int(n))
+                }
+            }
+            Ok(Arc::new(Even))
+        });
+        r.add("/a/{n:int}", 0).unwrap();
+        r.add_converter("int", even).unwrap();
+        r.add("/b/{n:int}", 1).unwrap();
+        assert_eq!(hit(&r, "/a/3").map(|h| h.0), Some(0), "added before: the built-in int");
+        assert!(
+            hit(&r, "/b/3").is_none(),
+            "added after: the app's int refuses odd numbers"
+        );
+        assert_eq!(hit(&r, "/b/4").map(|h| h.0), Some(1));
+    }
+
+    #[test]
+    fn a_failed_branch_leaves_no_captures_behind() {
+        // `/x/{a}/{b:int}/end` fails at its last segment; the literal branch after it must not see `a`.
+        let r = router(&["/x/{a:int}/{b:int}/end", "/x/{c}/{d}/other"]);
+        assert_eq!(hit(&r, "/x/1/2/other").unwrap().1, pairs(&[("c", "1"), ("d", "2")]));
+        let mut captures = Captures::new();
+        assert!(r.find_index("/x/1/2/neither", &mut captures).is_none());
+        assert!(captures.is_empty(), "{captures:?}");
+    }
+
+    #[test]
+    fn same_bytes_compares_every_byte_of_every_length() {
+        for n in 0..40 {
+            let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same_bytes(&a, &a.clone()));
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_bytes(&a, &b), "{n} bytes, differing at {at}");
+            }
+            assert!(!same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0);
+        }
+    }
+
+    proptest::proptest! {
+        /// The shortcut for `{a}<literal>{b}` splits exactly where the general greedy search does.
+        #[test]
+        fn split_around_agrees_with_the_general_split(
+            segment in "[a.\\-é]{0,12}",
+            literal in "[.\\-é]{1,3}",
+        ) {
+            let parts = [ComplexPart::Field(None), ComplexPart::Literal(literal.as_str().into()), ComplexPart::Field(None)];
+            let mut general = Captures::new();
+            let mut split = Split { offset: 3, spans: &mut general, budget: usize::MAX, last_start: None };
+            let expected = split_greedy(&parts, 0, &segment, 0, &mut split);
+            let mut shortcut = Captures::new();
+            let got = split_around(&literal, &segment, 3, &mut shortcut);
+            proptest::prop_assert_eq!(got, expected);
+            if got {
+                let spans = |c: &Captures| c.iter().map(|c| (c.start, c.end)).collect::<Vec<_>>();
+                proptest::prop_assert_eq!(spans(&shortcut), spans(&general));
+            }
+        }
     }
 }
