@@ -222,6 +222,8 @@ enum Shape {
     Literals,
     /// One single-field child and nothing else.
     Field,
+    /// One complex child (`{name}.{ext}`) and nothing else.
+    Complex,
     /// Anything else: several kinds of child, several fields, complex segments or a `path` field.
     Mixed,
 }
@@ -576,12 +578,14 @@ impl<T> Router<T> {
         })
     }
 
+    #[inline]
     pub(crate) fn find_entry(&self, path: &str, captures: &mut Captures) -> Option<&Entry<T>> {
         self.find_index(path, captures).map(|i| &self.entries[i])
     }
 
     /// The index of the route for `path` (for [`Router::entry`]), its fields in `captures` (left empty
     /// when there is none).
+    #[inline]
     pub(crate) fn find_index(&self, path: &str, captures: &mut Captures) -> Option<usize> {
         if !path.starts_with('/') || path.len() > u32::MAX as usize {
             return None;
@@ -612,10 +616,13 @@ impl<T> Router<T> {
 impl Node {
     /// Keeps [`Node::shape`] true after a child or route was added.
     fn refresh(&mut self) {
+        let only_one = self.literals.is_empty() && self.complex.len() + self.fields.len() == 1 && self.path.is_none();
         self.shape = if self.complex.is_empty() && self.fields.is_empty() && self.path.is_none() {
             Shape::Literals
-        } else if self.literals.is_empty() && self.complex.is_empty() && self.fields.len() == 1 && self.path.is_none() {
+        } else if only_one && self.fields.len() == 1 {
             Shape::Field
+        } else if only_one {
+            Shape::Complex
         } else {
             Shape::Mixed
         };
@@ -647,6 +654,13 @@ impl Node {
                         value,
                     });
                     &field.node
+                }
+                Shape::Complex => {
+                    let child = node.complex.first()?;
+                    if segment.is_empty() || !match_complex(&child.parts, segment, start, captures) {
+                        return None;
+                    }
+                    &child.node
                 }
                 Shape::Mixed => return node.find_among(path, start, end, next, captures),
             };
@@ -726,26 +740,41 @@ impl Node {
 ///
 /// Eight bytes at a time: a word with a `/` byte, XORed with eight slashes, has a zero byte, and
 /// `(x - 0x01…01) & !x & 0x80…80` sets the high bit of its first zero byte (bits above it may be set by the
-/// borrow, never bits below, so the lowest set bit is exact). The tail of fewer than eight bytes is scanned
-/// a byte at a time.
+/// borrow, never bits below, so the lowest set bit is exact). A tail of fewer than eight bytes is read as the
+/// path's last eight, the bytes before `start` made non-zero so they neither match nor borrow; a path
+/// shorter than eight bytes is scanned a byte at a time.
 // PERF: segments are a few words long; a byte loop spent ~5 instructions a byte (bench/NOTES.md, "Router").
 #[inline]
 fn next_slash(path: &[u8], start: usize) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     const SLASHES: u64 = u64::from_ne_bytes([b'/'; 8]);
-    let mut i = start;
-    while let Some(chunk) = path.get(i..i + 8) {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word) ^ SLASHES;
+    let first_zero = |x: u64| {
         let found = x.wrapping_sub(ONES) & !x & HIGHS;
-        if found != 0 {
-            return Some(i + (found.trailing_zeros() / 8) as usize);
+        (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
+    };
+    let word = |at: usize| {
+        let mut w = [0; 8];
+        w.copy_from_slice(&path[at..at + 8]);
+        u64::from_le_bytes(w) ^ SLASHES
+    };
+    let mut i = start;
+    while i + 8 <= path.len() {
+        if let Some(at) = first_zero(word(i)) {
+            return Some(i + at);
         }
         i += 8;
     }
-    path.get(i..)?.iter().position(|&b| b == b'/').map(|p| i + p)
+    if i >= path.len() {
+        return None;
+    }
+    if path.len() < 8 {
+        return path[i..].iter().position(|&b| b == b'/').map(|p| i + p);
+    }
+    let last = path.len() - 8;
+    // `i - last` (1 to 7) bytes of the last word come before `i`.
+    let before = (1_u64 << ((i - last) * 8)) - 1;
+    first_zero(word(last) | before).map(|at| last + at)
 }
 
 /// How much work splitting a complex segment may take, per byte of the segment (plus [`SPLIT_BUDGET_BASE`]):
@@ -781,6 +810,9 @@ fn match_complex(parts: &[ComplexPart], segment: &str, offset: usize, captures: 
     if !split {
         captures.truncate(mark);
         return false;
+    }
+    if !parts.iter().any(|p| matches!(p, ComplexPart::Field(Some(_)))) {
+        return true;
     }
     let converters = parts.iter().filter_map(|p| match p {
         ComplexPart::Field(c) => Some(c),
@@ -830,7 +862,7 @@ fn rfind_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     }
     (0..=haystack.len() - needle.len())
         .rev()
-        .find(|&i| haystack[i] == first && haystack[i + 1..i + needle.len()] == *rest)
+        .find(|&i| haystack[i] == first && same_bytes(&haystack[i + 1..i + needle.len()], rest))
 }
 
 /// The state of one segment's split: where its captures go, the work left, and where each literal part
