@@ -321,7 +321,7 @@ struct FieldChild {
 
 impl Built {
     /// The value a capture keeps for `segment`, or `None` when the converter refuses it.
-    #[inline]
+    #[inline(always)]
     fn convert(&self, segment: &str) -> Option<Stored> {
         match self {
             Built::Int(int) => int.parse(segment).map(Stored::Int),
