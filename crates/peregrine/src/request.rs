@@ -274,7 +274,7 @@ impl Request {
 
     /// URI field `name` as text (percent-decoded, as routed), or `None` when the route has no such field.
     pub fn field_str(&self, name: &str) -> Option<&str> {
-        self.fields.lookup(self.path(), name).map(|(t, _)| t)
+        self.fields.text(self.path(), name)
     }
 
     /// The path of the route named `name` in the app serving this request (see

@@ -24,6 +24,13 @@ impl Fields {
         Some((&path[c.start as usize..c.end as usize], c.value.to_value()))
     }
 
+    /// The raw text of field `name` (its converted value is not built).
+    pub(crate) fn text<'a>(&'a self, path: &'a str, name: &str) -> Option<&'a str> {
+        let i = self.info.as_ref()?.index_of(name)?;
+        let c = self.captures.get(i)?;
+        path.get(c.start as usize..c.end as usize)
+    }
+
     /// `(name, text)` pairs in template order.
     pub(crate) fn iter<'a>(&'a self, path: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         self.info
