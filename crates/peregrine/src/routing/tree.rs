@@ -505,26 +505,12 @@ impl<T> Router<T> {
     }
 
     fn converter_of(&self, parsed: &Template, field: &Field) -> Result<Option<Arc<dyn Converter>>, RouteError> {
-        match &field.converter {
-            None => Ok(None),
-            Some(call) => self
-                .converters
-                .build(&call.name, call.args.as_deref())
-                .map(Some)
-                .map_err(|e| RouteError::in_template(&parsed.text, format!("field '{}': {e}", field.name))),
-        }
+        field_converter(parsed, field, |name, args| self.converters.build(name, args))
     }
 
     /// The field's converter as the walk runs it.
     fn walk_converter_of(&self, parsed: &Template, field: &Field) -> Result<Option<Built>, RouteError> {
-        match &field.converter {
-            None => Ok(None),
-            Some(call) => self
-                .converters
-                .build_for_walk(&call.name, call.args.as_deref())
-                .map(Some)
-                .map_err(|e| RouteError::in_template(&parsed.text, format!("field '{}': {e}", field.name))),
-        }
+        field_converter(parsed, field, |name, args| self.converters.build_for_walk(name, args))
     }
 
     fn compile<'t>(&self, parsed: &'t Template) -> Result<Vec<Step<'t>>, RouteError> {
@@ -733,6 +719,21 @@ impl Node {
             None => self.route,
             Some(start) => self.find(path, start, captures),
         }
+    }
+}
+
+/// `field`'s converter, made by `build` from its name and arguments; `None` for a field without one. An error
+/// names the template and the field.
+fn field_converter<C>(
+    parsed: &Template,
+    field: &Field,
+    build: impl FnOnce(&str, Option<&str>) -> Result<C, String>,
+) -> Result<Option<C>, RouteError> {
+    match &field.converter {
+        None => Ok(None),
+        Some(call) => build(&call.name, call.args.as_deref())
+            .map(Some)
+            .map_err(|e| RouteError::in_template(&parsed.text, format!("field '{}': {e}", field.name))),
     }
 }
 
