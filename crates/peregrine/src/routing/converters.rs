@@ -361,15 +361,7 @@ impl IntConverter {
         }
         Ok(IntConverter { num_digits, min, max })
     }
-}
 
-impl Converter for IntConverter {
-    fn convert(&self, segment: &str) -> Option<FieldValue> {
-        self.parse(segment).map(FieldValue::Int)
-    }
-}
-
-impl IntConverter {
     /// The segment's value, when it is an integer within the converter's bounds.
     #[inline]
     pub(crate) fn parse(&self, segment: &str) -> Option<i64> {
@@ -406,6 +398,12 @@ impl IntConverter {
             return None;
         }
         Some(value)
+    }
+}
+
+impl Converter for IntConverter {
+    fn convert(&self, segment: &str) -> Option<FieldValue> {
+        self.parse(segment).map(FieldValue::Int)
     }
 }
 

@@ -4,6 +4,8 @@
 //! masks and combined in three multiplications: pairs of digits, then pairs of pairs, then the two halves.
 //! Fewer than eight digits are padded in front with `0`s, which changes nothing.
 
+use super::words::{u32_at, u64_at};
+
 /// Eight `b'0'` bytes.
 const ZEROS: u64 = u64::from_ne_bytes([b'0'; 8]);
 /// The high half of every byte.
@@ -26,7 +28,7 @@ pub(crate) fn up_to_16(digits: &[u8]) -> Option<i64> {
         return None;
     }
     let (high, low) = digits.split_at(n - 8);
-    Some(up_to_8(high)? * 100_000_000 + eight(word(low, 0))?)
+    Some(up_to_8(high)? * 100_000_000 + eight(u64_at(low, 0))?)
 }
 
 /// [`up_to_16`] for 0 to 8 bytes.
@@ -48,25 +50,11 @@ fn padded(b: &[u8]) -> u64 {
     let n = b.len();
     debug_assert!((4..=8).contains(&n));
     // Two loads that overlap in the middle hold every byte; the overlap has the same bytes in both.
-    let low = u64::from(half(b, 0));
-    let high = u64::from(half(b, n - 4));
+    let low = u64::from(u32_at(b, 0));
+    let high = u64::from(u32_at(b, n - 4));
     let packed = low | (high << ((n - 4) * 8));
     let shift = (8 - n) * 8;
     (packed << shift) | ZEROS.checked_shr((n * 8) as u32).unwrap_or(0)
-}
-
-#[inline]
-fn half(b: &[u8], at: usize) -> u32 {
-    let mut w = [0; 4];
-    w.copy_from_slice(&b[at..at + 4]);
-    u32::from_le_bytes(w)
-}
-
-#[inline]
-fn word(b: &[u8], at: usize) -> u64 {
-    let mut w = [0; 8];
-    w.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(w)
 }
 
 /// The value of eight ASCII digits in `w` (the first in the lowest byte), or `None` if a byte is not one.
@@ -108,7 +96,7 @@ mod tests {
                 String::from_utf8_lossy(&text)
             );
             for at in 0..n {
-                for bad in [b'/', b':', b'-', b' ', 0x80, 0xFF, 0x3A, 0x3F, 0x2F, 0x00] {
+                for bad in [b'/', b':', b'-', b' ', b'?', 0x80, 0xFF, 0x00] {
                     let mut t = text.clone();
                     t[at] = bad;
                     assert_eq!(up_to_16(&t), None, "{t:?}");

@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use uuid::Uuid;
 
 use super::converters::FieldValue;
-use super::tree::{Captures, RouteInfo};
+use super::tree::{Capture, Captures, RouteInfo};
 
 /// The fields a route captured, with the route they belong to. Values are spans of the request's path.
 #[derive(Debug, Clone, Default)]
@@ -19,16 +19,19 @@ pub(crate) struct Fields {
 impl Fields {
     /// The raw text and converted value of field `name`.
     pub(crate) fn lookup<'a>(&'a self, path: &'a str, name: &str) -> Option<(&'a str, FieldValue)> {
-        let i = self.info.as_ref()?.index_of(name)?;
-        let c = self.captures.get(i)?;
+        let c = self.capture(name)?;
         Some((&path[c.start as usize..c.end as usize], c.value.to_value()))
     }
 
     /// The raw text of field `name` (its converted value is not built).
     pub(crate) fn text<'a>(&'a self, path: &'a str, name: &str) -> Option<&'a str> {
+        let c = self.capture(name)?;
+        Some(&path[c.start as usize..c.end as usize])
+    }
+
+    fn capture(&self, name: &str) -> Option<&Capture> {
         let i = self.info.as_ref()?.index_of(name)?;
-        let c = self.captures.get(i)?;
-        path.get(c.start as usize..c.end as usize)
+        self.captures.get(i)
     }
 
     /// `(name, text)` pairs in template order.

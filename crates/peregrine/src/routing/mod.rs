@@ -19,6 +19,7 @@ mod fields;
 mod reverse;
 pub(crate) mod template;
 mod tree;
+mod words;
 
 pub use converters::{ArgValue, Converter, ConverterArgs, ConverterFactory, FieldValue};
 pub(crate) use fields::Fields;

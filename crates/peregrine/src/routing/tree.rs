@@ -15,6 +15,7 @@ use smallvec::SmallVec;
 use super::converters::{Built, Converter, ConverterFactory, ConverterRegistry, FieldValue};
 use super::reverse::{Names, Reverse};
 use super::template::{self, Field, Part, RouteError, Segment, Template};
+use super::words::{next_slash, same_bytes};
 
 /// One captured field: where it sits in the path, and its converted value.
 #[derive(Debug, Clone)]
@@ -259,7 +260,7 @@ impl Literals {
     }
 
     /// The index of the child for `text`, added if it is new.
-    fn index_of(&mut self, text: &str) -> usize {
+    fn index_or_add(&mut self, text: &str) -> usize {
         match self.nodes.iter().position(|(t, _)| &**t == text) {
             Some(i) => i,
             None => {
@@ -272,33 +273,6 @@ impl Literals {
 
     fn is_empty(&self) -> bool {
         self.nodes.is_empty()
-    }
-}
-
-/// Whether two byte strings are equal, comparing words rather than calling `memcmp`.
-// PERF: literal segments are short; a `memcmp` call cost more than the comparison (bench/NOTES.md, "Router").
-#[inline]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word = |s: &[u8], at: usize| -> u64 {
-        let mut w = [0; 8];
-        w.copy_from_slice(&s[at..at + 8]);
-        u64::from_le_bytes(w)
-    };
-    let half = |s: &[u8], at: usize| -> u32 {
-        let mut w = [0; 4];
-        w.copy_from_slice(&s[at..at + 4]);
-        u32::from_le_bytes(w)
-    };
-    match n {
-        // Two loads that overlap in the middle cover every byte.
-        0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
-        4..=8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        9..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        _ => a == b,
     }
 }
 
@@ -378,7 +352,7 @@ impl<T> Router<T> {
         for step in steps {
             match step {
                 Step::Literal(text) => {
-                    let i = node.literals.index_of(text);
+                    let i = node.literals.index_or_add(text);
                     node.refresh();
                     node = &mut node.literals.nodes[i].1;
                 }
@@ -737,47 +711,6 @@ fn field_converter<C>(
     }
 }
 
-/// The index of the first `/` in `path` at or after `start`.
-///
-/// Eight bytes at a time: a word with a `/` byte, XORed with eight slashes, has a zero byte, and
-/// `(x - 0x01…01) & !x & 0x80…80` sets the high bit of its first zero byte (bits above it may be set by the
-/// borrow, never bits below, so the lowest set bit is exact). A tail of fewer than eight bytes is read as the
-/// path's last eight, the bytes before `start` made non-zero so they neither match nor borrow; a path
-/// shorter than eight bytes is scanned a byte at a time.
-// PERF: segments are a few words long; a byte loop spent ~5 instructions a byte (bench/NOTES.md, "Router").
-#[inline]
-fn next_slash(path: &[u8], start: usize) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    const SLASHES: u64 = u64::from_ne_bytes([b'/'; 8]);
-    let first_zero = |x: u64| {
-        let found = x.wrapping_sub(ONES) & !x & HIGHS;
-        (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
-    };
-    let word = |at: usize| {
-        let mut w = [0; 8];
-        w.copy_from_slice(&path[at..at + 8]);
-        u64::from_le_bytes(w) ^ SLASHES
-    };
-    let mut i = start;
-    while i + 8 <= path.len() {
-        if let Some(at) = first_zero(word(i)) {
-            return Some(i + at);
-        }
-        i += 8;
-    }
-    if i >= path.len() {
-        return None;
-    }
-    if path.len() < 8 {
-        return path[i..].iter().position(|&b| b == b'/').map(|p| i + p);
-    }
-    let last = path.len() - 8;
-    // `i - last` (1 to 7) bytes of the last word come before `i`.
-    let before = (1_u64 << ((i - last) * 8)) - 1;
-    first_zero(word(last) | before).map(|at| last + at)
-}
-
 /// How much work splitting a complex segment may take, per byte of the segment (plus [`SPLIT_BUDGET_BASE`]):
 /// bytes scanned for literals and split points tried. A literal that does not occur after a position ends
 /// the search there without scanning. A split that finds its answer at the first try costs
@@ -1004,29 +937,6 @@ fn fill(names: Option<&Names>, name: &str, fields: &[(&str, &str)]) -> Result<St
 mod tests {
     use super::*;
 
-    #[test]
-    fn next_slash_finds_the_first_slash_at_every_offset_and_length() {
-        // Every placement of up to two slashes in paths of 0 to 24 bytes, from every start.
-        for len in 0..24 {
-            for a in 0..=len {
-                for b in a..=len {
-                    // Bytes next to '/' in value, and high bytes, must not be taken for one.
-                    let mut bytes: Vec<u8> = (0..len).map(|i| [b'x', b'.', b'0', 0xC3][i % 4]).collect();
-                    if a < len {
-                        bytes[a] = b'/';
-                    }
-                    if b < len {
-                        bytes[b] = b'/';
-                    }
-                    for start in 0..=len {
-                        let expected = bytes[start..].iter().position(|&c| c == b'/').map(|p| start + p);
-                        assert_eq!(next_slash(&bytes, start), expected, "{bytes:?} from {start}");
-                    }
-                }
-            }
-        }
-    }
-
     fn router(templates: &[&str]) -> Router<usize> {
         let mut r = Router::new();
         for (i, t) in templates.iter().enumerate() {
@@ -1249,20 +1159,6 @@ mod tests {
         assert!(captures.is_empty(), "{captures:?}");
     }
 
-    #[test]
-    fn same_bytes_compares_every_byte_of_every_length() {
-        for n in 0..40 {
-            let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
-            assert!(same_bytes(&a, &a.clone()));
-            for at in 0..n {
-                let mut b = a.clone();
-                b[at] ^= 0x20;
-                assert!(!same_bytes(&a, &b), "{n} bytes, differing at {at}");
-            }
-            assert!(!same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0);
-        }
-    }
-
     proptest::proptest! {
         /// The shortcut for `{a}<literal>{b}` splits exactly where the general greedy search does.
         #[test]
@@ -1270,7 +1166,11 @@ mod tests {
             segment in "[a.\\-é]{0,12}",
             literal in "[.\\-é]{1,3}",
         ) {
-            let parts = [ComplexPart::Field(None), ComplexPart::Literal(literal.as_str().into()), ComplexPart::Field(None)];
+            let parts = [
+                ComplexPart::Field(None),
+                ComplexPart::Literal(literal.as_str().into()),
+                ComplexPart::Field(None),
+            ];
             let mut general = Captures::new();
             let mut split = Split { offset: 3, spans: &mut general, budget: usize::MAX, last_start: None };
             let expected = split_greedy(&parts, 0, &segment, 0, &mut split);

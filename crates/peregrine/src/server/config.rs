@@ -178,9 +178,9 @@ impl ServerConfig {
     }
 
     /// Runtime worker threads for [`run`](crate::server::run) and [`runtime`](crate::server::runtime)
-    /// (default: one per core the process may run on; 0 counts as 1). Setting 1 selects tokio's
-    /// single-threaded scheduler (see [`runtime`](crate::server::runtime) for what that rules out); the
-    /// default never does, even on one core. `PEREGRINE_WORKERS` refuses 0.
+    /// (default: one per core the process may run on). Setting 1 selects tokio's single-threaded scheduler
+    /// (see [`runtime`](crate::server::runtime) for what that rules out); the default never does, even on
+    /// one core. 0 counts as 1, so it selects that scheduler too; `PEREGRINE_WORKERS` refuses 0.
     #[must_use]
     pub fn workers(mut self, threads: usize) -> Self {
         self.workers = Some(threads.max(1));
@@ -198,7 +198,8 @@ impl ServerConfig {
     }
 
     /// Readiness events a worker of the runtime of [`run`](crate::server::run) or
-    /// [`runtime`](crate::server::runtime) takes from the OS per poll (default [`IO_EVENTS_PER_TICK`](crate::server::IO_EVENTS_PER_TICK), 61; at least 1). The default
+    /// [`runtime`](crate::server::runtime) takes from the OS per poll (default
+    /// [`IO_EVENTS_PER_TICK`](crate::server::IO_EVENTS_PER_TICK), 61; at least 1). The default
     /// serves busy connections in turn, so every client of a saturated server sees about the same latency.
     /// More lets one poll wake more connections than the worker runs before its next poll; its queue then
     /// outgrows its 256 places, and the connections that spill over wait: more requests per second at
