@@ -400,7 +400,9 @@ impl App {
         self.push_prefix_resource(route, Matcher::Prefix(prefix.trim_end_matches('/').to_owned()))
     }
 
-    /// Registers a field converter for the templates added after this call.
+    /// Registers a field converter for the templates added after this call. A name already registered, a
+    /// built-in one (`int`, `float`, …) included, is taken over; templates added before keep their converter.
+    /// The built-in converters are listed in [`routing`](crate::routing).
     ///
     /// ```
     /// use std::sync::Arc;

@@ -272,7 +272,8 @@ impl Request {
         })
     }
 
-    /// URI field `name` as text (percent-decoded, as routed), or `None` when the route has no such field.
+    /// URI field `name` as text (percent-decoded, as routed: `%2F` stays encoded, as in [`Request::path`]), or
+    /// `None` when the route has no such field.
     pub fn field_str(&self, name: &str) -> Option<&str> {
         self.fields.text(self.path(), name)
     }

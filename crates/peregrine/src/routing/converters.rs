@@ -561,6 +561,11 @@ mod tests {
         let c = conv("int", Some("3"));
         assert_eq!(int_of(c.convert("007")), Some(7));
         assert!(c.convert("07").is_none());
+        assert_eq!(
+            int_of(c.convert("-12")),
+            Some(-12),
+            "the sign counts as one of the digits"
+        );
     }
 
     #[test]

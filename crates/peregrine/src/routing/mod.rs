@@ -5,6 +5,23 @@
 //! Per segment, literals are tried first, then segments with several fields, then single fields (those with a
 //! converter before plain ones), then `path`; a failed branch backtracks to the next candidate.
 //!
+//! The built-in converters (Falcon's, with its argument names; a refusal means the route does not match, so
+//! the answer is 404 unless another route takes the path):
+//!
+//! - `int`, `int(num_digits)`, `int(min=…, max=…)`: an optional `-`, then ASCII digits (leading zeros
+//!   allowed, no `+`, no spaces), within `i64`. `num_digits` is the segment's exact length, the sign
+//!   included; `min` and `max` are inclusive.
+//! - `float`, `float(min=…, max=…, finite=true)`: what `f64` parses, without surrounding spaces; infinities
+//!   and NaN only with `finite=false`.
+//! - `uuid`: the forms `uuid::Uuid::parse_str` reads (hyphenated, simple, `urn:uuid:`, braced).
+//! - `dt`, `dt("%Y-%m-%d")` (feature `dates`): a chrono format, `%Y-%m-%dT%H:%M:%SZ` by default.
+//! - `path`: the rest of the path, slashes included; only in the last segment, alone.
+//! - `re("…")` (feature `re`): the whole segment matches the expression.
+//!
+//! [`Router::add_converter`] (and `App::add_converter`) registers a converter by name for the templates
+//! added after it; a built-in name such as `int` can be taken over that way, and templates added before keep
+//! the converter they were built with.
+//!
 //! Splitting a segment with several fields may backtrack; the work it may take is bounded (32 steps per byte of
 //! the segment, plus 1,024), so a crafted path (thousands of `-` against `{a}-{b}-{c}-{d}.png`) is a no-match
 //! in microseconds instead of minutes of CPU. No real split comes near the bound.

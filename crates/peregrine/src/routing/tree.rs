@@ -326,7 +326,8 @@ impl<T> Router<T> {
         Self::default()
     }
 
-    /// Registers a converter under `name`, for the templates added after this call.
+    /// Registers a converter under `name`, for the templates added after this call. A name already
+    /// registered, a built-in one included, is taken over; templates added before keep their converter.
     pub fn add_converter(&mut self, name: &str, factory: ConverterFactory) -> Result<(), RouteError> {
         if !template::is_identifier(name) {
             return Err(RouteError::new(format!("'{name}' is not a valid converter name")));
