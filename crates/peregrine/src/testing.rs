@@ -261,6 +261,11 @@ impl<'c> Simulation<'c> {
     }
 
     /// Runs the request through the app.
+    ///
+    /// # Panics
+    /// When the path and query are not a request target `http::Uri` accepts (a space, a control byte, more
+    /// than 64 KiB): a mistake in the test itself. What the server answers such bytes with (400, 414) is
+    /// tested over a socket.
     pub async fn send(self) -> TestResult {
         let target = match &self.query {
             Some(q) => format!("{}?{q}", self.path),
