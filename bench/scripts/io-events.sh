@@ -15,7 +15,7 @@ export DURATION=${DURATION:-5s} WARMUP=${WARMUP:-2s} REPEATS=1
 for round in $(seq "${ROUNDS:-5}"); do
   for events in 61 1024; do
     bench/scripts/wrk-pinned.sh "peregrine-io$events" "http://127.0.0.1:8000$path" "$conns" -- \
-      env PEREGRINE_IO_EVENTS_PER_TICK=$events PEREGRINE_ADDR=127.0.0.1:8000 $bin/peregrine-peer
+      env PEREGRINE_WORKERS=${PEREGRINE_WORKERS:-1} PEREGRINE_IO_EVENTS_PER_TICK=$events PEREGRINE_ADDR=127.0.0.1:8000 $bin/peregrine-peer
   done
   bench/scripts/wrk-pinned.sh hyper "http://127.0.0.1:8001$path" "$conns" -- \
     env HYPER_ADDR=127.0.0.1:8001 $bin/hyper-raw

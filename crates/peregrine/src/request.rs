@@ -18,6 +18,7 @@ use crate::error::Internal;
 use crate::error::{HttpError, Result};
 use crate::media::{self, Kind};
 use crate::options::RequestOptions;
+use crate::routing::words::next_byte;
 use crate::routing::{Fields, FromField};
 
 /// An HTTP request as a responder sees it.
@@ -132,8 +133,9 @@ impl Request {
     /// Decodes the path once; `Err` when the decoded bytes are not UTF-8.
     pub(crate) fn decode_path(&mut self) -> std::result::Result<(), ()> {
         let raw = self.head.uri.path();
-        // PERF: a byte search for the one byte (bench/NOTES.md, "A request through the app's tower service").
-        if raw.as_bytes().contains(&b'%') {
+        // PERF: a word-at-a-time search for the one byte (bench/NOTES.md, "A request through the app's tower
+        // service").
+        if next_byte(raw.as_bytes(), 0, b'%').is_some() {
             let decoded = decode_path(raw).ok_or(())?;
             self.path = Some(decoded.into_boxed_str());
         }

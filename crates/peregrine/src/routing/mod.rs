@@ -33,10 +33,11 @@
 mod converters;
 mod digits;
 mod fields;
+mod literals;
 mod reverse;
 pub(crate) mod template;
 mod tree;
-mod words;
+pub(crate) mod words;
 
 pub use converters::{ArgValue, Converter, ConverterArgs, ConverterFactory, FieldValue};
 pub(crate) use fields::Fields;

@@ -13,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 use smallvec::SmallVec;
 
 use super::converters::{Built, Converter, ConverterFactory, ConverterRegistry, FieldValue};
+use super::literals::Literals;
 use super::reverse::{Names, Reverse};
 use super::template::{self, Field, Part, RouteError, Segment, Template};
 use super::words::{next_slash, same_bytes};
@@ -206,7 +207,7 @@ impl<T> Default for Router<T> {
 #[derive(Default)]
 struct Node {
     route: Option<usize>,
-    literals: Literals,
+    literals: Literals<Node>,
     complex: Vec<ComplexChild>,
     fields: Vec<FieldChild>,
     path: Option<usize>,
@@ -227,53 +228,6 @@ enum Shape {
     Complex,
     /// Anything else: several kinds of child, several fields, complex segments or a `path` field.
     Mixed,
-}
-
-/// Literal children. Literal texts are unique within a node, so at most one can match a segment; the scan
-/// compares a packed key (length and first byte) before comparing whole texts.
-#[derive(Default)]
-struct Literals {
-    keys: Vec<u64>,
-    nodes: Vec<(Box<str>, Node)>,
-}
-
-/// Length and first byte, packed: cheap to build and to compare, and rarely shared by two literals.
-#[inline]
-fn literal_key(text: &str) -> u64 {
-    let first = text.as_bytes().first().copied().unwrap_or(0);
-    ((text.len() as u64) << 8) | u64::from(first)
-}
-
-impl Literals {
-    #[inline]
-    fn get(&self, segment: &str) -> Option<&Node> {
-        let key = literal_key(segment);
-        let mut from = 0;
-        while let Some(i) = self.keys.get(from..)?.iter().position(|&k| k == key) {
-            let (text, node) = self.nodes.get(from + i)?;
-            if same_bytes(text.as_bytes(), segment.as_bytes()) {
-                return Some(node);
-            }
-            from += i + 1;
-        }
-        None
-    }
-
-    /// The index of the child for `text`, added if it is new.
-    fn index_or_add(&mut self, text: &str) -> usize {
-        match self.nodes.iter().position(|(t, _)| &**t == text) {
-            Some(i) => i,
-            None => {
-                self.keys.push(literal_key(text));
-                self.nodes.push((text.into(), Node::default()));
-                self.nodes.len() - 1
-            }
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
 }
 
 struct ComplexChild {
@@ -355,7 +309,7 @@ impl<T> Router<T> {
                 Step::Literal(text) => {
                     let i = node.literals.index_or_add(text);
                     node.refresh();
-                    node = &mut node.literals.nodes[i].1;
+                    node = node.literals.child_mut(i);
                 }
                 Step::Complex(shape, parts) => {
                     let i = match node.complex.iter().position(|c| c.shape == shape) {
@@ -594,60 +548,50 @@ impl Node {
     // PERF: a node with one candidate for the segment hands over to it in this loop instead of a new frame,
     // and a REST table's nodes mostly have one (bench/NOTES.md, "Router").
     fn find(&self, path: &str, mut start: usize, captures: &mut Captures) -> Option<usize> {
+        let bytes = path.as_bytes();
         let mut node = self;
         loop {
-            let (end, next) = match next_slash(path.as_bytes(), start) {
-                Some(i) => (i, Some(i + 1)),
-                None => (path.len(), None),
-            };
-            let segment = &path[start..end];
-            let child = match node.shape {
-                Shape::Literals => node.literals.get(segment)?,
+            let (child, end) = match node.shape {
+                Shape::Literals => node.literals.match_at(bytes, start)?,
                 Shape::Field => {
                     let field = node.fields.first()?;
-                    if segment.is_empty() {
-                        return None;
-                    }
+                    let end = next_slash(bytes, start).unwrap_or(path.len());
+                    let segment = path.get(start..end).filter(|s| !s.is_empty())?;
                     let value = field_value(&field.converter, segment)?;
                     captures.push(Capture {
                         start: start as u32,
                         end: end as u32,
                         value,
                     });
-                    &field.node
+                    (&field.node, end)
                 }
                 Shape::Complex => {
                     let child = node.complex.first()?;
-                    if segment.is_empty() || !match_complex(&child.parts, segment, start, captures) {
+                    let end = next_slash(bytes, start).unwrap_or(path.len());
+                    let segment = path.get(start..end).filter(|s| !s.is_empty())?;
+                    if !match_complex(&child.parts, segment, start, captures) {
                         return None;
                     }
-                    &child.node
+                    (&child.node, end)
                 }
-                Shape::Mixed => return node.find_among(path, start, end, next, captures),
+                Shape::Mixed => return node.find_among(path, start, captures),
             };
-            match next {
-                None => return child.route,
-                Some(n) => {
-                    node = child;
-                    start = n;
-                }
+            if end == path.len() {
+                return child.route;
             }
+            node = child;
+            start = end + 1;
         }
     }
 
-    /// [`Node::find`] at a node with several candidates for the segment `path[start..end]`: each in turn,
+    /// [`Node::find`] at a node with several candidates for the segment that starts at `start`: each in turn,
     /// backtracking to the next when the rest of the path fails below it.
-    fn find_among(
-        &self,
-        path: &str,
-        start: usize,
-        end: usize,
-        next: Option<usize>,
-        captures: &mut Captures,
-    ) -> Option<usize> {
+    fn find_among(&self, path: &str, start: usize, captures: &mut Captures) -> Option<usize> {
+        let end = next_slash(path.as_bytes(), start).unwrap_or(path.len());
+        let next = (end < path.len()).then_some(end + 1);
         let segment = &path[start..end];
         let mark = captures.len();
-        if let Some(child) = self.literals.get(segment) {
+        if let Some((child, _)) = self.literals.match_at(path.as_bytes(), start) {
             if let Some(found) = child.descend(path, next, captures) {
                 return Some(found);
             }
@@ -963,7 +907,7 @@ mod tests {
         assert!(r.find(&format!("/c/{dashes}")).is_none());
         assert!(r.find(&format!("/d/{}", "a".repeat(3000))).is_none());
         // The search gave up with its budget spent, rather than trying every split.
-        let c = &r.root.literals.nodes.iter().find(|(t, _)| &**t == "c").unwrap().1;
+        let c = r.root.literals.child("c").unwrap();
         let parts = &c.complex[0].parts;
         let mut spans = Captures::new();
         let mut split = Split {

@@ -1,5 +1,5 @@
-//! Byte strings read a word at a time, for the router's walk: loads of four and eight bytes, equality, and
-//! the search for a segment's end.
+//! Byte strings read a word at a time, for the router's walk and the request's path: loads of four and
+//! eight bytes, equality, and the search for a byte (a segment's end, a percent-escape).
 
 /// The four bytes of `b` from `at`, little-endian (the first byte lowest).
 #[inline]
@@ -34,40 +34,63 @@ pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-/// The index of the first `/` in `path` at or after `start`.
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// The high bit of every byte of `word` that equals `byte`, and maybe of bytes above the first such one.
 ///
-/// Eight bytes at a time: a word with a `/` byte, XORed with eight slashes, has a zero byte, and
-/// `(x - 0x01…01) & !x & 0x80…80` sets the high bit of its first zero byte (bits above it may be set by the
-/// borrow, never bits below, so the lowest set bit is exact). A tail of fewer than eight bytes is read as the
-/// path's last eight, the bytes before `start` made non-zero so they neither match nor borrow; a path
-/// shorter than eight bytes is scanned a byte at a time.
-// PERF: segments are a few words long; a byte loop spent ~5 instructions a byte (bench/NOTES.md, "Router").
+/// `word ^ byte…byte` has a zero byte where `word` has `byte`, and `(x - 0x01…01) & !x & 0x80…80` sets the
+/// high bit of each zero byte; the borrow may set it on bytes above the first zero too, never below it. So
+/// the lowest set bit is exact and no equal byte is missed; a caller that takes the others checks them.
 #[inline]
-pub(super) fn next_slash(path: &[u8], start: usize) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    const SLASHES: u64 = u64::from_ne_bytes([b'/'; 8]);
-    let first_zero = |x: u64| {
-        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+pub(super) fn word_bytes_equal_to(word: u64, byte: u8) -> u64 {
+    zero_bytes(word ^ ONES.wrapping_mul(u64::from(byte)))
+}
+
+/// The high bit of every zero byte of `x`, and maybe of bytes above the first one (see
+/// [`word_bytes_equal_to`]).
+#[inline]
+fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// The index of the first `byte` in `bytes` at or after `start`.
+///
+/// Eight bytes at a time, with [`word_bytes_equal_to`]. A tail of fewer than eight bytes is read as the last
+/// eight, the bytes before `start` made to differ from `byte` so they neither match nor borrow; fewer than
+/// eight bytes in all are scanned one at a time.
+// PERF: segments and paths are a few words long; a byte loop spent ~5 instructions a byte (bench/NOTES.md,
+// "Router").
+#[inline]
+pub(crate) fn next_byte(bytes: &[u8], start: usize, byte: u8) -> Option<usize> {
+    let pattern = ONES.wrapping_mul(u64::from(byte));
+    let first = |x: u64| {
+        let found = zero_bytes(x);
         (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
     };
     let mut i = start;
-    while i + 8 <= path.len() {
-        if let Some(at) = first_zero(u64_at(path, i) ^ SLASHES) {
+    while i + 8 <= bytes.len() {
+        if let Some(at) = first(u64_at(bytes, i) ^ pattern) {
             return Some(i + at);
         }
         i += 8;
     }
-    if i >= path.len() {
+    if i >= bytes.len() {
         return None;
     }
-    if path.len() < 8 {
-        return path[i..].iter().position(|&b| b == b'/').map(|p| i + p);
+    if bytes.len() < 8 {
+        return bytes[i..].iter().position(|&b| b == byte).map(|p| i + p);
     }
-    let last = path.len() - 8;
-    // `i - last` (1 to 7) bytes of the last word come before `i`.
+    let last = bytes.len() - 8;
+    // `i - last` (1 to 7) bytes of the last word come before `i`: all ones, they neither match nor borrow.
     let before = (1_u64 << ((i - last) * 8)) - 1;
-    first_zero((u64_at(path, last) ^ SLASHES) | before).map(|at| last + at)
+    first((u64_at(bytes, last) ^ pattern) | before).map(|at| last + at)
+}
+
+/// The index of the first `/` in `path` at or after `start`.
+#[inline]
+pub(super) fn next_slash(path: &[u8], start: usize) -> Option<usize> {
+    next_byte(path, start, b'/')
 }
 
 #[cfg(test)]
@@ -75,22 +98,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn next_slash_finds_the_first_slash_at_every_offset_and_length() {
-        // Every placement of up to two slashes in paths of 0 to 24 bytes, from every start.
-        for len in 0..24 {
-            for a in 0..=len {
-                for b in a..=len {
-                    // Bytes next to '/' in value, and high bytes, must not be taken for one.
-                    let mut bytes: Vec<u8> = (0..len).map(|i| [b'x', b'.', b'0', 0xC3][i % 4]).collect();
-                    if a < len {
-                        bytes[a] = b'/';
-                    }
-                    if b < len {
-                        bytes[b] = b'/';
-                    }
-                    for start in 0..=len {
-                        let expected = bytes[start..].iter().position(|&c| c == b'/').map(|p| start + p);
-                        assert_eq!(next_slash(&bytes, start), expected, "{bytes:?} from {start}");
+    fn next_byte_finds_the_first_match_at_every_offset_and_length() {
+        // Every placement of up to two wanted bytes in strings of 0 to 24 bytes, from every start.
+        for (wanted, others) in [(b'/', [b'x', b'.', b'0', 0xC3]), (b'%', [b'$', b'&', b'a', 0xA5])] {
+            for len in 0..24 {
+                for a in 0..=len {
+                    for b in a..=len {
+                        // Bytes next to the wanted one in value, and high bytes, must not be taken for it.
+                        let mut bytes: Vec<u8> = (0..len).map(|i| others[i % 4]).collect();
+                        if a < len {
+                            bytes[a] = wanted;
+                        }
+                        if b < len {
+                            bytes[b] = wanted;
+                        }
+                        for start in 0..=len {
+                            let expected = bytes[start..].iter().position(|&c| c == wanted).map(|p| start + p);
+                            assert_eq!(next_byte(&bytes, start, wanted), expected, "{bytes:?} from {start}");
+                        }
                     }
                 }
             }
