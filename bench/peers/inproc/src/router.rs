@@ -1,6 +1,7 @@
 //! `inproc router peregrine|matchit 100|1000 all|two-field N`: N lookups in a table of 100 or 1,000
 //! templates, with Peregrine's router or matchit, of routes drawn at random (`all`) or of the table's
-//! two-field route `/users/{id:int}/members/{login}` (`two-field`), every path with a random id. The tables
+//! two-field route `/users/{id:int}/members/{login}` (`two-field`), or of the table's route `K` alone
+//! (`route:K`, counting from 0), every path with a random id. The tables
 //! and paths are the criterion benchmark's (`crates/peregrine/benches/support/route_tables.rs`).
 //! `bench/scripts/router-callgrind.sh` divides callgrind's counts by the lookups.
 
@@ -9,7 +10,7 @@ use std::hint::black_box;
 use crate::route_tables;
 
 pub fn run(args: &[String]) -> usize {
-    let usage = "usage: inproc router peregrine|matchit 100|1000 all|two-field N";
+    let usage = "usage: inproc router peregrine|matchit 100|1000 all|two-field|route:K N";
     let [router, size, which, n] = args else {
         panic!("{usage}");
     };
@@ -19,7 +20,7 @@ pub fn run(args: &[String]) -> usize {
     let only = match which.as_str() {
         "all" => None,
         "two-field" => Some(route_tables::two_field_route(&table)),
-        _ => panic!("{usage}"),
+        w => Some(w.strip_prefix("route:").and_then(|i| i.parse().ok()).expect(usage)),
     };
     let lookups = route_tables::lookups(&table, route_tables::DISTINCT_PATHS, only);
     let mut found = 0;

@@ -31,7 +31,7 @@ impl<N> Literals<N> {
     /// The child whose text `path` holds from `start` up to the next `/` or the end, and where that text ends.
     // PERF: the candidates for the first byte come from a word compare, eight children at a time, and the
     // winner's text is compared in place: no scan for the segment's end, no key to build.
-    #[inline]
+    #[inline(always)]
     pub(super) fn match_at(&self, path: &[u8], start: usize) -> Option<(&N, usize)> {
         let rest = path.get(start..)?;
         let first = first_byte(path, start);
