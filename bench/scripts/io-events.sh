@@ -5,8 +5,9 @@
 #
 #   bench/scripts/io-events.sh [PATH] [CONNECTIONS]      (defaults: /plaintext 500)
 #
-# Environment: ROUNDS (5), DURATION (5s), WARMUP (2s). Needs wrk and the peers built
-# (`cd bench && cargo build --release -p peregrine-peer -p hyper-raw`).
+# Peregrine runs with PEREGRINE_WORKERS=1 (the single-threaded scheduler, as bench/run starts it) unless the
+# environment sets PEREGRINE_WORKERS. Environment: ROUNDS (5), DURATION (5s), WARMUP (2s). Needs wrk and the
+# peers built (`cd bench && cargo build --release -p peregrine-peer -p hyper-raw`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 path=${1:-/plaintext} conns=${2:-500}
