@@ -195,7 +195,8 @@ impl Response {
     /// append rather than `entry`: hyper runs the same two functions for every request it parses, so their
     /// code is already in the CPU's instruction cache.
     fn default_content_type(&mut self, value: HeaderValue) {
-        if !self.headers.contains_key(header::CONTENT_TYPE) {
+        // PERF: a responder that set no header yet (the usual case) skips hashing the name for the lookup.
+        if self.headers.is_empty() || !self.headers.contains_key(header::CONTENT_TYPE) {
             self.headers.append(header::CONTENT_TYPE, value);
         }
     }
