@@ -13,8 +13,8 @@
 //!
 //! Two more modes: `inproc FRAMEWORK members N`, a two-field route in a 101-route app answering small JSON
 //! (`members.rs`, with Peregrine's tower service and a hand-written floor beside the test client and axum),
-//! and `inproc router peregrine|matchit 100|1000 all|two-field N`, router lookups alone (`router.rs`,
-//! counted by `bench/scripts/router-callgrind.sh`). Peregrine is built with its `tower` feature.
+//! and `inproc router peregrine|matchit 100|1000 all|two-field|route:K N`, router lookups alone
+//! (`router.rs`, counted by `bench/scripts/router-callgrind.sh`). Peregrine is built with its `tower` feature.
 
 use serde::Serialize;
 
@@ -37,8 +37,9 @@ fn main() {
         println!("router: {id_bytes} id bytes");
         return;
     }
-    let usage =
-        "usage: inproc peregrine|peregrine-mw3|peregrine-mw3-unwritten|peregrine-hooks2|axum|actix plaintext|json N";
+    let usage = "usage: inproc peregrine|peregrine-mw3|peregrine-mw3-unwritten|peregrine-hooks2|axum|actix \
+                 plaintext|json N, inproc peregrine-service|peregrine|axum|hand members N, or inproc router \
+                 peregrine|matchit 100|1000 all|two-field|route:K N";
     let [_, framework, endpoint, n] = args.as_slice() else {
         panic!("{usage}");
     };

@@ -1,4 +1,4 @@
-//! `inproc members FRAMEWORK N`: N requests `GET /users/{id}/members/octocat` (a two-field route, random
+//! `inproc FRAMEWORK members N`: N requests `GET /users/{id}/members/octocat` (a two-field route, random
 //! ids) to an app of 101 routes (the router benchmark's 100-template table and `/json`), each answered with
 //! the small JSON `{"id":…,"login":"octocat"}`, the body collected:
 //!
@@ -89,7 +89,7 @@ pub fn run(framework: &str, n: usize) -> usize {
             }
             bytes
         }),
-        _ => panic!("usage: inproc members peregrine-service|peregrine|axum|hand N"),
+        _ => panic!("usage: inproc peregrine-service|peregrine|axum|hand members N"),
     }
 }
 
