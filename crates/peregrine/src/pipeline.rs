@@ -161,7 +161,7 @@ impl Pipeline {
             trace.finish(req, resp.status());
         }
         let response = finish(req.method(), resp);
-        header_pool::give_back(std::mem::take(&mut req.head.headers));
+        header_pool::give_back(&mut req.head.headers);
         response
     }
 
