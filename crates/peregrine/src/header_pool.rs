@@ -24,8 +24,7 @@ pub(crate) fn take() -> HeaderMap {
 
 /// Takes `map`'s allocation, emptied, as the thread's spare (unless it has none or has grown large), and
 /// leaves `map` empty.
-// PERF: by reference, so that a map that never allocated (a request with no header, from a tower caller) is
-// neither moved nor dropped.
+// PERF: by reference: a map that never allocated (a tower caller's request) is neither moved nor dropped.
 pub(crate) fn give_back(map: &mut HeaderMap) {
     if map.capacity() == 0 || map.capacity() > MAX_KEPT_CAPACITY {
         return;

@@ -601,12 +601,19 @@ mod tests {
         assert!(c.convert("nan").is_none());
         assert!(conv("float", Some("finite=false")).convert("inf").is_some());
         assert!(conv("float", Some("min=0")).convert("-0.5").is_none());
+        for spaced in [" 1.5", "1.5 ", "1 .5"] {
+            assert!(c.convert(spaced).is_none(), "{spaced:?}");
+        }
     }
 
     #[test]
     fn uuid() {
         let c = conv("uuid", None);
         assert!(c.convert("6f0e8a6c-3b1d-4b8e-9c3a-0d4b9f3c2a11").is_some());
+        // The other forms the routing docs list: simple, URN and braced.
+        assert!(c.convert("6f0e8a6c3b1d4b8e9c3a0d4b9f3c2a11").is_some());
+        assert!(c.convert("urn:uuid:6f0e8a6c-3b1d-4b8e-9c3a-0d4b9f3c2a11").is_some());
+        assert!(c.convert("{6f0e8a6c-3b1d-4b8e-9c3a-0d4b9f3c2a11}").is_some());
         assert!(c.convert("nope").is_none());
     }
 
