@@ -401,7 +401,8 @@ impl App {
     }
 
     /// Registers a field converter for the templates added after this call. A name already registered, a
-    /// built-in one (`int`, `float`, …) included, is taken over; templates added before keep their converter.
+    /// built-in one (`int`, `float`, …) included, is taken over; templates added before keep their converter,
+    /// even where they share a prefix with later ones (`/a/{n:int}/x` before, `/a/{n:int}/y` after).
     /// The built-in converters are listed in [`routing`](crate::routing).
     ///
     /// ```
@@ -418,7 +419,7 @@ impl App {
     /// ```
     ///
     /// # Panics
-    /// When `name` is not an identifier.
+    /// When `name` is not an identifier, or is `path` (the rest of the path, not a converter).
     #[must_use]
     #[track_caller]
     pub fn add_converter<C, F>(mut self, name: &str, factory: F) -> Self

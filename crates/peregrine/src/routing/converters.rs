@@ -251,7 +251,8 @@ pub type ConverterFactory = Arc<dyn Fn(&mut ConverterArgs) -> Result<Arc<dyn Con
 /// The converters a router knows by name.
 #[derive(Clone)]
 pub(crate) struct ConverterRegistry {
-    factories: HashMap<String, ConverterFactory>,
+    /// Each name's factory, and how many times the name was registered (1 for a built-in never taken over).
+    factories: HashMap<String, (ConverterFactory, u32)>,
     /// The built-in `int` factory, to know a field that uses it while `int` has not been registered over.
     builtin_int: ConverterFactory,
 }
@@ -297,7 +298,14 @@ fn to_dyn<C: Converter>(c: C) -> Arc<dyn Converter> {
 
 impl ConverterRegistry {
     pub(super) fn add(&mut self, name: &str, factory: ConverterFactory) {
-        self.factories.insert(name.to_owned(), factory);
+        let registered = self.factories.get(name).map_or(0, |(_, n)| *n);
+        self.factories.insert(name.to_owned(), (factory, registered + 1));
+    }
+
+    /// How many times `name` was registered (0 when it never was): two fields with the same converter
+    /// text share a child in the router only when this did not change between them.
+    pub(super) fn registrations(&self, name: &str) -> u32 {
+        self.factories.get(name).map_or(0, |(_, n)| *n)
     }
 
     /// Builds the converter a field names, or says why not.
@@ -324,7 +332,7 @@ impl ConverterRegistry {
         args: Option<&str>,
         build: impl FnOnce(&ConverterFactory, &mut ConverterArgs) -> Result<R, String>,
     ) -> Result<R, String> {
-        let factory = self.factories.get(name).ok_or_else(|| {
+        let (factory, _) = self.factories.get(name).ok_or_else(|| {
             let mut known: Vec<&str> = self.factories.keys().map(String::as_str).collect();
             known.sort_unstable();
             format!("unknown converter '{name}' (known: {})", known.join(", "))

@@ -19,8 +19,10 @@
 //! - `re("…")` (feature `re`): the whole segment matches the expression.
 //!
 //! [`Router::add_converter`] (and `App::add_converter`) registers a converter by name for the templates
-//! added after it; a built-in name such as `int` can be taken over that way, and templates added before keep
-//! the converter they were built with.
+//! added after it; a built-in name such as `int` can be taken over that way (not `path`), and templates added
+//! before keep the converter they were built with, even where they share a prefix with later ones. Re-adding
+//! a template's exact text after its converter was taken over adds a second route beside the first; the
+//! first is tried first.
 //!
 //! Splitting a segment with several fields may backtrack; the work it may take is bounded (32 steps per byte of
 //! the segment, plus 1,024), so a crafted path (thousands of `-` against `{a}-{b}-{c}-{d}.png`) is a no-match

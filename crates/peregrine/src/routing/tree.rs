@@ -281,10 +281,20 @@ impl<T> Router<T> {
     }
 
     /// Registers a converter under `name`, for the templates added after this call. A name already
-    /// registered, a built-in one included, is taken over; templates added before keep their converter.
+    /// registered, a built-in one included, is taken over; templates added before keep their converter,
+    /// even where they share a prefix with later ones. `path` is not a converter but the rest of the path,
+    /// and cannot be taken over.
+    ///
+    /// # Errors
+    /// When `name` is not an identifier, or is `path`.
     pub fn add_converter(&mut self, name: &str, factory: ConverterFactory) -> Result<(), RouteError> {
         if !template::is_identifier(name) {
             return Err(RouteError::new(format!("'{name}' is not a valid converter name")));
+        }
+        if name == "path" {
+            return Err(RouteError::new(
+                "'path' takes the rest of the path and cannot be registered over".to_owned(),
+            ));
         }
         self.converters.add(name, factory);
         Ok(())
@@ -444,7 +454,14 @@ impl<T> Router<T> {
 
     fn compile<'t>(&self, parsed: &'t Template) -> Result<Vec<Step<'t>>, RouteError> {
         let build = |field: &Field| self.walk_converter_of(parsed, field);
-        let key = |field: &Field| field.converter.as_ref().map(|c| c.key()).unwrap_or_default();
+        // A converter registered over since an earlier template used its name makes a different child.
+        let key = |field: &Field| match &field.converter {
+            None => String::new(),
+            Some(c) => match self.converters.registrations(&c.name) {
+                0 | 1 => c.key(),
+                n => format!("{}#{n}", c.key()),
+            },
+        };
         parsed
             .segments
             .iter()
@@ -1092,6 +1109,50 @@ mod tests {
             "added after: the app's int refuses odd numbers"
         );
         assert_eq!(hit(&r, "/b/4").map(|h| h.0), Some(1));
+    }
+
+    #[test]
+    fn a_taken_over_converter_keeps_templates_apart_that_share_a_prefix() {
+        let mut r = Router::new();
+        let words: ConverterFactory = Arc::new(|_| {
+            struct Words;
+            impl Converter for Words {
+                fn convert(&self, segment: &str) -> Option<FieldValue> {
+                    let n = ["one", "two", "three"].iter().position(|w| *w == segment)?;
+                    Some(FieldValue::Int(n as i64 + 1))
+                }
+            }
+            Ok(Arc::new(Words))
+        });
+        r.add("/s/{n:int}/before", 0).unwrap();
+        r.add("/q/{n:int}", 2).unwrap();
+        r.add_converter("int", words).unwrap();
+        r.add("/s/{n:int}/after", 1).unwrap();
+        r.add("/q/{n:int}", 3).unwrap();
+        let at = |p: &str| hit(&r, p).map(|h| h.0);
+        assert_eq!(at("/s/5/before"), Some(0), "added before: the built-in int");
+        assert_eq!(at("/s/two/before"), None);
+        assert_eq!(
+            at("/s/two/after"),
+            Some(1),
+            "added after, under the same prefix: the app's int"
+        );
+        assert_eq!(at("/s/5/after"), None);
+        // The same text again: a second route with the new converter, tried after the first.
+        assert_eq!(at("/q/5"), Some(2));
+        assert_eq!(at("/q/two"), Some(3));
+    }
+
+    #[test]
+    fn path_cannot_be_registered_over() {
+        let mut r = Router::<usize>::new();
+        let e = r
+            .add_converter(
+                "path",
+                Arc::new(|_| Ok(Arc::new(super::super::converters::PathConverter))),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("cannot be registered over"), "{e}");
     }
 
     #[test]
