@@ -406,7 +406,6 @@ impl App {
     /// The built-in converters are listed in [`routing`](crate::routing).
     ///
     /// ```
-    /// use std::sync::Arc;
     /// use peregrine::routing::{Converter, FieldValue};
     ///
     /// struct Upper;

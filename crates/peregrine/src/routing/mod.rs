@@ -25,8 +25,9 @@
 //! first is tried first.
 //!
 //! Splitting a segment with several fields may backtrack; the work it may take is bounded (32 steps per byte of
-//! the segment, plus 1,024), so a crafted path (thousands of `-` against `{a}-{b}-{c}-{d}.png`) is a no-match
-//! in microseconds instead of minutes of CPU. No real split comes near the bound.
+//! the segment, plus 1,024), so a crafted segment (thousands of `-` and no `.png` against
+//! `{a}-{b}-{c}-{d}.png`) is a no-match after that much work instead of minutes of CPU. No real split comes
+//! near the bound.
 //!
 //! Where this differs from Falcon: fields with different names at the same level coexist (`/teams/{id}` and
 //! `/teams/{name}/members`) — only templates that match exactly the same paths are refused; and a field never
