@@ -507,6 +507,10 @@ impl Pipeline {
     /// Returns the target with its code for [`Pipeline::target`].
     fn route(&self, req: &mut Request) -> Option<(u32, &Target)> {
         // PERF: only a mounted app looks for its prefix, which rides in the request's context.
+        // An authority-form target (`host:port`) has no path and names no route; `no_route` answers it.
+        if req.path().is_empty() {
+            return None;
+        }
         let prefix_len = if self.mounted { req.prefix_len() } else { 0 };
         let mut path = req.path_below(prefix_len);
         if self.app.options.strip_trailing_slash && path.len() > 1 {

@@ -133,6 +133,20 @@ fn a_suffix_without_responders_is_refused() {
 }
 
 #[tokio::test]
+async fn an_authority_form_target_reaches_no_route_not_even_the_root() {
+    // RFC 9112 §3.2.3: `host:port` is the target of CONNECT only; it has no path, so `/` does not name it.
+    let client = TestClient::new(App::new().add_route("/", Hello).add_route("/{x}", Echo));
+    for method in ["GET", "POST", "OPTIONS"] {
+        let r = client.simulate_request(method, "t:80").await;
+        assert_eq!(r.status(), 400, "{method} t:80: {}", r.text());
+        assert_eq!(r.json::<serde_json::Value>()["title"], "Invalid request-target");
+    }
+    let r = client.simulate_request("CONNECT", "t:80").await;
+    assert_eq!(r.status(), 404, "CONNECT names no resource here: {}", r.text());
+    client.simulate_get("/").await.assert_status(200);
+}
+
+#[tokio::test]
 async fn options_asterisk_lists_every_method_some_route_serves() {
     // RFC 9110 §9.3.7: `OPTIONS *` asks about the server, not a resource.
     let app = App::new().add_route("/hello", Hello).add_route("/echo/{x}", Echo);
