@@ -11,6 +11,7 @@ use crate::{negotiation, Request};
 
 impl Request {
     /// All headers.
+    #[inline]
     pub fn headers(&self) -> &HeaderMap {
         &self.head.headers
     }

@@ -147,16 +147,19 @@ impl Request {
     /// let req = peregrine::testing::create_req("PATCH", "/users/7", &[]);
     /// assert_eq!(req.method(), peregrine::Method::PATCH);
     /// ```
+    #[inline]
     pub fn method(&self) -> &Method {
         &self.head.method
     }
 
     /// The request target as received.
+    #[inline]
     pub fn uri(&self) -> &Uri {
         &self.head.uri
     }
 
     /// The HTTP version.
+    #[inline]
     pub fn version(&self) -> Version {
         self.head.version
     }
@@ -171,6 +174,7 @@ impl Request {
     /// assert_eq!(req.raw_path(), "/files/a%20b");
     /// assert_eq!(req.query_string(), Some("x=1"));
     /// ```
+    #[inline]
     pub fn path(&self) -> &str {
         self.path.as_deref().unwrap_or_else(|| self.head.uri.path())
     }
@@ -178,12 +182,14 @@ impl Request {
     /// Where the app serving the request is mounted ([`App::mount`](crate::App::mount)): `"/admin"` for
     /// `/admin/users` served by an app mounted at `/admin`, `""` for the top-level app (Falcon's
     /// `req.prefix`, without scheme and host).
+    #[inline]
     pub fn prefix(&self) -> &str {
         &self.path()[..self.prefix_len()]
     }
 
     /// The path below [`Request::prefix`], as the mounted app routes it: `/users` for `/admin/users`
     /// under `/admin`; `/` when the path is the prefix itself. The whole path in a top-level app.
+    #[inline]
     pub fn relative_path(&self) -> &str {
         self.path_below(self.prefix_len())
     }
@@ -213,22 +219,26 @@ impl Request {
     }
 
     /// The path exactly as received, before percent-decoding.
+    #[inline]
     pub fn raw_path(&self) -> &str {
         self.head.uri.path()
     }
 
     /// The query string without `?`, as received.
+    #[inline]
     pub fn query_string(&self) -> Option<&str> {
         self.head.uri.query()
     }
 
     /// The peer's address, when the request came over a socket.
+    #[inline]
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.remote_addr
     }
 
     /// The template of the route that matched, such as `/users/{id:int}`; `None` before routing and when no
     /// route matched.
+    #[inline]
     pub fn uri_template(&self) -> Option<&str> {
         self.fields.info.as_deref().map(|i| i.template())
     }
@@ -281,6 +291,7 @@ impl Request {
 
     /// URI field `name` as text (percent-decoded, as routed: `%2F` stays encoded, as in [`Request::path`]), or
     /// `None` when the route has no such field.
+    #[inline]
     pub fn field_str(&self, name: &str) -> Option<&str> {
         self.fields.text(self.path(), name)
     }
@@ -362,11 +373,13 @@ impl Request {
     }
 
     /// The per-request context: values middleware and hooks leave for responders, one per type.
+    #[inline]
     pub fn context(&self) -> &Context {
         &self.context
     }
 
     /// The per-request context, to add values.
+    #[inline]
     pub fn context_mut(&mut self) -> &mut Context {
         &mut self.context
     }

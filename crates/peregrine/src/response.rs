@@ -120,26 +120,31 @@ impl Response {
     }
 
     /// The status.
+    #[inline]
     pub fn status(&self) -> StatusCode {
         self.status
     }
 
     /// Sets the status.
+    #[inline]
     pub fn set_status(&mut self, status: StatusCode) {
         self.status = status;
     }
 
     /// The headers.
+    #[inline]
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
 
     /// The headers, to change freely.
+    #[inline]
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
         &mut self.headers
     }
 
     /// Header `name` as text (Falcon's `get_header`), or `None` when unset or not visible ASCII.
+    #[inline]
     pub fn get_header(&self, name: impl header::AsHeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -186,6 +191,7 @@ impl Response {
     }
 
     /// The `Content-Type`, if set.
+    #[inline]
     pub fn content_type(&self) -> Option<&str> {
         self.get_header(header::CONTENT_TYPE)
     }
@@ -203,6 +209,7 @@ impl Response {
 
     /// Sets a text body; `Content-Type` becomes `text/plain; charset=utf-8` unless already set. A
     /// `&'static str` is sent without copying; a `String` is sent as is.
+    #[inline]
     pub fn set_text(&mut self, text: impl Into<Cow<'static, str>>) {
         self.body = ResponseBody::Full(match text.into() {
             Cow::Borrowed(s) => Bytes::from_static(s.as_bytes()),
@@ -212,6 +219,7 @@ impl Response {
     }
 
     /// Sets a bytes body; `Content-Type` becomes `application/octet-stream` unless already set.
+    #[inline]
     pub fn set_data(&mut self, data: impl Into<Bytes>) {
         self.body = ResponseBody::Full(data.into());
         self.default_content_type(OCTET_STREAM);
@@ -405,11 +413,13 @@ impl Response {
 
     /// Marks the response complete: in `process_request` middleware, this skips routing and the responder
     /// (`process_response` still runs).
+    #[inline]
     pub fn complete(&mut self) {
         self.complete = true;
     }
 
     /// Whether [`Response::complete`] was called.
+    #[inline]
     pub fn is_complete(&self) -> bool {
         self.complete
     }

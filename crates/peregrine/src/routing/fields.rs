@@ -18,17 +18,20 @@ pub(crate) struct Fields {
 
 impl Fields {
     /// The raw text and converted value of field `name`.
+    #[inline]
     pub(crate) fn lookup<'a>(&'a self, path: &'a str, name: &str) -> Option<(&'a str, FieldValue)> {
         let c = self.capture(name)?;
         Some((&path[c.start as usize..c.end as usize], c.value.to_value()))
     }
 
     /// The raw text of field `name` (its converted value is not built).
+    #[inline]
     pub(crate) fn text<'a>(&'a self, path: &'a str, name: &str) -> Option<&'a str> {
         let c = self.capture(name)?;
         Some(&path[c.start as usize..c.end as usize])
     }
 
+    #[inline]
     fn capture(&self, name: &str) -> Option<&Capture> {
         let i = self.info.as_ref()?.index_of(name)?;
         self.captures.get(i)

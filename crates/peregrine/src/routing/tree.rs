@@ -107,6 +107,7 @@ impl RouteInfo {
         fill(self.names.get().map(|n| &**n), name, fields)
     }
 
+    #[inline]
     pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
         self.field_names.iter().position(|n| &**n == name)
     }
