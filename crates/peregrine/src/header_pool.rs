@@ -26,7 +26,8 @@ pub(crate) fn take() -> HeaderMap {
 /// leaves `map` empty.
 // PERF: by reference: a map that never allocated (a tower caller's request) is neither moved nor dropped.
 pub(crate) fn give_back(map: &mut HeaderMap) {
-    if map.capacity() == 0 || map.capacity() > MAX_KEPT_CAPACITY {
+    // `len` counts every value: a map holding one name many times has grown without its capacity showing it.
+    if map.capacity() == 0 || map.capacity() > MAX_KEPT_CAPACITY || map.len() > MAX_KEPT_CAPACITY {
         return;
     }
     let mut map = std::mem::take(map);
@@ -63,5 +64,15 @@ mod tests {
         assert_eq!(take().capacity(), 0);
         give_back(&mut HeaderMap::new());
         assert_eq!(take().capacity(), 0);
+        let mut repeated = HeaderMap::new();
+        for _ in 0..=MAX_KEPT_CAPACITY {
+            repeated.append(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        }
+        assert!(
+            repeated.capacity() <= MAX_KEPT_CAPACITY,
+            "one name: the capacity stays small"
+        );
+        give_back(&mut repeated);
+        assert_eq!(take().capacity(), 0, "a map of many values is not kept");
     }
 }

@@ -29,7 +29,7 @@ use tokio::time::Instant;
 
 use crate::catch_unwind::CatchUnwind;
 
-use http::header::{self, HeaderValue};
+use http::header::{self, HeaderMap, HeaderValue};
 use http::StatusCode;
 
 use crate::app::{App, Target};
@@ -507,12 +507,17 @@ impl Pipeline {
     /// Finds the route for the request's path and records its URI fields on the request.
     /// Returns the target with its code for [`Pipeline::target`].
     fn route(&self, req: &mut Request) -> Option<(u32, &Target)> {
-        // PERF: only a mounted app looks for its prefix, which rides in the request's context.
-        // An authority-form target (`host:port`) has no path and names no route; `no_route` answers it.
-        if req.path().is_empty() {
+        // An authority-form target (`host:port`, no path) and the asterisk form (`*`) name no route and no sink;
+        // `no_route` answers them.
+        if !req.path().starts_with('/') {
             return None;
         }
-        let prefix_len = if self.mounted { req.prefix_len() } else { 0 };
+        // PERF: only a mounted app looks for its prefix, which rides in the request's context.
+        let (prefix_len, path_len) = if self.mounted {
+            (req.prefix_len(), req.path().len())
+        } else {
+            (0, 0)
+        };
         let (mut path, fields) = req.path_below_and_fields(prefix_len);
         if self.app.options.strip_trailing_slash && path.len() > 1 {
             path = path.strip_suffix('/').unwrap_or(path);
@@ -523,7 +528,7 @@ impl Pipeline {
             return self.sink(req, prefix_len);
         };
         let entry = self.app.router.entry(index);
-        shift_captures(&mut fields.captures, prefix_len);
+        shift_captures(&mut fields.captures, prefix_len, path_len);
         fields.info = Some(entry.info.clone());
         Some((route_code(index), &entry.value))
     }
@@ -543,7 +548,7 @@ impl Pipeline {
         let path = req.path_below(prefix_len);
         let (index, mut captures) =
             (self.app.sinks.iter().enumerate()).find_map(|(i, s)| Some((i, s.matcher.matches(path)?)))?;
-        shift_captures(&mut captures, prefix_len);
+        shift_captures(&mut captures, prefix_len, req.path().len());
         let sink = &self.app.sinks[index];
         req.fields = Fields {
             info: Some(sink.info.clone()),
@@ -643,12 +648,20 @@ fn route_code(index: usize) -> u32 {
 /// Moves captures found in the path below a mount prefix of `prefix_len` bytes to their place in the whole
 /// path.
 #[inline]
-fn shift_captures(captures: &mut Captures, prefix_len: usize) {
+fn shift_captures(captures: &mut Captures, prefix_len: usize, path_len: usize) {
     if prefix_len > 0 {
         let by = u32::try_from(prefix_len).expect("a prefix shorter than the path");
+        // A path that is the prefix itself was matched as `/`, which is not in the path: what the match took
+        // from it is empty, at the path's end.
+        let stand_in = path_len == prefix_len;
         for capture in captures.iter_mut() {
-            capture.start += by;
-            capture.end += by;
+            if stand_in {
+                capture.start = by;
+                capture.end = by;
+            } else {
+                capture.start += by;
+                capture.end += by;
+            }
         }
     }
 }
@@ -657,10 +670,40 @@ fn shift_captures(captures: &mut Captures, prefix_len: usize) {
 fn finish(method: &http::Method, mut resp: Response) -> http::Response<HyperBody> {
     let scheduled = resp.take_scheduled();
     let (status, mut headers, body) = resp.into_parts();
-    let body = if status.is_informational() || status == StatusCode::NO_CONTENT {
+    // PERF: a 200 to anything but HEAD, the usual answer, takes one comparison of each.
+    let body = if status == StatusCode::OK && method != http::Method::HEAD {
+        // A body of known length reports it as an exact size hint, from which hyper writes Content-Length
+        // itself, with no header value to allocate here.
+        body
+    } else {
+        body_to_send(method, status, &mut headers, body)
+    };
+    let mut body = HyperBody::new(body);
+    if let Some(tasks) = scheduled {
+        crate::after_response::attach(&mut body, tasks);
+    }
+    let mut out = http::Response::new(body);
+    *out.status_mut() = status;
+    // PERF: the empty map `http::Response::new` made has no allocation to drop (a unit test checks).
+    std::mem::forget(std::mem::replace(out.headers_mut(), headers));
+    out
+}
+
+/// The body a response other than a 200 to GET sends, by RFC 9110's rules for its status and method.
+fn body_to_send(
+    method: &http::Method,
+    status: StatusCode,
+    headers: &mut HeaderMap,
+    body: ResponseBody,
+) -> ResponseBody {
+    if status.is_informational() || status == StatusCode::NO_CONTENT {
         headers.remove(header::CONTENT_LENGTH);
         ResponseBody::Empty
     } else if status == StatusCode::NOT_MODIFIED {
+        ResponseBody::Empty
+    } else if status == StatusCode::RESET_CONTENT {
+        // No content in a 205 (RFC 9110 §15.3.6): the body is dropped and sent as `Content-Length: 0`.
+        headers.remove(header::CONTENT_LENGTH);
         ResponseBody::Empty
     } else if method == http::Method::HEAD {
         // The length the GET body would have had; hyper sends no body for HEAD.
@@ -671,19 +714,8 @@ fn finish(method: &http::Method, mut resp: Response) -> http::Response<HyperBody
         }
         ResponseBody::Empty
     } else {
-        // A body of known length reports it as an exact size hint, from which hyper writes Content-Length
-        // itself, with no header value to allocate here.
         body
-    };
-    let mut body = HyperBody::new(body);
-    if let Some(tasks) = scheduled {
-        crate::after_response::attach(&mut body, tasks);
     }
-    let mut out = http::Response::new(body);
-    *out.status_mut() = status;
-    // PERF: the map `http::Response::new` made is empty and unallocated (`HeaderMap::new` allocates nothing): no drop.
-    std::mem::forget(std::mem::replace(out.headers_mut(), headers));
-    out
 }
 
 struct ErrorChain<'a>(&'a (dyn std::error::Error + 'static));
@@ -836,6 +868,13 @@ mod tests {
 
     /// The largest block glibc's malloc serves from its per-thread cache.
     const HEAP_STATE_MAX: usize = 1032;
+
+    #[test]
+    fn the_header_map_of_a_new_http_response_has_no_allocation() {
+        // `finish` forgets this map instead of dropping it: it must own no memory (`HeaderMap::new` allocates
+        // nothing, and a map that never allocated has no capacity).
+        assert_eq!(http::Response::new(()).headers().capacity(), 0);
+    }
 
     #[test]
     fn a_request_and_its_future_fit_the_allocators_thread_cache() {

@@ -517,7 +517,6 @@ pub(crate) fn parse_cookie_pairs(field: &[u8]) -> impl Iterator<Item = (&str, &s
     })
 }
 
-/// Percent-decodes a path, keeping `%2F` encoded; `None` when the result is not UTF-8.
 /// `path` without its first `prefix_len` bytes; `/` when nothing is left.
 #[inline]
 fn below(path: &str, prefix_len: usize) -> &str {
@@ -527,6 +526,7 @@ fn below(path: &str, prefix_len: usize) -> &str {
     }
 }
 
+/// Percent-decodes a path, keeping `%2F` encoded; `None` when the result is not UTF-8.
 fn decode_path(raw: &str) -> Option<String> {
     let mut out = Vec::with_capacity(raw.len());
     let bytes = raw.as_bytes();

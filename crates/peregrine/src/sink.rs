@@ -16,7 +16,9 @@
 //! **Methods.** The sink serves GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS: HEAD and OPTIONS reach
 //! `on_request` too (a HEAD answer's body is not sent; OPTIONS gets no automatic `Allow`). CONNECT and
 //! TRACE get 405: a 2xx to CONNECT turns the connection into a tunnel, and a sink that echoed TRACE would
-//! hand a page the request's credentials. Any other method gets 501, as on routes.
+//! hand a page the request's credentials. Any other method gets 501, as on routes. A request-target that
+//! is not a path (`OPTIONS *`, or `host:port`) reaches no sink, not even `"/"`: it gets the server-wide
+//! answer (RFC 9112 §3.2.3–3.2.4), as with no sink.
 
 use std::future::Future;
 use std::sync::Arc;

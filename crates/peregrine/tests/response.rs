@@ -195,3 +195,23 @@ async fn no_content_sends_no_body_and_no_length() {
     assert!(r.content().is_empty());
     assert!(r.header("content-length").is_none());
 }
+
+struct ResetContent;
+
+#[peregrine::resource]
+impl ResetContent {
+    async fn on_post(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        resp.set_status(StatusCode::RESET_CONTENT);
+        resp.set_text("form cleared");
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn reset_content_sends_no_content_and_a_zero_length() {
+    let client = TestClient::new(App::new().add_route("/form", ResetContent));
+    let r = client.simulate_post("/form").send().await;
+    assert_eq!(r.status(), StatusCode::RESET_CONTENT, "{r:?}");
+    assert!(r.content().is_empty(), "RFC 9110 §15.3.6: no content in a 205: {r:?}");
+    assert_eq!(r.header("content-length"), Some("0"), "{r:?}");
+}

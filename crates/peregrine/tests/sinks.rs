@@ -130,3 +130,59 @@ async fn sinks_refuse_connect_and_trace_and_can_be_named_in_route_sets() {
         assert!(!allow.contains("CONNECT") && !allow.contains("TRACE"), "{allow}");
     }
 }
+
+#[tokio::test]
+async fn a_catch_all_sink_does_not_take_the_asterisk_form() {
+    let client = TestClient::new(App::new().add_sink(Named("all"), "/"));
+    let r = client.simulate_request("GET", "*").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "only OPTIONS may use `*`: {r:?}");
+    let r = client.simulate_request("OPTIONS", "*").await;
+    assert_eq!(r.status(), StatusCode::OK, "{r:?}");
+    assert!(r.header("allow").is_some(), "the server-wide OPTIONS answer: {r:?}");
+    assert_eq!(r.text(), "", "not the sink's answer: {r:?}");
+    assert_eq!(client.simulate_get("/x").await.text(), "all GET / []");
+}
+
+#[cfg(feature = "re")]
+#[tokio::test]
+async fn a_pattern_sink_in_a_mounted_app_reads_empty_fields_at_the_prefix() {
+    let mounted = App::new().add_sink_pattern(Named("re"), "/(?P<rest>.*)");
+    let client = TestClient::new(App::new().mount("/admin", mounted));
+    let r = client.simulate_get("/admin/users").await;
+    assert_eq!(r.text(), "re GET /(?P<rest>.*) [rest=users]", "{r:?}");
+    let r = client.simulate_get("/admin/").await;
+    assert_eq!(r.text(), "re GET /(?P<rest>.*) [rest=]", "{r:?}");
+    // The path is the prefix itself: the sink matched `/`, which the path does not hold.
+    let r = client.simulate_get("/admin").await;
+    assert_eq!(r.status(), StatusCode::OK, "{r:?}");
+    assert_eq!(r.text(), "re GET /(?P<rest>.*) [rest=]", "{r:?}");
+    let whole = App::new().add_sink_pattern(Named("whole"), "(?P<all>/.*)");
+    let client = TestClient::new(App::new().mount("/b", whole));
+    assert_eq!(client.simulate_get("/b").await.text(), "whole GET (?P<all>/.*) [all=]");
+    assert_eq!(
+        client.simulate_get("/b/c").await.text(),
+        "whole GET (?P<all>/.*) [all=/c]"
+    );
+}
+
+struct Field;
+
+#[peregrine::resource]
+impl Field {
+    async fn on_get(&self, req: &mut Request, resp: &mut Response) -> Result {
+        resp.set_text(format!("[{}]", req.field_str("rest").unwrap_or("none")));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_mounted_app_answers_its_bare_prefix_as_a_top_level_app_answers_the_root() {
+    let mounted = App::new().add_route("/{rest:path}", Field);
+    let client = TestClient::new(App::new().mount("/files", mounted));
+    assert_eq!(client.simulate_get("/files/a/b").await.text(), "[a/b]");
+    // The path is the prefix itself: the mounted app answers it as a top-level app answers `/`.
+    let top = TestClient::new(App::new().add_route("/{rest:path}", Field));
+    let (at_prefix, at_root) = (client.simulate_get("/files").await, top.simulate_get("/").await);
+    assert_eq!(at_prefix.status(), at_root.status(), "{at_prefix:?} {at_root:?}");
+    assert_eq!(at_prefix.text(), at_root.text(), "{at_prefix:?} {at_root:?}");
+}
