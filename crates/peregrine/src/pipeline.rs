@@ -655,13 +655,11 @@ fn shift_captures(captures: &mut Captures, prefix_len: usize, path_len: usize) {
         // from it is empty, at the path's end.
         let stand_in = path_len == prefix_len;
         for capture in captures.iter_mut() {
-            if stand_in {
-                capture.start = by;
-                capture.end = by;
+            (capture.start, capture.end) = if stand_in {
+                (by, by)
             } else {
-                capture.start += by;
-                capture.end += by;
-            }
+                (capture.start + by, capture.end + by)
+            };
         }
     }
 }
@@ -689,7 +687,7 @@ fn finish(method: &http::Method, mut resp: Response) -> http::Response<HyperBody
     out
 }
 
-/// The body a response other than a 200 to GET sends, by RFC 9110's rules for its status and method.
+/// The body a response sends when it is not a 200 to a method other than HEAD, by RFC 9110's rules.
 fn body_to_send(
     method: &http::Method,
     status: StatusCode,

@@ -205,6 +205,7 @@ impl Request {
     // PERF: captures recorded in place are neither moved into the request nor is an empty set dropped.
     #[inline]
     pub(crate) fn path_below_and_fields(&mut self, prefix_len: usize) -> (&str, &mut Fields) {
+        // `Request::path`, read from the fields themselves so that `fields` can be borrowed beside it.
         let path = self.path.as_deref().unwrap_or_else(|| self.head.uri.path());
         (below(path, prefix_len), &mut self.fields)
     }
