@@ -96,7 +96,7 @@ def main():
             problems.append(f"{path.relative_to(SRC)} names {m}, which belongs to server/")
 
     # 4. only the pipeline runs the request's stages
-    stage = re.compile(r"\.(process_request|process_resource|process_response)\s*\(|\.respond\s*\(|\(h\.call\)")
+    stage = re.compile(r"\.(process_request|process_resource|process_response)\s*\(|\.respond(_unboxed)?\s*\(|\(h\.call\)")
     allowed = {"pipeline.rs", "middleware.rs", "resource.rs"}
     for path, text in texts.items():
         rel = str(path.relative_to(SRC))

@@ -185,11 +185,12 @@ fn expand(mut block: ItemImpl) -> syn::Result<TokenStream2> {
         let call = quote_spanned_call(ident);
         let before_calls = befores.iter().map(|h| &h.call);
         let after_calls = afters.iter().map(|h| &h.call);
+        // What the pipeline calls (`respond_unboxed`): a small future is kept in place, a larger one boxed.
         arms.push(if befores.is_empty() && afters.is_empty() {
             quote! { #index => ::peregrine::__macro_support::responder(#call, self, req, resp), }
         } else {
             quote! {
-                #index => ::std::boxed::Box::pin(async move {
+                #index => ::peregrine::__macro_support::unboxed(async move {
                     #(
                         #before_calls.await?;
                         if resp.is_complete() {
@@ -249,6 +250,30 @@ fn resource_impl(
                 req: &'a mut ::peregrine::Request,
                 resp: &'a mut ::peregrine::Response,
             ) -> ::peregrine::BoxFuture<'a, ::peregrine::Result> {
+                ::std::boxed::Box::pin(self.__peregrine_respond(index, req, resp))
+            }
+
+            fn respond_unboxed<'a>(
+                &'a self,
+                index: usize,
+                req: &'a mut ::peregrine::Request,
+                resp: &'a mut ::peregrine::Response,
+            ) -> ::peregrine::__macro_support::ResponderFuture<'a> {
+                self.__peregrine_respond(index, req, resp)
+            }
+        }
+
+        // An inherent method rather than a call from one trait method to the other, so that a type that cannot
+        // be a resource (not `Sync`, say) gets each error once.
+        impl #impl_generics #self_ty #where_clause {
+            #[doc(hidden)]
+            #[inline]
+            fn __peregrine_respond<'a>(
+                &'a self,
+                index: usize,
+                req: &'a mut ::peregrine::Request,
+                resp: &'a mut ::peregrine::Response,
+            ) -> ::peregrine::__macro_support::ResponderFuture<'a> {
                 let _ = (&req, &resp);
                 match index {
                     #(#arms)*

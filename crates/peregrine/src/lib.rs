@@ -187,6 +187,7 @@ pub use uuid::Uuid;
 pub mod __macro_support {
     pub use crate::macro_support::*;
     pub use crate::methods::responder_method;
+    pub use crate::resource::ResponderFuture;
 }
 
 /// Compiles (and runs, where not marked `no_run`) the Rust blocks of the README, so it cannot drift.

@@ -7,7 +7,7 @@
 use std::future::Future;
 
 use crate::error::Result;
-use crate::resource::BoxFuture;
+use crate::resource::{BoxFuture, ResponderFuture};
 use crate::{Request, Response};
 
 /// A function that can serve as a responder of resource `R`.
@@ -17,8 +17,8 @@ use crate::{Request, Response};
     note = "responders borrow the request and response mutably and return `peregrine::Result` (that is, `Result<(), peregrine::Error>`); the future must be Send, so do not hold an `Rc` or a `std::sync::MutexGuard` across `.await`"
 )]
 pub trait Responder<'a, R: 'a> {
-    /// Calls the responder.
-    fn call(self, resource: &'a R, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result>;
+    /// Calls the responder, its future in place when small ([`ResponderFuture`]).
+    fn call(self, resource: &'a R, req: &'a mut Request, resp: &'a mut Response) -> ResponderFuture<'a>;
 }
 
 impl<'a, R: 'a, F, Fut> Responder<'a, R> for F
@@ -26,19 +26,27 @@ where
     F: FnOnce(&'a R, &'a mut Request, &'a mut Response) -> Fut,
     Fut: Future<Output = Result> + Send + 'a,
 {
-    fn call(self, resource: &'a R, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result> {
-        Box::pin(self(resource, req, resp))
+    #[inline]
+    fn call(self, resource: &'a R, req: &'a mut Request, resp: &'a mut Response) -> ResponderFuture<'a> {
+        ResponderFuture::from_or_box(self(resource, req, resp))
     }
 }
 
-/// Calls responder `f` of `resource`.
+/// Calls responder `f` of `resource`, its future in place when small.
+#[inline]
 pub fn responder<'a, R: 'a, F: Responder<'a, R>>(
     f: F,
     resource: &'a R,
     req: &'a mut Request,
     resp: &'a mut Response,
-) -> BoxFuture<'a, Result> {
+) -> ResponderFuture<'a> {
     f.call(resource, req, resp)
+}
+
+/// A responder's future with its hooks, in place when small.
+#[inline]
+pub fn unboxed<'a>(future: impl Future<Output = Result> + Send + 'a) -> ResponderFuture<'a> {
+    ResponderFuture::from_or_box(future)
 }
 
 /// A function that can serve as a before or after hook (named by its path).

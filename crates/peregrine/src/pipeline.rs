@@ -144,10 +144,9 @@ impl Pipeline {
         let in_flight = self.app.options.metrics.as_ref().map(|m| m.start());
         let trace = RequestTrace::start(req);
         let mut resp = Response::new();
-        let run = self.run(req, &mut resp);
         match &trace {
-            Some(trace) => InSpan::new(trace.span(), run).await,
-            None => run.await,
+            Some(trace) => InSpan::new(trace.span(), self.run(req, &mut resp)).await,
+            None => self.run(req, &mut resp).await,
         }
         #[cfg(feature = "compression")]
         if let Some(settings) = &self.app.compression {
@@ -393,7 +392,7 @@ impl Pipeline {
             None => None,
         };
         match responder {
-            Some(i) => target.resource.respond(usize::from(i), req, resp).await,
+            Some(i) => target.resource.respond_unboxed(usize::from(i), req, resp).await,
             None if method == OPTIONS => {
                 resp.set_status(StatusCode::OK);
                 resp.headers_mut().insert(header::ALLOW, target.allow_options.clone());
@@ -617,6 +616,7 @@ impl Pipeline {
         resp.set_error(HttpError::internal_server_error());
     }
 
+    #[inline]
     fn render_pending_error(&self, req: &Request, resp: &mut Response) {
         if let Some(error) = resp.error.take() {
             render_error(&error, req.accept(), resp);

@@ -98,7 +98,26 @@ pub trait Resource: Send + Sync + 'static {
 
     /// Calls the responder at `index` in [`Resource::responders`].
     fn respond<'a>(&'a self, index: usize, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result>;
+
+    /// [`Resource::respond`] as the pipeline calls it: a responder whose future fits [`ResponderFuture`] is
+    /// held in place, with no allocation. `#[peregrine::resource]` writes it; the default boxes, through
+    /// `respond`.
+    #[doc(hidden)]
+    fn respond_unboxed<'a>(
+        &'a self,
+        index: usize,
+        req: &'a mut Request,
+        resp: &'a mut Response,
+    ) -> ResponderFuture<'a> {
+        ResponderFuture::from(self.respond(index, req, resp))
+    }
 }
+
+/// A responder's future as the pipeline awaits it: in place when it takes at most 32 bytes (a responder that
+/// holds none of its own locals across an `.await`), else boxed inside. Not public API.
+// PERF: a small responder's future costs no allocation.
+#[doc(hidden)]
+pub type ResponderFuture<'a> = stackfuture::StackFuture<'a, Result, 32>;
 
 /// The same resource can serve several routes: share it with `Arc`.
 impl<R: Resource> Resource for std::sync::Arc<R> {
@@ -116,5 +135,14 @@ impl<R: Resource> Resource for std::sync::Arc<R> {
 
     fn respond<'a>(&'a self, index: usize, req: &'a mut Request, resp: &'a mut Response) -> BoxFuture<'a, Result> {
         (**self).respond(index, req, resp)
+    }
+
+    fn respond_unboxed<'a>(
+        &'a self,
+        index: usize,
+        req: &'a mut Request,
+        resp: &'a mut Response,
+    ) -> ResponderFuture<'a> {
+        (**self).respond_unboxed(index, req, resp)
     }
 }

@@ -29,10 +29,18 @@ pub(crate) struct RequestTrace {
 impl RequestTrace {
     /// Opens the span (when enabled) for a request that has just arrived; `None` when no subscriber wants
     /// `INFO` from anywhere, which one atomic load tells.
+    // PERF: inlined, so that a request without a subscriber pays the one load and no call.
+    #[inline]
     pub(crate) fn start(req: &Request) -> Option<Self> {
         if LevelFilter::current() < LevelFilter::INFO {
             return None;
         }
+        Some(Self::open(req))
+    }
+
+    /// [`RequestTrace::start`] once a subscriber wants `INFO`.
+    #[cold]
+    fn open(req: &Request) -> Self {
         let access = tracing::enabled!(target: "peregrine::access", Level::INFO);
         #[cfg(not(feature = "otel"))]
         let span = tracing::info_span!(
@@ -56,7 +64,7 @@ impl RequestTrace {
             };
         }
         let started = (access || !span.is_disabled()).then(Instant::now);
-        Some(RequestTrace { span, access, started })
+        RequestTrace { span, access, started }
     }
 
     /// The request's span, to instrument its work with.
