@@ -25,11 +25,17 @@ pub(crate) fn take() -> HeaderMap {
 /// Takes `map`'s allocation, emptied, as the thread's spare (unless it has none or has grown large), and
 /// leaves `map` empty.
 // PERF: by reference: a map that never allocated (a tower caller's request) is neither moved nor dropped.
+#[inline]
 pub(crate) fn give_back(map: &mut HeaderMap) {
     // `len` counts every value: a map holding one name many times has grown without its capacity showing it.
     if map.capacity() == 0 || map.capacity() > MAX_KEPT_CAPACITY || map.len() > MAX_KEPT_CAPACITY {
         return;
     }
+    keep(map);
+}
+
+/// [`give_back`] once the map is worth keeping.
+fn keep(map: &mut HeaderMap) {
     let mut map = std::mem::take(map);
     map.clear();
     SPARE.with(|spare| spare.set(Some(map)));

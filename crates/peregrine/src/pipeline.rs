@@ -60,6 +60,42 @@ pub(crate) struct Pipeline {
     layered: Option<crate::app::Handler>,
 }
 
+/// The body of [`Pipeline::handle`] and of the future [`Pipeline::handle_on_heap`] boxes, written once:
+/// `$pipeline` (a `&Pipeline` or an `Arc<Pipeline>`) serves `$req` (a `&mut Request`), start to finish, and
+/// the expression is the `http::Response`. Inside an `async` body; the layered path returns from it.
+macro_rules! serve {
+    ($pipeline:expr, $req:expr) => {{
+        let (pipeline, req): (&Pipeline, &mut Request) = (&$pipeline, $req);
+        #[cfg(feature = "tower")]
+        if let Some(layered) = &pipeline.layered {
+            if req.context().get::<layered::InsideLayers>().is_none() {
+                return layered(layered::into_http(req)).await;
+            }
+        }
+        #[cfg(feature = "metrics")]
+        let in_flight = pipeline.app.options.metrics.as_ref().map(|m| m.start());
+        let trace = RequestTrace::start(req);
+        let mut resp = Response::new();
+        match &trace {
+            Some(trace) => InSpan::new(trace.span(), pipeline.run(req, &mut resp)).await,
+            None => pipeline.run(req, &mut resp).await,
+        }
+        #[cfg(feature = "compression")]
+        if let Some(settings) = &pipeline.app.compression {
+            crate::compression::apply(settings, req.method(), req.headers(), &mut resp);
+        }
+        #[cfg(feature = "metrics")]
+        if let Some(in_flight) = in_flight {
+            in_flight.finish(req, resp.status());
+        }
+        if let Some(trace) = trace {
+            trace.finish(req, resp.status());
+        }
+        header_pool::give_back(&mut req.head.headers);
+        finish(req.method(), resp)
+    }};
+}
+
 impl Pipeline {
     pub(crate) fn new(app: App) -> Arc<Self> {
         Self::build(app, false)
@@ -134,33 +170,7 @@ impl Pipeline {
     /// Serves one request, start to finish. The caller owns the request, so its state is stored once, in the
     /// caller's future, rather than once more in this one's arguments.
     pub(crate) async fn handle(&self, req: &mut Request) -> http::Response<HyperBody> {
-        #[cfg(feature = "tower")]
-        if let Some(layered) = &self.layered {
-            if req.context().get::<layered::InsideLayers>().is_none() {
-                return layered(layered::into_http(req)).await;
-            }
-        }
-        #[cfg(feature = "metrics")]
-        let in_flight = self.app.options.metrics.as_ref().map(|m| m.start());
-        let trace = RequestTrace::start(req);
-        let mut resp = Response::new();
-        match &trace {
-            Some(trace) => InSpan::new(trace.span(), self.run(req, &mut resp)).await,
-            None => self.run(req, &mut resp).await,
-        }
-        #[cfg(feature = "compression")]
-        if let Some(settings) = &self.app.compression {
-            crate::compression::apply(settings, req.method(), req.headers(), &mut resp);
-        }
-        #[cfg(feature = "metrics")]
-        if let Some(in_flight) = in_flight {
-            in_flight.finish(req, resp.status());
-        }
-        if let Some(trace) = trace {
-            trace.finish(req, resp.status());
-        }
-        header_pool::give_back(&mut req.head.headers);
-        finish(req.method(), resp)
+        serve!(self, req)
     }
 
     /// The app's part of serving a request, on `resp` (fresh, or as the parent app left it): its middleware,
@@ -308,7 +318,11 @@ impl Pipeline {
         let pipeline = Arc::clone(self);
         // PERF: allocated first, so that the future is written into the block, not built aside and copied in.
         let block = Box::new_uninit();
-        Box::into_pin(Box::write(block, async move { pipeline.handle(&mut req).await }))
+        // PERF: `handle`'s body in this future, not awaited inside it: one future level fewer.
+        Box::into_pin(Box::write(block, async move {
+            let req = &mut req;
+            serve!(pipeline, req)
+        }))
     }
 
     /// The app being served.

@@ -94,6 +94,7 @@ const LOCATION_ESCAPES: &AsciiSet = &CONTROLS
 
 impl Response {
     /// A 200 response with no headers and no body.
+    #[inline]
     pub fn new() -> Self {
         Response {
             status: StatusCode::OK,
