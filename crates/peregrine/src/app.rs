@@ -256,16 +256,36 @@ impl App {
     /// # });
     /// ```
     ///
+    /// The prefix is matched literally, segment by segment, against the percent-decoded path; a trailing `/`
+    /// is ignored (`"/admin/"` mounts at `/admin`).
+    ///
     /// # Panics
-    /// When `prefix` does not start with `/` or is `/` alone (that would be the sub-app alone).
+    /// When `prefix` does not start with `/`, is `/` alone (that would be the sub-app alone), holds a field
+    /// (`{`, `}`: a prefix has none; put the field in the sub-app's templates, or use [`App::group`]), or
+    /// could never be reached: it is, or lies under, the prefix of an earlier mount, which takes every path
+    /// under it (mount the longer prefix first).
     #[must_use]
     #[track_caller]
     pub fn mount(mut self, prefix: &str, app: App) -> Self {
+        let given = prefix;
         let prefix = prefix.trim_end_matches('/');
         assert!(
             prefix.starts_with('/'),
-            "mount: the prefix '{prefix}' must start with '/' and not be '/' alone"
+            "mount: the prefix '{given}' must start with '/' and not be '/' alone"
         );
+        assert!(
+            !prefix.contains(['{', '}']),
+            "mount: the prefix '{given}' holds a field; a mount prefix is matched literally, so put fields in the mounted app's templates or use App::group"
+        );
+        if let Some((earlier, _)) = self
+            .mounts
+            .iter()
+            .find(|(earlier, _)| crate::route_set::under_prefix(prefix, earlier))
+        {
+            panic!(
+                "mount: the prefix '{given}' could never be reached: '{earlier}', mounted earlier, takes every path under it (mount the longer prefix first)"
+            );
+        }
         self.mounts.push((prefix.to_owned(), app));
         self
     }

@@ -5,6 +5,7 @@
 //! [`http_body::Body`]; the response body tells whoever registered a [`BodyDone`] when it is finished with
 //! (the server's header-read watchdog today), without knowing who that is.
 
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -114,6 +115,28 @@ pub(crate) fn too_large(limit: usize) -> HttpError {
     HttpError::content_too_large().with_description(format!("The request body may not exceed {limit} bytes."))
 }
 
+/// What a streamed body ends with when its stream panicked (logged here). The status line is sent by then, so
+/// the connection is closed (HTTP/1) or the stream reset (HTTP/2), as when a stream fails, rather than the
+/// panic reaching the connection's task or a tower caller polling the body.
+#[cold]
+fn stream_panicked(panic: &(dyn std::any::Any + Send)) -> BoxError {
+    let message = crate::catch_unwind::panic_message(panic);
+    tracing::error!(panic = %message, "a response body stream panicked; ending the body");
+    Box::new(StreamPanicked)
+}
+
+/// The error a streamed body ends with when its stream panicked.
+#[derive(Debug)]
+struct StreamPanicked;
+
+impl std::fmt::Display for StreamPanicked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the response body stream panicked")
+    }
+}
+
+impl std::error::Error for StreamPanicked {}
+
 /// A boxed stream of body chunks, for streaming responses.
 pub type BodyStream = Pin<Box<dyn Stream<Item = std::result::Result<Bytes, BoxError>> + Send + 'static>>;
 
@@ -143,7 +166,14 @@ impl ResponseBody {
                 ResponseBody::Full(b) if !b.is_empty() => Poll::Ready(Some(Ok(b))),
                 _ => Poll::Ready(None),
             },
-            ResponseBody::Stream(s) => s.as_mut().poll_next(cx),
+            ResponseBody::Stream(s) => match std::panic::catch_unwind(AssertUnwindSafe(|| s.as_mut().poll_next(cx))) {
+                Ok(chunk) => chunk,
+                Err(panic) => {
+                    // A stream that panicked is not polled again.
+                    *self = ResponseBody::Empty;
+                    Poll::Ready(Some(Err(stream_panicked(&*panic))))
+                }
+            },
             #[cfg(feature = "files")]
             ResponseBody::File(f) => f.poll_chunk(cx),
         }

@@ -49,8 +49,11 @@ use crate::{Error, Request, Response, Result};
 /// A frozen app, shared by every connection.
 pub(crate) struct Pipeline {
     app: App,
-    /// `Allow` for `OPTIONS *`: every method some route serves, then OPTIONS (RFC 9110 §9.3.7).
+    /// `Allow` for `OPTIONS *`: every method some route, sink or mounted app serves, then OPTIONS (RFC 9110
+    /// §9.3.7).
     allow_any_route: HeaderValue,
+    /// The methods behind `allow_any_route`, by [`methods::index`], for the app this one is mounted in.
+    served: [bool; methods::METHODS.len()],
     /// Apps mounted under a prefix (without a trailing `/`), in the order mounted.
     mounts: Vec<Mount>,
     /// Whether this app is mounted in another (its requests carry a prefix).
@@ -103,7 +106,7 @@ impl Pipeline {
 
     fn build(mut app: App, mounted: bool) -> Arc<Self> {
         app.freeze_route_options();
-        let mounts = std::mem::take(&mut app.mounts)
+        let mounts: Vec<Mount> = std::mem::take(&mut app.mounts)
             .into_iter()
             .map(|(prefix, child)| Mount {
                 middleware: app.middleware_of(&prefix).collect(),
@@ -112,11 +115,17 @@ impl Pipeline {
             })
             .collect();
         let mut served = [false; methods::METHODS.len()];
-        for (_, target) in app.router.routes() {
+        let targets = app.router.routes().map(|(_, target)| target);
+        for target in targets.chain(app.sinks.iter().map(|sink| &sink.target)) {
             for name in &target.route.methods {
                 if let Some(i) = methods::index_of_name(name) {
                     served[i] = true;
                 }
+            }
+        }
+        for mount in &mounts {
+            for (here, there) in served.iter_mut().zip(mount.pipeline.served) {
+                *here |= there;
             }
         }
         served[methods::OPTIONS] = true;
@@ -130,6 +139,7 @@ impl Pipeline {
         Arc::new_cyclic(|_pipeline| Pipeline {
             app,
             allow_any_route,
+            served,
             mounts,
             mounted,
             #[cfg(feature = "tower")]
@@ -710,12 +720,14 @@ fn body_to_send(
 ) -> ResponseBody {
     if status.is_informational() || status == StatusCode::NO_CONTENT {
         headers.remove(header::CONTENT_LENGTH);
+        headers.remove(header::CONTENT_TYPE);
         ResponseBody::Empty
     } else if status == StatusCode::NOT_MODIFIED {
         ResponseBody::Empty
     } else if status == StatusCode::RESET_CONTENT {
         // No content in a 205 (RFC 9110 §15.3.6): the body is dropped and sent as `Content-Length: 0`.
         headers.remove(header::CONTENT_LENGTH);
+        headers.remove(header::CONTENT_TYPE);
         ResponseBody::Empty
     } else if method == http::Method::HEAD {
         // The length the GET body would have had; hyper sends no body for HEAD.

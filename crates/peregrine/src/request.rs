@@ -246,7 +246,8 @@ impl Request {
     }
 
     /// The template of the route that matched, such as `/users/{id:int}`; `None` before routing and when no
-    /// route matched.
+    /// route matched. In a mounted app it is the template as that app added it, without the mount's prefix
+    /// ([`Request::prefix`] gives that).
     #[inline]
     pub fn uri_template(&self) -> Option<&str> {
         self.fields.info.as_deref().map(|i| i.template())

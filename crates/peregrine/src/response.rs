@@ -126,7 +126,12 @@ impl Response {
         self.status
     }
 
-    /// Sets the status.
+    /// Sets the status. Some statuses decide what of the response is sent, by RFC 9110's rules:
+    ///
+    /// - 1xx and 204 (§15.3.5) send no body and neither `Content-Length` nor `Content-Type`;
+    /// - 205 (§15.3.6) sends no body and `Content-Length: 0`, without `Content-Type`;
+    /// - 304 (§15.4.5) sends no body and keeps the headers set (`ETag`, `Cache-Control`, ...);
+    /// - any status, to a HEAD request, sends no body and the `Content-Length` the GET body would have had.
     #[inline]
     pub fn set_status(&mut self, status: StatusCode) {
         self.status = status;

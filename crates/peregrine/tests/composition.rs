@@ -89,6 +89,47 @@ fn a_name_is_given_once() {
     let _ = named_app().add_route("/b/{id}", Echo).route_name("/b/{id}", "book");
 }
 
+#[test]
+#[should_panic(expected = "mount: the prefix '/' must start with '/' and not be '/' alone")]
+fn a_mount_at_the_root_is_refused_naming_the_prefix_given() {
+    let _ = App::new().mount("/", App::new());
+}
+
+#[test]
+#[should_panic(expected = "mount: the prefix '/teams/{id}' holds a field")]
+fn a_mount_prefix_with_a_field_is_refused() {
+    let _ = App::new().mount("/teams/{id}", App::new().add_route("/", Echo));
+}
+
+#[test]
+#[should_panic(expected = "the prefix '/api/v2' could never be reached: '/api', mounted earlier")]
+fn a_mount_under_an_earlier_mount_is_refused() {
+    let _ = App::new().mount("/api", App::new()).mount("/api/v2", App::new());
+}
+
+#[test]
+#[should_panic(expected = "the prefix '/api/' could never be reached: '/api', mounted earlier")]
+fn a_second_mount_at_the_same_prefix_is_refused() {
+    let _ = App::new().mount("/api", App::new()).mount("/api/", App::new());
+}
+
+#[tokio::test]
+async fn a_longer_prefix_mounted_first_and_a_trailing_slash_both_work() {
+    let app = App::new()
+        .mount("/api/v2/", App::new().add_route("/echo", Echo))
+        .mount("/api", App::new().add_route("/{version}/echo", Echo));
+    let client = TestClient::new(app);
+    let r = client.simulate_get("/api/v2/echo").await;
+    assert_eq!(r.status(), 200, "{r:?}");
+    assert_eq!(
+        r.text(),
+        "/echo []",
+        "the longer prefix's app answered, not /api's: {r:?}"
+    );
+    let r = client.simulate_get("/api/v1/echo").await;
+    assert_eq!(r.text(), "/{version}/echo [version=v1]", "{r:?}");
+}
+
 struct Created;
 
 #[peregrine::resource]

@@ -170,3 +170,42 @@ async fn options_asterisk_lists_every_method_some_route_serves() {
         "an app with no routes serves only OPTIONS"
     );
 }
+
+/// Takes any path under its prefix.
+struct Files;
+
+impl peregrine::Sink for Files {
+    async fn on_request(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        resp.set_text("file");
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn options_asterisk_counts_what_mounted_apps_and_sinks_serve() {
+    let mounted = App::new().add_route("/echo/{x}", Echo);
+    let client = TestClient::new(App::new().add_route("/hello", Hello).mount("/api", mounted));
+    let r = client.simulate_request("OPTIONS", "*").await;
+    assert_eq!(
+        r.header("allow"),
+        Some("GET, HEAD, OPTIONS, POST"),
+        "POST is served under /api: {r:?}"
+    );
+
+    let nested = App::new().mount("/v1", App::new().add_route("/echo", Echo));
+    let client = TestClient::new(App::new().mount("/api", nested));
+    let r = client.simulate_request("OPTIONS", "*").await;
+    assert_eq!(
+        r.header("allow"),
+        Some("GET, HEAD, OPTIONS, POST"),
+        "two mounts down: {r:?}"
+    );
+
+    let client = TestClient::new(App::new().add_sink(Files, "/files"));
+    let r = client.simulate_request("OPTIONS", "*").await;
+    assert_eq!(
+        r.header("allow"),
+        Some("DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"),
+        "a sink serves every method but CONNECT and TRACE: {r:?}"
+    );
+}

@@ -194,6 +194,7 @@ async fn no_content_sends_no_body_and_no_length() {
     assert_eq!(r.status(), 204);
     assert!(r.content().is_empty());
     assert!(r.header("content-length").is_none());
+    assert!(r.header("content-type").is_none(), "no content, so no type: {r:?}");
 }
 
 struct ResetContent;
@@ -214,4 +215,5 @@ async fn reset_content_sends_no_content_and_a_zero_length() {
     assert_eq!(r.status(), StatusCode::RESET_CONTENT, "{r:?}");
     assert!(r.content().is_empty(), "RFC 9110 §15.3.6: no content in a 205: {r:?}");
     assert_eq!(r.header("content-length"), Some("0"), "{r:?}");
+    assert!(r.header("content-type").is_none(), "no content, so no type: {r:?}");
 }

@@ -2,8 +2,12 @@
 
 mod support;
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
 use peregrine::server::ServerConfig;
-use peregrine::App;
+use peregrine::{App, Request, Response, Result};
 use support::http1::Conn;
 use support::server::{get, start};
 use support::stream::{read_until, Streamed};
@@ -25,4 +29,63 @@ async fn a_streamed_chunk_reaches_the_client_while_the_stream_waits_for_the_next
     drop(tx);
     let rest = read_until(&mut c, |text| text.ends_with("0\r\n\r\n")).await;
     assert!(rest.contains("second"), "{rest}");
+}
+
+/// Sends "first", then panics when polled for more.
+struct Panicking {
+    sent: bool,
+}
+
+impl futures_core::Stream for Panicking {
+    type Item = std::result::Result<bytes::Bytes, std::io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        assert!(!self.sent, "the stream broke after its first chunk");
+        self.sent = true;
+        Poll::Ready(Some(Ok(bytes::Bytes::from_static(b"first"))))
+    }
+}
+
+struct PanicsMidway;
+
+#[peregrine::resource]
+impl PanicsMidway {
+    async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        resp.set_stream(Panicking { sent: false });
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_stream_that_panics_ends_its_body_and_the_server_serves_on() {
+    let app = App::new()
+        .add_route("/panics", PanicsMidway)
+        .add_route("/hello", support::Hello);
+    let server = start(app, ServerConfig::new()).await;
+    let mut c = Conn::open(server.addr).await;
+    c.send(&get("/panics")).await;
+    // The body cannot be finished: the connection is closed before the last chunk (what was buffered of the
+    // head and the first chunk may or may not have been written by then).
+    let mut seen = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        let mut chunk = [0u8; 1024];
+        while let Ok(n @ 1..) = tokio::io::AsyncReadExt::read(&mut c.stream, &mut chunk).await {
+            seen.extend_from_slice(&chunk[..n]);
+        }
+    })
+    .await
+    .expect("the connection is closed within 5 s");
+    let seen = String::from_utf8_lossy(&seen);
+    assert!(
+        !seen.ends_with("0\r\n\r\n"),
+        "the body did not end as if complete: {seen}"
+    );
+    let mut again = Conn::open(server.addr).await;
+    let r = again.exchange(&get("/hello"), false).await;
+    assert_eq!(
+        r.status,
+        200,
+        "the server serves on: {}",
+        String::from_utf8_lossy(&r.body)
+    );
 }

@@ -180,3 +180,46 @@ async fn a_failing_layer_is_a_500_and_the_test_client_sees_layers_too() {
     assert_eq!(r.status(), 500, "{r:?}");
     assert!(!r.text().contains("on purpose"), "the detail stays in the log: {r:?}");
 }
+
+/// Sends "first", then panics when polled for more.
+struct Panicking {
+    sent: bool,
+}
+
+impl futures_core::Stream for Panicking {
+    type Item = std::result::Result<Bytes, std::io::Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        assert!(!self.sent, "the stream broke after its first chunk");
+        self.sent = true;
+        std::task::Poll::Ready(Some(Ok(Bytes::from_static(b"first"))))
+    }
+}
+
+struct PanicsMidway;
+
+#[peregrine::resource]
+impl PanicsMidway {
+    async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        resp.set_stream(Panicking { sent: false });
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_body_stream_that_panics_fails_the_body_instead_of_panicking_in_the_caller() {
+    let service = App::new().add_route("/panics", PanicsMidway).into_service();
+    let request = http::Request::get("/panics").body(Full::new(Bytes::new())).unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = response.into_body();
+    let first = body.frame().await.expect("a first frame").expect("not an error");
+    assert_eq!(first.into_data().unwrap(), Bytes::from_static(b"first"));
+    let failed = body.frame().await.expect("an error, not the end");
+    let error = failed.expect_err("the stream's panic ends the body with an error");
+    assert_eq!(error.to_string(), "the response body stream panicked");
+    assert!(body.frame().await.is_none(), "nothing after the error");
+}
