@@ -175,7 +175,8 @@ impl App {
     /// Routes `template` to `resource` (Falcon's `add_route`).
     ///
     /// # Panics
-    /// When the template is invalid or conflicts with an earlier one, with a message that quotes it; use
+    /// When the template is invalid, conflicts with an earlier one, or lies under the prefix of a mounted app
+    /// (which takes every path under it; see [`App::mount`]), with a message that quotes it; use
     /// [`App::try_add_route`] to get the error instead. Routes are added at start-up, so a bad one stops the
     /// program before it serves anything.
     #[must_use]
@@ -213,6 +214,12 @@ impl App {
         suffix: &str,
     ) -> std::result::Result<(), RouteError> {
         let type_name = resource.name();
+        if let Some(prefix) = self.mount_over(template) {
+            return Err(RouteError::new(format!(
+                "cannot route '{template}' to {type_name}: the app mounted at '{prefix}' takes every path under \
+                 it, so the route could never be reached (add it to the mounted app)"
+            )));
+        }
         resource.prepare_hooks();
         let target = Target::new(Arc::new(resource), template, type_name, suffix)
             .map_err(|why| RouteError::new(format!("cannot route '{template}' to {type_name}: {why}")))?;
@@ -261,9 +268,10 @@ impl App {
     ///
     /// # Panics
     /// When `prefix` does not start with `/`, is `/` alone (that would be the sub-app alone), holds a field
-    /// (`{`, `}`: a prefix has none; put the field in the sub-app's templates, or use [`App::group`]), or
-    /// could never be reached: it is, or lies under, the prefix of an earlier mount, which takes every path
-    /// under it (mount the longer prefix first).
+    /// (`{`, `}`: a prefix has none; put the field in the sub-app's templates, or use [`App::group`]), could
+    /// never be reached (it is, or lies under, the prefix of an earlier mount, which takes every path under
+    /// it: mount the longer prefix first), or would hide a route or a sink's prefix added earlier under it
+    /// (add those to the mounted app). A route or sink added later under the prefix panics the same way.
     #[must_use]
     #[track_caller]
     pub fn mount(mut self, prefix: &str, app: App) -> Self {
@@ -277,17 +285,26 @@ impl App {
             !prefix.contains(['{', '}']),
             "mount: the prefix '{given}' holds a field; a mount prefix is matched literally, so put fields in the mounted app's templates or use App::group"
         );
-        if let Some((earlier, _)) = self
-            .mounts
-            .iter()
-            .find(|(earlier, _)| crate::route_set::under_prefix(prefix, earlier))
-        {
+        if let Some(earlier) = self.mount_over(prefix) {
             panic!(
                 "mount: the prefix '{given}' could never be reached: '{earlier}', mounted earlier, takes every path under it (mount the longer prefix first)"
             );
         }
+        let routes = self.router.routes().map(|(info, _)| info.template());
+        let sinks = self.sinks.iter().filter_map(|s| s.matcher.prefix());
+        if let Some(hidden) = routes.chain(sinks).find(|t| crate::route_set::under_prefix(t, prefix)) {
+            panic!(
+                "mount: the prefix '{given}' would hide '{hidden}', added earlier: a mount takes every path under its prefix (add it to the mounted app)"
+            );
+        }
         self.mounts.push((prefix.to_owned(), app));
         self
+    }
+
+    /// The prefix of the mount that takes every path under `text` (a template or a prefix), if any.
+    fn mount_over(&self, text: &str) -> Option<&str> {
+        (self.mounts.iter().map(|(prefix, _)| prefix.as_str()))
+            .find(|prefix| crate::route_set::under_prefix(text, prefix))
     }
 
     /// Adds the routes `build` adds to a [`RouteGroup`] with `prefix` in front of their templates: an API
@@ -340,7 +357,7 @@ impl App {
     /// ```
     ///
     /// # Panics
-    /// When `prefix` does not start with `/`.
+    /// When `prefix` does not start with `/`, or lies under the prefix of a mounted app (see [`App::mount`]).
     #[must_use]
     #[track_caller]
     pub fn add_sink(self, sink: impl Sink, prefix: &str) -> Self {
@@ -367,12 +384,23 @@ impl App {
         }
     }
 
+    #[track_caller]
     fn push_sink<S: Sink>(self, sink: S, matcher: Matcher) -> Self {
         self.push_prefix_resource(SinkResource(sink), matcher)
     }
 
     /// Adds `resource` as the first prefix route tried (sinks and static routes share one list).
+    ///
+    /// # Panics
+    /// When the prefix lies under a mount's, which takes every path under it.
+    #[track_caller]
     fn push_prefix_resource<R: Resource>(mut self, resource: R, matcher: Matcher) -> Self {
+        if let Some(mount) = matcher.prefix().and_then(|prefix| self.mount_over(prefix)) {
+            panic!(
+                "the prefix '{}' could never be reached: the app mounted at '{mount}' takes every path under it (add it to the mounted app)",
+                matcher.text()
+            );
+        }
         let text = matcher.text().to_owned();
         let info = Arc::new(RouteInfo::named(&text, matcher.field_names()));
         let type_name = resource.name();
@@ -398,8 +426,8 @@ impl App {
     /// ```
     ///
     /// # Panics
-    /// When `prefix` does not start with `/`, `directory` is not a directory, or the fallback file is not a
-    /// plain relative path.
+    /// When `prefix` does not start with `/` or lies under a mounted app's prefix, `directory` is not a
+    /// directory, or the fallback file is not a plain relative path.
     #[cfg(feature = "files")]
     #[must_use]
     #[track_caller]
@@ -720,7 +748,10 @@ impl App {
             .collect();
         for (set, _) in &self.route_middleware {
             if let Some(unknown) = set.unknown_templates(&known).next() {
-                panic!("add_route_middleware: no route has the template '{unknown}'");
+                panic!(
+                    "add_route_middleware: no route, sink or mount has the template '{unknown}' (templates are compared as written, converter arguments included; the app has: {})",
+                    known.join(", ")
+                );
             }
         }
         let attached: Vec<Box<[Arc<dyn DynMiddleware>]>> = self
@@ -782,8 +813,9 @@ impl App {
     /// Whether an unhandled error or a panic (each answered 500) is printed to stderr when no `tracing`
     /// subscriber is set (default on). Their detail never goes to the client; with a subscriber it goes to
     /// the `tracing` log as an `ERROR` event, and without one this line is all there is. Peregrine installs
-    /// no global subscriber itself. (The server's one `listening on …` line at start goes to stderr the same
-    /// way, whatever this says: the app is not known when the server binds.)
+    /// no global subscriber itself. (The server's one `listening on …` line at start, and the line for a
+    /// streamed body whose stream fails, go to stderr the same way whatever this says: the app is not known
+    /// when the server binds, nor when a body is sent.)
     #[must_use]
     pub fn stderr_fallback(mut self, on: bool) -> Self {
         self.options.stderr_fallback = on;

@@ -115,6 +115,18 @@ pub(crate) fn too_large(limit: usize) -> HttpError {
     HttpError::content_too_large().with_description(format!("The request body may not exceed {limit} bytes."))
 }
 
+/// A stream's error, logged as it ends the body: an `ERROR` event, or a line on stderr when no `tracing`
+/// subscriber is set (whatever `App::stderr_fallback` says: the body is sent after the app is done).
+#[cold]
+fn stream_failed(error: BoxError) -> BoxError {
+    tracing::error!(error = %error, "a response body stream failed; ending the body");
+    crate::stderr::fallback_to_stderr(
+        true,
+        format_args!("a response body stream failed; ending the body: {error}"),
+    );
+    error
+}
+
 /// What a streamed body ends with when its stream panicked (logged here). The status line is sent by then, so
 /// the connection is closed (HTTP/1) or the stream reset (HTTP/2), as when a stream fails, rather than the
 /// panic reaching the connection's task or a tower caller polling the body.
@@ -122,6 +134,10 @@ pub(crate) fn too_large(limit: usize) -> HttpError {
 fn stream_panicked(panic: &(dyn std::any::Any + Send)) -> BoxError {
     let message = crate::catch_unwind::panic_message(panic);
     tracing::error!(panic = %message, "a response body stream panicked; ending the body");
+    crate::stderr::fallback_to_stderr(
+        true,
+        format_args!("a response body stream panicked; ending the body: {message}"),
+    );
     Box::new(StreamPanicked)
 }
 
@@ -166,16 +182,28 @@ impl ResponseBody {
                 ResponseBody::Full(b) if !b.is_empty() => Poll::Ready(Some(Ok(b))),
                 _ => Poll::Ready(None),
             },
-            ResponseBody::Stream(s) => match std::panic::catch_unwind(AssertUnwindSafe(|| s.as_mut().poll_next(cx))) {
-                Ok(chunk) => chunk,
-                Err(panic) => {
-                    // A stream that panicked is not polled again.
-                    *self = ResponseBody::Empty;
-                    Poll::Ready(Some(Err(stream_panicked(&*panic))))
-                }
-            },
+            ResponseBody::Stream(_) => self.poll_stream(cx),
             #[cfg(feature = "files")]
             ResponseBody::File(f) => f.poll_chunk(cx),
+        }
+    }
+
+    /// [`ResponseBody::poll_chunk`] for a stream: its error is logged, and a panic inside it caught, logged and
+    /// turned into an error that ends the body.
+    // PERF: out of line, so that polling an in-memory body stays small where it is inlined.
+    #[inline(never)]
+    fn poll_stream(&mut self, cx: &mut Context<'_>) -> Poll<Option<std::result::Result<Bytes, BoxError>>> {
+        let ResponseBody::Stream(s) = self else {
+            return Poll::Ready(None);
+        };
+        match std::panic::catch_unwind(AssertUnwindSafe(|| s.as_mut().poll_next(cx))) {
+            Ok(Poll::Ready(Some(Err(e)))) => Poll::Ready(Some(Err(stream_failed(e)))),
+            Ok(chunk) => chunk,
+            Err(panic) => {
+                // A stream that panicked is not polled again.
+                *self = ResponseBody::Empty;
+                Poll::Ready(Some(Err(stream_panicked(&*panic))))
+            }
         }
     }
 

@@ -123,6 +123,7 @@ mod response_headers;
 mod route_set;
 mod route_table;
 mod status;
+mod stderr;
 mod trace;
 
 pub mod cors;
@@ -145,6 +146,9 @@ pub mod testing;
 
 pub use app::{App, RouteGroup, DEFAULT_REQUEST_TIMEOUT};
 pub use body::{BodyStream, BoxError};
+/// The `bytes` crate's `Bytes`, what bodies are made of (`set_data`, `set_stream`, `body_bytes`), so an app
+/// needs no dependency of its own to name it.
+pub use bytes::Bytes;
 #[cfg(feature = "compression")]
 pub use compression::Compression;
 pub use error::{Error, HttpError, HttpStatus, Link, Result};

@@ -58,6 +58,10 @@ use crate::{Request, Response};
 )]
 pub trait Middleware: Send + Sync + 'static {
     /// Before routing. Return an error, or call `resp.complete()`, to skip routing and the responder.
+    ///
+    /// It runs for every request, `OPTIONS` (CORS preflights included) and `OPTIONS *` among them: an
+    /// authentication check here should let `OPTIONS` through, or go in `process_resource` or on the routes
+    /// that need it ([`App::add_route_middleware`](crate::App::add_route_middleware)).
     fn process_request(&self, req: &mut Request, resp: &mut Response) -> impl Future<Output = Result> + Send {
         let _ = (req, resp);
         Unimplemented

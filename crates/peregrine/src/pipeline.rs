@@ -20,6 +20,7 @@
 use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -42,7 +43,7 @@ use crate::middleware::DynMiddleware;
 use crate::render::{render_error, PrerenderedError};
 use crate::resource::BoxFuture;
 use crate::routing::{Captures, Fields};
-use crate::trace::{self, InSpan, RequestTrace};
+use crate::trace::{InSpan, RequestTrace};
 use crate::{conditional, ranges};
 use crate::{Error, Request, Response, Result};
 
@@ -369,7 +370,10 @@ impl Pipeline {
         if req.decode_path().is_err() {
             return Err(HttpError::bad_request()
                 .with_title("Invalid path")
-                .with_description("The request path is not valid UTF-8 once percent-decoded.")
+                .with_description(
+                    "The request path has a `%` not followed by two hex digits, or is not valid UTF-8 once \
+                     percent-decoded.",
+                )
                 .into());
         }
         if !self.mounts.is_empty() {
@@ -619,7 +623,7 @@ impl Pipeline {
     fn report_500(&self, req: &Request, what: &str, detail: &dyn std::fmt::Display) {
         let route = req.uri_template().unwrap_or("-");
         tracing::error!(method = %req.method(), path = req.path(), route, detail = %detail, "{what}; answering 500");
-        trace::fallback_to_stderr(
+        crate::stderr::fallback_to_stderr(
             self.app.options.stderr_fallback,
             format_args!(
                 "{what}; answering 500: {} {} (route {route}): {detail}",
@@ -758,14 +762,15 @@ impl std::fmt::Display for ErrorChain<'_> {
 
 pin_project_lite::pin_project! {
     /// Polls a request's future against its timeout: the app's, or the route's own once routing has told
-    /// `route` the route. Resolves to `None` when time runs out, dropping nothing itself: the
-    /// caller drops the future by finishing.
+    /// `route` the route. Resolves to `None` when time runs out, after dropping the future, so that a panic in
+    /// the drop of one of its locals is caught and logged like a panic in the responder (the answer stays
+    /// 504).
     ///
     /// The clock starts the first time the request has to wait: a request that completes in its first poll
     /// never reads the clock nor touches the timer wheel, which keeps the fast path free of both.
     struct Deadline<'a, F> {
         #[pin]
-        inner: F,
+        inner: Option<F>,
         pipeline: &'a Pipeline,
         routed: &'a AtomicU32,
         timer: Option<Pin<Box<Timer>>>,
@@ -784,7 +789,7 @@ pin_project_lite::pin_project! {
 impl<'a, F> Deadline<'a, F> {
     fn new(inner: F, pipeline: &'a Pipeline, routed: &'a AtomicU32) -> Self {
         Deadline {
-            inner,
+            inner: Some(inner),
             pipeline,
             routed,
             timer: None,
@@ -796,8 +801,11 @@ impl<F: Future> Future for Deadline<'_, F> {
     type Output = Option<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        if let Poll::Ready(v) = this.inner.poll(cx) {
+        let mut this = self.project();
+        let Some(inner) = this.inner.as_mut().as_pin_mut() else {
+            return Poll::Ready(None);
+        };
+        if let Poll::Ready(v) = inner.poll(cx) {
             return Poll::Ready(Some(v));
         }
         let pipeline = *this.pipeline;
@@ -821,9 +829,26 @@ impl<F: Future> Future for Deadline<'_, F> {
             timer.sleep.as_mut().reset(deadline);
         }
         match timer.sleep.poll(cx) {
-            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Ready(()) => {
+                drop_timed_out(this.inner, pipeline);
+                Poll::Ready(None)
+            }
             Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+/// Drops a request's future that ran out of time, catching a panic in the drop of one of its locals.
+#[cold]
+fn drop_timed_out<F>(mut inner: Pin<&mut Option<F>>, pipeline: &Pipeline) {
+    // An assignment whose drop panics still stores the new value, so `inner` is `None` either way.
+    if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| inner.set(None))) {
+        let message = crate::catch_unwind::panic_message(&*panic);
+        tracing::error!(panic = %message, "panic while dropping a timed-out request's future; answering 504");
+        crate::stderr::fallback_to_stderr(
+            pipeline.app.options.stderr_fallback,
+            format_args!("panic while dropping a timed-out request's future; answering 504: {message}"),
+        );
     }
 }
 

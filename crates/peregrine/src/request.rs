@@ -130,7 +130,7 @@ impl Request {
         Ok(())
     }
 
-    /// Decodes the path once; `Err` when the decoded bytes are not UTF-8.
+    /// Decodes the path once; `Err` when an escape is malformed or the decoded bytes are not UTF-8.
     #[inline]
     pub(crate) fn decode_path(&mut self) -> std::result::Result<(), ()> {
         // PERF: most paths hold no `%`; read by words (bench/NOTES.md, "A request through the app's tower service")
@@ -173,8 +173,10 @@ impl Request {
     }
 
     /// The percent-decoded path, as routed. An encoded slash (`%2F`) stays encoded, so that it cannot be
-    /// mistaken for a segment boundary (RFC 3986 §2.2; Falcon decodes it, which changes routing). Before
-    /// routing (in `process_request`), and in a request made with
+    /// mistaken for a segment boundary (RFC 3986 §2.2; Falcon decodes it, which changes routing); `%252F` reads
+    /// `%2F` too, so compare [`Request::raw_path`] where the two must differ. A malformed escape or a path that
+    /// is not UTF-8 once decoded is answered 400 before routing. Before routing (in `process_request`), and in
+    /// a request made with
     /// [`create_req`](crate::testing::create_req), it is the path as received.
     ///
     /// ```
@@ -536,27 +538,26 @@ fn below(path: &str, prefix_len: usize) -> &str {
     }
 }
 
-/// Percent-decodes a path, keeping `%2F` encoded; `None` when the result is not UTF-8.
+/// Percent-decodes a path, keeping `%2F` encoded; `None` when a `%` is not followed by two hex digits (RFC 3986
+/// §2.1) or the result is not UTF-8.
 fn decode_path(raw: &str) -> Option<String> {
     let mut out = Vec::with_capacity(raw.len());
     let bytes = raw.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                let byte = (h * 16 + l) as u8;
-                if byte == b'/' {
-                    out.extend_from_slice(&bytes[i..i + 3]);
-                } else {
-                    out.push(byte);
-                }
-                i += 3;
-                continue;
-            }
+        if bytes[i] != b'%' {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
         }
-        out.push(bytes[i]);
-        i += 1;
+        let hex = |at: usize| bytes.get(at).and_then(|&b| (b as char).to_digit(16));
+        let byte = (hex(i + 1)? * 16 + hex(i + 2)?) as u8;
+        if byte == b'/' {
+            out.extend_from_slice(&bytes[i..i + 3]);
+        } else {
+            out.push(byte);
+        }
+        i += 3;
     }
     String::from_utf8(out).ok()
 }
@@ -656,8 +657,14 @@ mod tests {
     fn path_decoding_keeps_encoded_slash() {
         assert_eq!(decode_path("/a%20b/c%2Fd").unwrap(), "/a b/c%2Fd");
         assert_eq!(decode_path("/caf%C3%A9").unwrap(), "/café");
-        assert_eq!(decode_path("/bad%zz").unwrap(), "/bad%zz");
-        assert_eq!(decode_path("/end%2").unwrap(), "/end%2");
+        assert_eq!(decode_path("/%41%2f%2F").unwrap(), "/A%2f%2F");
+        for malformed in ["/bad%zz", "/end%2", "/end%", "/%", "/%%41", "/%4G", "/%\u{e9}9"] {
+            assert_eq!(
+                decode_path(malformed),
+                None,
+                "{malformed}: RFC 3986 §2.1 wants two hex digits"
+            );
+        }
         assert!(decode_path("/x%FF").is_none());
     }
 

@@ -309,8 +309,12 @@ impl Response {
         Ok(())
     }
 
-    /// Streams the body from `stream` (sent chunked unless `Content-Length` is set). An error from the stream
-    /// closes the connection, since the status line has already gone out.
+    /// Streams the body from `stream` (sent chunked unless `Content-Length` is set). An error from the stream,
+    /// or a panic inside it, ends the body: it is logged (an `ERROR` event, or a line on stderr without a
+    /// `tracing` subscriber) and the connection is closed (HTTP/1) or the stream reset (HTTP/2), since the
+    /// status may have gone out already. What was written before is not always sent: the server buffers small
+    /// writes, so a stream that fails at once may leave the client with no response at all. The test client
+    /// keeps what arrived and says why the body ended ([`TestResult::body_error`](crate::testing::TestResult::body_error)).
     pub fn set_stream<S, E>(&mut self, stream: S)
     where
         S: Stream<Item = std::result::Result<Bytes, E>> + Send + 'static,

@@ -110,6 +110,15 @@ impl Matcher {
     }
 
     /// The prefix, or the pattern's text.
+    /// The literal prefix, for a prefix matcher.
+    pub(crate) fn prefix(&self) -> Option<&str> {
+        match self {
+            Matcher::Prefix(p) => Some(p),
+            #[cfg(feature = "re")]
+            Matcher::Pattern { .. } => None,
+        }
+    }
+
     pub(crate) fn text(&self) -> &str {
         match self {
             Matcher::Prefix(p) if p.is_empty() => "/",

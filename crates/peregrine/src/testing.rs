@@ -298,11 +298,26 @@ impl<'c> Simulation<'c> {
                     .or_insert_with(|| HeaderValue::from(length));
             }
         }
-        let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+        // What arrived before a failure is kept, and the failure recorded: a real client would see the body end
+        // early (the connection closed).
+        let mut chunks = Chunks::default();
+        let mut body = std::pin::pin!(body);
+        let body_error = loop {
+            match body.frame().await {
+                None => break None,
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        chunks.push(data);
+                    }
+                }
+                Some(Err(e)) => break Some(e.to_string()),
+            }
+        };
         TestResult {
             status: parts.status,
             headers: parts.headers,
-            body,
+            body: chunks.into_bytes(),
+            body_error,
         }
     }
 }
@@ -334,6 +349,32 @@ pub struct TestResult {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
+    body_error: Option<String>,
+}
+
+/// A body's chunks joined: one chunk (an in-memory body) is kept as it is, without a copy.
+#[derive(Default)]
+struct Chunks {
+    first: Bytes,
+    rest: Option<bytes::BytesMut>,
+}
+
+impl Chunks {
+    fn push(&mut self, data: Bytes) {
+        match &mut self.rest {
+            Some(rest) => rest.extend_from_slice(&data),
+            None if self.first.is_empty() => self.first = data,
+            None => {
+                let mut rest = bytes::BytesMut::from(&self.first[..]);
+                rest.extend_from_slice(&data);
+                self.rest = Some(rest);
+            }
+        }
+    }
+
+    fn into_bytes(self) -> Bytes {
+        self.rest.map_or(self.first, bytes::BytesMut::freeze)
+    }
 }
 
 /// The most body bytes a [`TestResult`] prints.
@@ -353,6 +394,9 @@ impl std::fmt::Display for TestResult {
         }
         if self.body.len() > SHOWN_BODY {
             write!(f, "… ({} bytes in all)", self.body.len())?;
+        }
+        if let Some(error) = &self.body_error {
+            write!(f, " [body ended early: {error}]")?;
         }
         Ok(())
     }
@@ -387,9 +431,16 @@ impl TestResult {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// The body bytes.
+    /// The body bytes (those sent before the body failed, when it did: see [`TestResult::body_error`]).
     pub fn content(&self) -> &Bytes {
         &self.body
+    }
+
+    /// Why the body ended early, when it did: a streamed body whose stream failed or panicked after the
+    /// status line was sent. A client over the network sees the connection closed before the body's end.
+    /// `None` for a complete body.
+    pub fn body_error(&self) -> Option<&str> {
+        self.body_error.as_deref()
     }
 
     /// The body as text (invalid UTF-8 replaced).
@@ -433,6 +484,7 @@ mod tests {
             status: StatusCode::from_u16(status).unwrap(),
             headers,
             body: Bytes::from(body.to_owned()),
+            body_error: None,
         }
     }
 

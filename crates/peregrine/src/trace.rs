@@ -111,14 +111,6 @@ impl std::fmt::Display for Peer {
     }
 }
 
-/// Prints `event` to stderr when no `tracing` subscriber would record it, so that an app without a log
-/// (the quickstart) still shows why it answered 500. Peregrine installs no global subscriber.
-pub(crate) fn fallback_to_stderr(enabled: bool, event: std::fmt::Arguments<'_>) {
-    if enabled && tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>()) {
-        eprintln!("peregrine: {event}");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -113,6 +113,41 @@ fn a_second_mount_at_the_same_prefix_is_refused() {
     let _ = App::new().mount("/api", App::new()).mount("/api/", App::new());
 }
 
+#[test]
+fn a_route_under_a_mounts_prefix_is_refused() {
+    let mut app = App::new().mount("/admin", App::new());
+    let e = app
+        .try_add_route("/admin/users/{id}", Echo)
+        .expect_err("hidden by the mount");
+    assert!(
+        e.to_string()
+            .contains("the app mounted at '/admin' takes every path under it"),
+        "{e}"
+    );
+    app.try_add_route("/administrators", Echo)
+        .expect("not under /admin at a segment boundary");
+    app.try_add_route("/{section}/users", Echo)
+        .expect("only partly under /admin");
+}
+
+#[test]
+#[should_panic(expected = "mount: the prefix '/admin' would hide '/admin/y', added earlier")]
+fn a_mount_over_an_earlier_route_is_refused() {
+    let _ = App::new().add_route("/admin/y", Echo).mount("/admin", App::new());
+}
+
+#[test]
+#[should_panic(expected = "the prefix '/admin/files' could never be reached: the app mounted at '/admin'")]
+fn a_sink_under_a_mounts_prefix_is_refused() {
+    struct Files;
+    impl peregrine::Sink for Files {
+        async fn on_request(&self, _req: &mut Request, _resp: &mut Response) -> Result {
+            Ok(())
+        }
+    }
+    let _ = App::new().mount("/admin", App::new()).add_sink(Files, "/admin/files");
+}
+
 #[tokio::test]
 async fn a_longer_prefix_mounted_first_and_a_trailing_slash_both_work() {
     let app = App::new()
@@ -235,7 +270,6 @@ async fn a_mounted_app_runs_inside_the_parents_middleware_with_its_own() {
     let log = Log::default();
     let app = App::new()
         .add_middleware(Rec("main", log.clone()))
-        .add_route("/admin/shadowed", Echo)
         .mount("/admin", admin(&log));
     let client = TestClient::new(app);
 
@@ -256,8 +290,6 @@ async fn a_mounted_app_runs_inside_the_parents_middleware_with_its_own() {
     assert_eq!(r.status(), 403, "the sub-app's error handler: {r:?}");
     assert!(r.text().contains("Handled by the admin app"));
 
-    let r = client.simulate_get("/admin/shadowed").await;
-    assert_eq!(r.status(), 404, "a mount owns its prefix: {r:?}");
     let r = client.simulate_get("/administrators").await;
     assert_eq!(r.status(), 404);
     log.lock().unwrap().clear();

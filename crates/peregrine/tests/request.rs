@@ -44,6 +44,16 @@ async fn method_path_query_and_template() {
 }
 
 #[tokio::test]
+async fn a_malformed_percent_escape_or_non_utf8_path_is_400() {
+    let c = probe(|req| Ok(json!(req.path())));
+    for path in ["/t/%", "/t/%2", "/t/%zz", "/t/a%4", "/t/%FF", "/t/%C0%AF"] {
+        let r = c.simulate_get(path).await;
+        invalid(&r, "Invalid path", "percent-decoded");
+    }
+    assert_eq!(c.simulate_get("/t/100%25").await.json::<Value>(), json!("/t/100%"));
+}
+
+#[tokio::test]
 async fn typed_param_and_its_404() {
     let c = probe(|req| Ok(json!(req.field::<u8>("id")?)));
     assert_eq!(c.simulate_get("/t/200").await.json::<Value>(), json!(200));

@@ -70,6 +70,39 @@ impl Stuck {
     }
 }
 
+/// Panics when dropped.
+struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("a responder's local panicked in its drop");
+    }
+}
+
+struct StuckThenPanicsOnDrop;
+
+#[peregrine::resource]
+impl StuckThenPanicsOnDrop {
+    async fn on_get(&self, _req: &mut Request, _resp: &mut Response) -> Result {
+        let _local = PanicsOnDrop;
+        std::future::pending::<()>().await;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_panic_while_dropping_a_timed_out_responder_still_answers_504() {
+    let app = App::new()
+        .add_route("/stuck", StuckThenPanicsOnDrop)
+        .add_route("/sizes/{n:int}", Sizes)
+        .request_timeout(Some(Duration::from_millis(50)));
+    let client = TestClient::new(app);
+    let result = client.simulate_get("/stuck").await;
+    assert_eq!(result.status().as_u16(), 504, "{result:?}");
+    let after = client.simulate_get("/sizes/1").await;
+    assert_eq!(after.text(), "small 1", "{after:?}");
+}
+
 #[tokio::test]
 async fn a_timed_out_responder_future_is_dropped_with_its_locals() {
     let drops = Arc::new(AtomicUsize::new(0));

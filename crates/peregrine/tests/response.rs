@@ -217,3 +217,34 @@ async fn reset_content_sends_no_content_and_a_zero_length() {
     assert_eq!(r.header("content-length"), Some("0"), "{r:?}");
     assert!(r.header("content-type").is_none(), "no content, so no type: {r:?}");
 }
+
+struct FailsMidway;
+
+#[peregrine::resource]
+impl FailsMidway {
+    async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        let chunks: [std::result::Result<bytes::Bytes, std::io::Error>; 3] = [
+            Ok(bytes::Bytes::from_static(b"c0")),
+            Ok(bytes::Bytes::from_static(b"c1")),
+            Err(std::io::Error::other("the source went away")),
+        ];
+        resp.set_stream(stream_of(chunks));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_test_client_keeps_what_a_failing_stream_sent_and_says_why_it_ended() {
+    let r = TestClient::new(App::new().add_route("/fails", FailsMidway))
+        .simulate_get("/fails")
+        .await;
+    assert_eq!(r.status(), 200, "{r:?}");
+    assert_eq!(r.text(), "c0c1", "{r:?}");
+    assert_eq!(r.body_error(), Some("the source went away"), "{r:?}");
+    assert!(
+        r.to_string().ends_with("[body ended early: the source went away]"),
+        "{r}"
+    );
+    let complete = client().simulate_get("/empty").await;
+    assert_eq!(complete.body_error(), None, "a complete body: {complete:?}");
+}

@@ -220,7 +220,7 @@ fn routes_list_their_own_middleware() {
 }
 
 #[test]
-#[should_panic(expected = "no route has the template '/helth'")]
+#[should_panic(expected = "no route, sink or mount has the template '/helth'")]
 fn a_misspelt_template_stops_the_app_from_starting() {
     let log = Log::default();
     let app = app(&log).add_route_middleware(RouteSet::all().except(["/helth"]), rec("auth", &log));

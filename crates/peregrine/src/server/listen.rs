@@ -139,7 +139,7 @@ fn bind_tcp(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
 pub(super) fn log_listening(listeners: &[Listener]) {
     for address in listeners.iter().filter_map(Listener::address) {
         tracing::info!(address = %address, "listening");
-        crate::trace::fallback_to_stderr(true, format_args!("listening on {address}"));
+        crate::stderr::fallback_to_stderr(true, format_args!("listening on {address}"));
     }
 }
 
