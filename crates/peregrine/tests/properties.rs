@@ -179,3 +179,42 @@ proptest! {
         }
     }
 }
+
+/// A resource that answers with its `{x}` field, to read back what the path decoded to.
+struct FieldX;
+
+#[peregrine::resource]
+impl FieldX {
+    async fn on_get(&self, req: &mut peregrine::Request, resp: &mut peregrine::Response) -> peregrine::Result {
+        resp.set_text(req.field_str("x").unwrap_or_default().to_owned());
+        Ok(())
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Any text percent-encoded into a path segment reads back as itself (an encoded `/` stays `%2F`).
+    #[test]
+    fn an_encoded_segment_reads_back_decoded(value in "[ -~é€\u{1F600}]{1,12}") {
+        let client = peregrine::testing::TestClient::new(peregrine::App::new().add_route("/t/{x}", FieldX));
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let r = runtime.block_on(client.simulate_get(&format!("/t/{}", encode(&value))).send());
+        prop_assert_eq!(r.status().as_u16(), 200, "{:?}", r);
+        prop_assert_eq!(r.text(), value.replace('/', "%2F"));
+    }
+
+    /// Any `%` and hex-looking bytes in a path give 200, 400 ("Invalid path") or 404, never a panic or a 500.
+    #[test]
+    fn percent_junk_in_a_path_is_answered_4xx_or_served(junk in "[%0-9a-fA-FgGzZ/é]{0,16}") {
+        let client = peregrine::testing::TestClient::new(peregrine::App::new().add_route("/t/{x}", FieldX));
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let r = runtime.block_on(client.simulate_get(&format!("/t/{}", encode_non_percent(&junk))).send());
+        prop_assert!([200, 400, 404].contains(&r.status().as_u16()), "{:?}", r);
+    }
+}
+
+/// `s` with every byte that is not URI-safe percent-encoded, except `%` itself (left for the test to misuse).
+fn encode_non_percent(s: &str) -> String {
+    s.split('%').map(encode).collect::<Vec<_>>().join("%")
+}
