@@ -1,5 +1,5 @@
 //! Property tests (proptest) for the parsers of request input, over the public API: the query string, the
-//! Cookie header, header values as bytes, and the router's templates and lookups.
+//! Cookie header, header values as bytes, the router's templates and lookups, and the path's percent-decoding.
 
 use peregrine::routing::Router;
 use peregrine::testing::create_req;
