@@ -2,15 +2,13 @@
 
 mod support;
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use peregrine::server::ServerConfig;
-use peregrine::{App, Request, Response, Result};
+use peregrine::App;
 use support::http1::Conn;
 use support::server::{get, start};
-use support::stream::{read_until, Streamed};
+use support::stream::{read_until, PanicsMidway, Streamed};
 
 #[tokio::test]
 async fn a_streamed_chunk_reaches_the_client_while_the_stream_waits_for_the_next() {
@@ -29,31 +27,6 @@ async fn a_streamed_chunk_reaches_the_client_while_the_stream_waits_for_the_next
     drop(tx);
     let rest = read_until(&mut c, |text| text.ends_with("0\r\n\r\n")).await;
     assert!(rest.contains("second"), "{rest}");
-}
-
-/// Sends "first", then panics when polled for more.
-struct Panicking {
-    sent: bool,
-}
-
-impl futures_core::Stream for Panicking {
-    type Item = std::result::Result<bytes::Bytes, std::io::Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        assert!(!self.sent, "the stream broke after its first chunk");
-        self.sent = true;
-        Poll::Ready(Some(Ok(bytes::Bytes::from_static(b"first"))))
-    }
-}
-
-struct PanicsMidway;
-
-#[peregrine::resource]
-impl PanicsMidway {
-    async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
-        resp.set_stream(Panicking { sent: false });
-        Ok(())
-    }
 }
 
 #[tokio::test]

@@ -103,6 +103,7 @@ mod support;
 
 use peregrine::server::ServerConfig;
 use support::http1::Conn;
+use support::stream::PanicsMidway;
 
 /// A layer whose service always fails.
 #[derive(Clone)]
@@ -179,34 +180,6 @@ async fn a_failing_layer_is_a_500_and_the_test_client_sees_layers_too() {
     let r = client.simulate_get("/users/1").await;
     assert_eq!(r.status(), 500, "{r:?}");
     assert!(!r.text().contains("on purpose"), "the detail stays in the log: {r:?}");
-}
-
-/// Sends "first", then panics when polled for more.
-struct Panicking {
-    sent: bool,
-}
-
-impl futures_core::Stream for Panicking {
-    type Item = std::result::Result<Bytes, std::io::Error>;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        assert!(!self.sent, "the stream broke after its first chunk");
-        self.sent = true;
-        std::task::Poll::Ready(Some(Ok(Bytes::from_static(b"first"))))
-    }
-}
-
-struct PanicsMidway;
-
-#[peregrine::resource]
-impl PanicsMidway {
-    async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
-        resp.set_stream(Panicking { sent: false });
-        Ok(())
-    }
 }
 
 #[tokio::test]

@@ -40,6 +40,35 @@ impl Streamed {
     }
 }
 
+/// Sends "first", then panics when polled for more.
+struct Panicking {
+    sent: bool,
+}
+
+impl futures_core::Stream for Panicking {
+    type Item = std::result::Result<bytes::Bytes, std::io::Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        assert!(!self.sent, "the stream broke after its first chunk");
+        self.sent = true;
+        std::task::Poll::Ready(Some(Ok(bytes::Bytes::from_static(b"first"))))
+    }
+}
+
+/// `GET` streams "first", then the stream panics.
+pub(crate) struct PanicsMidway;
+
+#[peregrine::resource]
+impl PanicsMidway {
+    async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        resp.set_stream(Panicking { sent: false });
+        Ok(())
+    }
+}
+
 /// Reads raw bytes until `done` holds for all read so far; fails after 5 s.
 pub(crate) async fn read_until(c: &mut Conn, done: impl Fn(&str) -> bool) -> String {
     let mut seen = Vec::new();
