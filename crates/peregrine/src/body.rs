@@ -115,43 +115,31 @@ pub(crate) fn too_large(limit: usize) -> HttpError {
     HttpError::content_too_large().with_description(format!("The request body may not exceed {limit} bytes."))
 }
 
-/// A stream's error, logged as it ends the body: an `ERROR` event, or a line on stderr when no `tracing`
-/// subscriber is set (whatever `App::stderr_fallback` says: the body is sent after the app is done).
+/// A stream's error, logged as it ends the body.
 #[cold]
 fn stream_failed(error: BoxError) -> BoxError {
-    tracing::error!(error = %error, "a response body stream failed; ending the body");
-    crate::stderr::fallback_to_stderr(
-        true,
-        format_args!("a response body stream failed; ending the body: {error}"),
-    );
+    log_body_ended(format_args!("a response body stream failed; ending the body: {error}"));
     error
 }
 
-/// What a streamed body ends with when its stream panicked (logged here). The status line is sent by then, so
-/// the connection is closed (HTTP/1) or the stream reset (HTTP/2), as when a stream fails, rather than the
+/// What a streamed body ends with when its stream panicked (logged here). The status line may be sent by then,
+/// so the connection is closed (HTTP/1) or the stream reset (HTTP/2), as when a stream fails, rather than the
 /// panic reaching the connection's task or a tower caller polling the body.
 #[cold]
 fn stream_panicked(panic: &(dyn std::any::Any + Send)) -> BoxError {
     let message = crate::catch_unwind::panic_message(panic);
-    tracing::error!(panic = %message, "a response body stream panicked; ending the body");
-    crate::stderr::fallback_to_stderr(
-        true,
-        format_args!("a response body stream panicked; ending the body: {message}"),
-    );
-    Box::new(StreamPanicked)
+    log_body_ended(format_args!(
+        "a response body stream panicked; ending the body: {message}"
+    ));
+    "the response body stream panicked".into()
 }
 
-/// The error a streamed body ends with when its stream panicked.
-#[derive(Debug)]
-struct StreamPanicked;
-
-impl std::fmt::Display for StreamPanicked {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the response body stream panicked")
-    }
+/// An `ERROR` event, or a line on stderr when no `tracing` subscriber is set (whatever `App::stderr_fallback`
+/// says: the body is sent after the app is done).
+fn log_body_ended(event: std::fmt::Arguments<'_>) {
+    tracing::error!("{event}");
+    crate::stderr::fallback_to_stderr(true, event);
 }
-
-impl std::error::Error for StreamPanicked {}
 
 /// A boxed stream of body chunks, for streaming responses.
 pub type BodyStream = Pin<Box<dyn Stream<Item = std::result::Result<Bytes, BoxError>> + Send + 'static>>;

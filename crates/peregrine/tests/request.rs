@@ -54,6 +54,19 @@ async fn a_malformed_percent_escape_or_non_utf8_path_is_400() {
 }
 
 #[tokio::test]
+async fn an_encoded_slash_and_an_encoded_percent_then_2f_read_alike_but_raw_path_differs() {
+    let c = probe(|req| Ok(json!([req.path(), req.raw_path()])));
+    let slash = c.simulate_get("/t/a%2Fb").await.json::<Value>();
+    let percent = c.simulate_get("/t/a%252Fb").await.json::<Value>();
+    assert_eq!(slash, json!(["/t/a%2Fb", "/t/a%2Fb"]));
+    assert_eq!(
+        percent,
+        json!(["/t/a%2Fb", "/t/a%252Fb"]),
+        "as README says: compare raw_path"
+    );
+}
+
+#[tokio::test]
 async fn typed_param_and_its_404() {
     let c = probe(|req| Ok(json!(req.field::<u8>("id")?)));
     assert_eq!(c.simulate_get("/t/200").await.json::<Value>(), json!(200));

@@ -148,16 +148,25 @@ async fn a_resource_written_by_hand_is_served() {
     assert_eq!(head.status().as_u16(), 200, "{head:?}");
 }
 
-/// The macro's `respond`, called directly (as a wrapper resource would), answers like the pipeline's call.
+/// Sets a header, so that a direct call shows it ran.
+struct Marks;
+
+#[peregrine::resource]
+impl Marks {
+    async fn on_get(&self, _req: &mut Request, resp: &mut Response) -> Result {
+        resp.set_header("x-served-by", "marks")
+    }
+}
+
+/// The macro's `respond` (boxed), called directly as a wrapper resource would, runs the same responder as the
+/// pipeline's `respond_unboxed`.
 #[tokio::test]
 async fn the_macros_respond_serves_outside_the_pipeline() {
     let mut req = peregrine::testing::create_req("GET", "/", &[]);
     let mut resp = Response::new();
-    let index = Sizes
-        .responders()
-        .iter()
-        .position(|s| s.method == "POST")
-        .expect("on_post listed");
-    let failed = Sizes.respond(index, &mut req, &mut resp).await;
-    assert!(failed.is_err(), "an unrouted request has no field `n`");
+    Marks.respond(0, &mut req, &mut resp).await.expect("on_get succeeds");
+    assert_eq!(resp.get_header("x-served-by"), Some("marks"));
+    let client = TestClient::new(App::new().add_route("/marks", Marks));
+    let served = client.simulate_get("/marks").await;
+    assert_eq!(served.header("x-served-by"), Some("marks"), "{served:?}");
 }
