@@ -10,6 +10,12 @@
 //! time sees the same syscalls as without the buffer. Between bursts a connection holds no buffer: the
 //! allocation goes back to the thread for the next connection it runs (`SPARE`), still in the CPU's cache.
 //!
+//! When the socket had nothing more to read at hyper's last read, no other response can join the next one:
+//! hyper reads only once it has parsed every request it holds (while it answers one, it reads again only to
+//! notice a client that went away, and only when it holds no further bytes). That is the usual client,
+//! which waits for each answer before it asks again; its responses go to the socket as they are written,
+//! without the copy, unless earlier bytes still wait in the buffer.
+//!
 //! hyper has a switch of its own for this (`pipeline_flush`), but with it hyper 1.12 skips the flush while
 //! unread bytes remain, so the 431 it writes for an oversized request head never leaves before the close.
 
@@ -44,6 +50,8 @@ pub(crate) fn coalesce<I>(io: I) -> (CoalescedIo<I>, Flusher<I>) {
         buf: Vec::new(),
         written: 0,
         broken: None,
+        drained_input: false,
+        unflushed: false,
     }));
     (
         CoalescedIo {
@@ -60,6 +68,12 @@ struct Buffered<I> {
     written: usize,
     /// Set when a deferred write failed; the next write reports it.
     broken: Option<io::ErrorKind>,
+    /// The last read found nothing to read: hyper holds no unparsed request, so the next write may go to the
+    /// socket at once.
+    drained_input: bool,
+    /// A write went to the socket past the buffer and the socket has not been flushed since (a TLS stream
+    /// holds records until it is).
+    unflushed: bool,
 }
 
 impl<I: AsyncWrite + Unpin> Buffered<I> {
@@ -100,7 +114,27 @@ impl<I: AsyncWrite + Unpin> Buffered<I> {
             self.buf = Vec::new();
         }
         // A TLS stream holds records until it is flushed; for TCP this does nothing.
-        Pin::new(&mut self.io).poll_flush(cx)
+        ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+        self.unflushed = false;
+        Poll::Ready(Ok(()))
+    }
+
+    /// Hands a write straight to the socket when no request waits to be answered after it and nothing written
+    /// before waits to go first; `None` when the bytes are to be buffered (then, or because the socket is full).
+    fn try_write_through(
+        &mut self,
+        cx: &mut Context<'_>,
+        write: impl FnOnce(Pin<&mut I>, &mut Context<'_>) -> Poll<io::Result<usize>>,
+    ) -> Option<io::Result<usize>> {
+        if !self.drained_input || self.pending() != 0 || self.broken.is_some() {
+            return None;
+        }
+        // PERF: no other response can join this one: written now, without the copy.
+        let Poll::Ready(written) = write(Pin::new(&mut self.io), cx) else {
+            return None;
+        };
+        self.unflushed = true;
+        Some(written)
     }
 
     /// Whether `incoming` more bytes still fit under the high-water mark; when they do not, what is buffered
@@ -124,13 +158,24 @@ pub(crate) struct CoalescedIo<I> {
 
 impl<I: AsyncRead + Unpin> AsyncRead for CoalescedIo<I> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut lock(&self.shared).io).poll_read(cx, buf)
+        let mut b = lock(&self.shared);
+        let before = buf.filled().len();
+        let read = Pin::new(&mut b.io).poll_read(cx, buf);
+        // Bytes read may hold more requests; nothing read (or the end) means hyper has parsed all it holds.
+        b.drained_input = match read {
+            Poll::Ready(Ok(())) => buf.filled().len() == before,
+            Poll::Ready(Err(_)) | Poll::Pending => true,
+        };
+        read
     }
 }
 
 impl<I: AsyncWrite + Unpin> AsyncWrite for CoalescedIo<I> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
         let mut b = lock(&self.shared);
+        if let Some(written) = b.try_write_through(cx, |io, cx| io.poll_write(cx, data)) {
+            return Poll::Ready(written);
+        }
         if !ready!(b.poll_fits(cx, data.len()))? {
             // A large body goes straight to the socket, behind what was buffered, without a copy.
             return Pin::new(&mut b.io).poll_write(cx, data);
@@ -145,6 +190,9 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for CoalescedIo<I> {
         slices: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let mut b = lock(&self.shared);
+        if let Some(written) = b.try_write_through(cx, |io, cx| io.poll_write_vectored(cx, slices)) {
+            return Poll::Ready(written);
+        }
         let total = slices.iter().map(|s| s.len()).sum();
         if !ready!(b.poll_fits(cx, total))? {
             return Pin::new(&mut b.io).poll_write_vectored(cx, slices);
@@ -192,7 +240,7 @@ impl<I: AsyncWrite + Unpin> Flusher<I> {
 
     fn drain(&self, cx: &mut Context<'_>) {
         let mut b = lock(&self.shared);
-        if b.pending() != 0 {
+        if b.pending() != 0 || b.unflushed {
             if let Poll::Ready(Err(e)) = b.poll_drain(cx) {
                 // The client is gone; hyper learns it from its next write or read.
                 b.broken = Some(e.kind());
@@ -348,6 +396,66 @@ mod tests {
         assert_eq!(read_exactly(&mut client_a, 24).await, b"AAAAAAAAAAAAAAAAAAAAAAAA");
         a.abort();
         b.abort();
+    }
+
+    /// Polls one read of `io` that must find nothing (hyper's check for a client gone while it answers).
+    fn read_finds_nothing<I: AsyncRead + Unpin>(io: &mut CoalescedIo<I>) {
+        let mut byte = [0u8; 1];
+        let mut buf = ReadBuf::new(&mut byte);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(
+            Pin::new(io).poll_read(&mut cx, &mut buf).is_pending(),
+            "the read found bytes"
+        );
+    }
+
+    #[tokio::test]
+    async fn answers_skip_the_buffer_once_a_read_finds_nothing() {
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let (mut io, _flusher) = coalesce(server);
+        client.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        let mut request = [0u8; 18];
+        io.read_exact(&mut request).await.unwrap();
+        read_finds_nothing(&mut io);
+        io.write_all(b"head ").await.unwrap();
+        io.write_all(b"body").await.unwrap();
+        io.flush().await.unwrap();
+        assert_eq!(lock(&io.shared).pending(), 0, "the answer waited in the buffer");
+        // Nothing drains the buffer in this test: the bytes are there because they skipped it.
+        assert_eq!(read_exactly(&mut client, 9).await, b"head body");
+    }
+
+    #[tokio::test]
+    async fn answers_wait_while_the_bytes_read_may_hold_more_requests() {
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let (mut io, flusher) = coalesce(server);
+        // Before the first read, and after a read that brought bytes, answers are buffered.
+        client
+            .write_all(b"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n")
+            .await
+            .unwrap();
+        let mut requests = [0u8; 38];
+        io.read_exact(&mut requests).await.unwrap();
+        io.write_all(b"first ").await.unwrap();
+        assert_eq!(
+            lock(&io.shared).pending(),
+            6,
+            "the first answer did not wait for the second"
+        );
+        read_finds_nothing(&mut io);
+        io.write_all(b"second").await.unwrap();
+        assert_eq!(
+            lock(&io.shared).pending(),
+            12,
+            "the second answer went ahead of the first"
+        );
+        let serving = tokio::spawn(flusher.flush_when_idle(async move {
+            io.shutdown().await.unwrap();
+        }));
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"first second");
+        serving.await.unwrap();
     }
 
     #[tokio::test]
