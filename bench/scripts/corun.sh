@@ -8,6 +8,8 @@
 #
 # One line per round: requests each served, their ratio, and CPU µs per request (user+system, user) of each,
 # read from /proc. CONTROL=1 runs raw hyper against itself instead (the method's own bias: expect ~1.00).
+# SECOND="env VAR=... COMMAND" replaces raw hyper with another server listening on 127.0.0.1:8001 (say,
+# Peregrine with a setting changed), still reported as "hyper".
 # Both share the core's caches too, so a larger working set costs more here than alone. Environment: ROUNDS
 # (5), DURATION (5s). Needs wrk and the peers built (`cd bench && cargo build --release -p peregrine-peer
 # -p hyper-raw`).
@@ -18,6 +20,7 @@ bin=bench/target/release
 first=(env PEREGRINE_ADDR=127.0.0.1:8011 PEREGRINE_WORKERS=1 "$bin/peregrine-peer") first_name=peregrine
 [ -n "${CONTROL:-}" ] && first=(env HYPER_ADDR=127.0.0.1:8011 "$bin/hyper-raw") first_name=hyper-b
 second=(env HYPER_ADDR=127.0.0.1:8001 "$bin/hyper-raw")
+[ -n "${SECOND:-}" ] && read -r -a second <<<"$SECOND"
 out=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$out"' EXIT
