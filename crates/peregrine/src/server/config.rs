@@ -390,8 +390,10 @@ impl ServerConfig {
 
     /// Gathers the responses a connection produces in one go (pipelined HTTP/1 requests, say) into one write
     /// (default on). The buffer is written out whenever the connection would wait — for request bytes, a
-    /// slow responder or a body stream — so no response is held back for anything else. Off, every response
-    /// is written as soon as hyper has it: one `writev` per response.
+    /// slow responder or a body stream — so no response is held back for anything else; a response with no
+    /// further request read behind it (a client that waits for each answer before it asks again) is written
+    /// at once, without passing through the buffer. Off, every response is written as soon as hyper has it:
+    /// one `writev` per response.
     #[must_use]
     pub fn pipeline_flush(mut self, on: bool) -> Self {
         self.pipeline_flush = on;
