@@ -722,16 +722,13 @@ fn body_to_send(
     headers: &mut HeaderMap,
     body: ResponseBody,
 ) -> ResponseBody {
-    if status.is_informational() || status == StatusCode::NO_CONTENT {
+    if status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::RESET_CONTENT {
+        // No content in these (RFC 9110 §15.2, §15.3.5, §15.3.6), so nothing describes any: the body is dropped;
+        // hyper sends a 205 with `Content-Length: 0` and the others without one.
         headers.remove(header::CONTENT_LENGTH);
         headers.remove(header::CONTENT_TYPE);
         ResponseBody::Empty
     } else if status == StatusCode::NOT_MODIFIED {
-        ResponseBody::Empty
-    } else if status == StatusCode::RESET_CONTENT {
-        // No content in a 205 (RFC 9110 §15.3.6): the body is dropped and sent as `Content-Length: 0`.
-        headers.remove(header::CONTENT_LENGTH);
-        headers.remove(header::CONTENT_TYPE);
         ResponseBody::Empty
     } else if method == http::Method::HEAD {
         // The length the GET body would have had; hyper sends no body for HEAD.

@@ -109,7 +109,6 @@ impl Matcher {
         })
     }
 
-    /// The prefix, or the pattern's text.
     /// The literal prefix, for a prefix matcher.
     pub(crate) fn prefix(&self) -> Option<&str> {
         match self {
@@ -119,6 +118,7 @@ impl Matcher {
         }
     }
 
+    /// The prefix, or the pattern's text.
     pub(crate) fn text(&self) -> &str {
         match self {
             Matcher::Prefix(p) if p.is_empty() => "/",

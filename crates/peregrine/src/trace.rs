@@ -38,8 +38,9 @@ impl RequestTrace {
         Some(Self::open(req))
     }
 
-    /// [`RequestTrace::start`] once a subscriber wants `INFO`.
-    #[cold]
+    /// [`RequestTrace::start`] once a subscriber wants `INFO` (every request of an app that logs, so out of
+    /// line but not marked cold).
+    #[inline(never)]
     fn open(req: &Request) -> Self {
         let access = tracing::enabled!(target: "peregrine::access", Level::INFO);
         #[cfg(not(feature = "otel"))]
