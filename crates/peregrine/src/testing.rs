@@ -288,10 +288,12 @@ impl<'c> Simulation<'c> {
         let mut req = self.client.pipeline.request(head, body, self.remote_addr);
         let response = self.client.pipeline.handle(&mut req).await;
         let (mut parts, body) = response.into_parts();
-        // What hyper writes on the wire for a body of known length.
+        // What hyper writes on the wire for a body of known length: nothing for a status without content, nor
+        // a length of 0 for HEAD (the pipeline has set the GET body's length where it knew it).
         if let Some(length) = http_body::Body::size_hint(&body).exact() {
             let no_body = parts.status.is_informational() || parts.status == StatusCode::NO_CONTENT;
-            if !no_body && parts.status != StatusCode::NOT_MODIFIED {
+            let head = req.method() == Method::HEAD && length == 0;
+            if !no_body && !head && parts.status != StatusCode::NOT_MODIFIED {
                 parts
                     .headers
                     .entry(header::CONTENT_LENGTH)

@@ -62,3 +62,19 @@ async fn a_stream_that_panics_ends_its_body_and_the_server_serves_on() {
         String::from_utf8_lossy(&r.body)
     );
 }
+
+#[tokio::test]
+async fn head_of_a_streamed_body_has_no_length_on_the_wire_nor_in_the_test_client() {
+    // A streamed body's length is not known, so the answer to HEAD says none (RFC 9110 §8.6), in both.
+    let app = || App::new().add_route("/stream", PanicsMidway);
+    let server = start(app(), ServerConfig::new()).await;
+    let mut c = Conn::open(server.addr).await;
+    let wire = c.exchange("HEAD /stream HTTP/1.1\r\nHost: t\r\n\r\n", true).await;
+    assert_eq!(wire.status, 200);
+    assert_eq!(wire.header("content-length"), None, "{:?}", wire.headers);
+    let simulated = peregrine::testing::TestClient::new(app())
+        .simulate_head("/stream")
+        .await;
+    assert_eq!(simulated.status().as_u16(), 200, "{simulated}");
+    assert_eq!(simulated.header("content-length"), None, "{simulated:?}");
+}
