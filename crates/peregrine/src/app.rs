@@ -812,7 +812,8 @@ impl App {
 
     /// Whether an unhandled error or a panic (each answered 500) is printed to stderr when no `tracing`
     /// subscriber is set (default on). Their detail never goes to the client; with a subscriber it goes to
-    /// the `tracing` log as an `ERROR` event, and without one this line is all there is. Peregrine installs
+    /// the `tracing` log as an `ERROR` event, and without one this line is all Peregrine prints (for a panic,
+    /// Rust's panic hook prints its own message first, unless the app replaces the hook). Peregrine installs
     /// no global subscriber itself. (The server's one `listening on …` line at start, and the line for a
     /// streamed body whose stream fails, go to stderr the same way whatever this says: the app is not known
     /// when the server binds, nor when a body is sent.)

@@ -131,7 +131,7 @@ fn stream_panicked(panic: &(dyn std::any::Any + Send)) -> BoxError {
     log_body_ended(format_args!(
         "a response body stream panicked; ending the body: {message}"
     ));
-    "the response body stream panicked".into()
+    format!("the response body stream panicked: {message}").into()
 }
 
 /// An `ERROR` event, or a line on stderr when no `tracing` subscriber is set (whatever `App::stderr_fallback`

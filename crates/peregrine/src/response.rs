@@ -309,7 +309,9 @@ impl Response {
         Ok(())
     }
 
-    /// Streams the body from `stream` (sent chunked unless `Content-Length` is set). An error from the stream,
+    /// Streams the body from `stream` (sent chunked unless `Content-Length` is set). `stream` is a
+    /// `futures_core::Stream`, the trait behind `futures::Stream`, `tokio_stream::Stream` and the streams of
+    /// `async-stream`; any of those crates can build one (`futures::stream::iter`, say). An error from the stream,
     /// or a panic inside it, ends the body: it is logged (an `ERROR` event, or a line on stderr without a
     /// `tracing` subscriber) and the connection is closed (HTTP/1) or the stream reset (HTTP/2), since the
     /// status may have gone out already. What was written before is not always sent: the server buffers small

@@ -193,6 +193,9 @@ async fn a_body_stream_that_panics_fails_the_body_instead_of_panicking_in_the_ca
     assert_eq!(first.into_data().unwrap(), Bytes::from_static(b"first"));
     let failed = body.frame().await.expect("an error, not the end");
     let error = failed.expect_err("the stream's panic ends the body with an error");
-    assert_eq!(error.to_string(), "the response body stream panicked");
+    assert_eq!(
+        error.to_string(),
+        "the response body stream panicked: the stream broke after its first chunk"
+    );
     assert!(body.frame().await.is_none(), "nothing after the error");
 }
